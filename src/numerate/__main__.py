@@ -1,0 +1,3 @@
+from numerate.cli import main
+
+raise SystemExit(main())

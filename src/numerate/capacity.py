@@ -1,0 +1,42 @@
+"""Can a model represent a problem? Position tables have a size; sequences needing larger ids cannot be encoded."""
+
+from __future__ import annotations
+
+import torch
+
+from numerate.tasks.base import Problem
+
+
+def fits(bundle, problem) -> bool:
+    """True if the prompt plus the longest possible answer gets position ids inside the model's tables."""
+    scheme = bundle.model.scheme
+    if scheme.table_size is None:
+        return True
+    fmt, tok = bundle.fmt, bundle.tok
+    worst = fmt.prompt(problem) + "9" * fmt.max_target_len(problem)
+    ids = torch.tensor([tok.encode(worst) + [tok.eos_id]])
+    was_training = scheme.training
+    scheme.eval()
+    pos = scheme.positions(ids)
+    scheme.train(was_training)
+    return scheme.fits(pos)
+
+
+def max_digits(bundle, limit: int = 1 << 20) -> int | None:
+    """Longest operand length (all operands that long) the model can represent; None if unbounded."""
+    if bundle.model.scheme.table_size is None:
+        return None
+    n_ops = getattr(bundle.task, "n_operands", 2)
+
+    def ok(n):
+        return fits(bundle, Problem(tuple(10**n - 1 for _ in range(n_ops))))
+
+    if not ok(1):
+        return 0
+    lo, hi = 1, 2
+    while hi < limit and ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # ok(lo), not ok(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo

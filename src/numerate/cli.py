@@ -1,0 +1,167 @@
+"""The `numerate` command line. Each verb is a thin layer over a library function.
+
+Exit codes: 0 success, 2 bad input (a message on stderr names what is wrong), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from numerate.errors import UsageError
+
+
+def parse_lengths(text: str) -> list[int]:
+    """'1-40', '5,10,20' or '1-10,20,40' -> sorted list of lengths."""
+    out: set[int] = set()
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                lo_i, hi_i = int(lo), int(hi)
+                if lo_i > hi_i:
+                    raise ValueError
+                out.update(range(lo_i, hi_i + 1))
+            else:
+                out.add(int(part))
+    except ValueError:
+        raise UsageError(f"--lengths '{text}' must look like 1-40, 5,10,20 or 1-10,20") from None
+    if not out or min(out) < 1:
+        raise UsageError(f"--lengths '{text}': lengths must be >= 1")
+    return sorted(out)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def cmd_train(args) -> int:
+    from numerate import config
+    from numerate.train.loop import train
+
+    cfg = config.load(args.config, args.set)
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    row = train(cfg, out, resume=args.resume, quiet=args.quiet)
+    if row:
+        print(json.dumps(row))
+    print(f"model saved in {out}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from numerate.eval.report import run_eval
+
+    run_eval(args)
+    return 0
+
+
+def cmd_solve(args) -> int:
+    from numerate.solve import solve_stream
+
+    return solve_stream(args.model, sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size)
+
+
+def cmd_demo(args) -> int:
+    from numerate.demo import run_demo
+
+    return run_demo(Path(args.out), quick=args.quick)
+
+
+def cmd_list(args) -> int:
+    from numerate.config import PRESETS_DIR
+    from numerate.formats import FORMATS
+    from numerate.model.posenc import SCHEMES
+    from numerate.tasks import TASKS
+
+    for title, reg in (("tasks", TASKS), ("formats", FORMATS), ("positional schemes", SCHEMES)):
+        print(f"{title}:")
+        for name in reg.names():
+            print(f"  {name:<16} {reg.doc(name)}")
+    print("config presets:")
+    for path in sorted(PRESETS_DIR.glob("*.yaml")):
+        first = path.read_text().splitlines()[0].lstrip("# ").strip()
+        print(f"  {path.stem:<16} {first}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from numerate import __version__
+
+    p = argparse.ArgumentParser(prog="numerate", description=__doc__.split("\n")[0] + "\n\n"
+                                "Train, evaluate and use transformers that add long numbers exactly.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"numerate {__version__}")
+    sub = p.add_subparsers(dest="verb", metavar="VERB")
+
+    from numerate.config import help_text
+
+    t = sub.add_parser("train", help="train a model from a YAML config or preset",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Train a model. CONFIG is a YAML file or a preset name (`numerate list`).",
+                       epilog="config keys (set in YAML or with --set section.key=value):\n" + help_text())
+    t.add_argument("config", metavar="CONFIG", help="YAML file or preset name, e.g. add-small")
+    t.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override config keys")
+    t.add_argument("--out", help="run folder (default runs/<config name>)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="exact match over operand lengths; table, JSON rows, plot",
+                       description="Evaluate a model folder on fresh problems: a 1-D sweep (both operands of each "
+                       "length) or, with --grid, every (len a, len b) pair.")
+    e.add_argument("model", metavar="MODEL_DIR")
+    e.add_argument("--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20 or 1-10,20 (default 1-40)")
+    e.add_argument("--grid", action="store_true", help="all (len a, len b) pairs instead of equal lengths")
+    e.add_argument("--carry", action="store_true", help="also test adversarial carry chains at each length")
+    e.add_argument("--samples", type=positive_int, default=100, help="problems per cell (default 100)")
+    e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
+    e.add_argument("--json", help="write the rows to this JSON file")
+    e.add_argument("--plot", help="write a PNG: heatmap with --grid, else accuracy against length")
+    e.add_argument("--recurrences", type=positive_int, help="recurrences for looped models")
+    e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
+    e.add_argument("--batch-size", type=positive_int, default=512)
+    e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
+    e.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("solve", help="answer A+B problems read from stdin, one per line",
+                       description="Read problems `A+B` (non-negative decimal integers) from stdin, one per line, "
+                       "and write the model's answers in the same order. Input is checked before any work: a bad "
+                       "line is named on stderr, nothing is written on stdout, and the exit code is 2.")
+    s.add_argument("model", metavar="MODEL_DIR")
+    s.add_argument("--batch-size", type=positive_int, default=512)
+    s.set_defaults(func=cmd_solve)
+
+    d = sub.add_parser("demo", help="train the default model and a learned-positions baseline; compare to 40 digits",
+                       description="Train the default small model and, beside it, the same model with learned "
+                       "absolute positions, on 1-10 digit addition; evaluate both out to 40 digits.")
+    d.add_argument("--out", default="runs/demo", help="where to write models, table and plots (default runs/demo)")
+    d.add_argument("--quick", action="store_true", help="a much shorter run, to check the pipeline")
+    d.set_defaults(func=cmd_demo)
+
+    ls = sub.add_parser("list", help="show registered tasks, formats, positional schemes and presets")
+    ls.set_defaults(func=cmd_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"numerate {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

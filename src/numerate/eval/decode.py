@@ -1,0 +1,36 @@
+"""Batched greedy decoding, with or without a KV cache (the two give the same tokens)."""
+
+from __future__ import annotations
+
+import torch
+
+from numerate.model.transformer import KVCache
+
+
+@torch.no_grad()
+def greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, use_cache: bool = True,
+                  recurrences: int | None = None) -> torch.Tensor:
+    """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
+
+    Returns the new tokens (B, <= max_new); a row that ended keeps emitting `eos_id`.
+    """
+    was_training = model.training
+    model.eval()
+    seq = prompts
+    done = torch.zeros(prompts.shape[0], dtype=torch.bool, device=prompts.device)
+    cache = KVCache() if use_cache else None
+    logits = model(seq, model.positions(seq), cache=cache, recurrences=recurrences)
+    for _ in range(max_new):
+        nxt = logits[:, -1].argmax(-1)
+        nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)
+        seq = torch.cat((seq, nxt[:, None]), dim=1)
+        done |= nxt == eos_id
+        if bool(done.all()) or seq.shape[1] - prompts.shape[1] >= max_new:
+            break
+        pos = model.positions(seq)
+        if use_cache:
+            logits = model(nxt[:, None], None if pos is None else pos[:, -1:], cache=cache, recurrences=recurrences)
+        else:
+            logits = model(seq, pos, recurrences=recurrences)
+    model.train(was_training)
+    return seq[:, prompts.shape[1]:]

@@ -1,0 +1,95 @@
+"""One evaluate(): exact match of greedy answers over cells of (sampler, operand lengths)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+
+from numerate.eval.decode import greedy_decode
+
+
+@dataclass
+class Answer:
+    problem: object
+    truth: int
+    text: str  # what the model wrote, in the format's digit order
+    value: int | None  # parsed, or None if unparseable
+
+    @property
+    def correct(self) -> bool:
+        return self.value == self.truth
+
+
+def answer_problems(bundle, problems, batch_size: int = 256, use_cache: bool = True,
+                    recurrences: int | None = None, device=None) -> list[Answer]:
+    """Greedy answers for any list of problems: grouped by prompt length, batched, returned in input order."""
+    model, tok, fmt, task = bundle.model, bundle.tok, bundle.fmt, bundle.task
+    device = device or next(model.parameters()).device
+    encoded = [tok.encode(fmt.prompt(p)) for p in problems]
+    by_len: dict[int, list[int]] = {}
+    for i, ids in enumerate(encoded):
+        by_len.setdefault(len(ids), []).append(i)
+    out: list[Answer | None] = [None] * len(problems)
+    for _, idxs in sorted(by_len.items()):
+        for start in range(0, len(idxs), batch_size):
+            chunk = idxs[start:start + batch_size]
+            prompts = torch.tensor([encoded[i] for i in chunk], device=device)
+            max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
+            new = greedy_decode(model, prompts, max_new, tok.eos_id, use_cache=use_cache, recurrences=recurrences)
+            for row, i in zip(new.tolist(), chunk):
+                text = tok.decode(row)
+                out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text))
+    return out
+
+
+def cell_problems(task, sampler: str, lengths: tuple[int, ...], samples: int, seed: int):
+    """The test problems of one cell: fixed by (seed, sampler, lengths), independent of everything else."""
+    rng = random.Random(f"eval/{seed}/{sampler}/{'x'.join(map(str, lengths))}")
+    return [task.sample(rng, sampler, lengths) for _ in range(samples)]
+
+
+def evaluate(bundle, cells, samples: int = 100, seed: int = 1234, batch_size: int = 512,
+             use_cache: bool = True, recurrences: int | None = None):
+    """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
+
+    A row: {"sampler", "len_a", "len_b", "n", "correct", "exact_match"}; cells the model cannot represent get
+    "exact_match": None and a "note". All cells are decoded together, grouped by prompt length, so a grid costs
+    little more than its longest row. `mistakes` holds up to three wrong answers per cell.
+    """
+    from numerate.capacity import fits
+
+    rows, pending = [], []
+    for sampler, lengths in cells:
+        problems = cell_problems(bundle.task, sampler, lengths, samples, seed)
+        row = {"sampler": sampler, "len_a": lengths[0], "len_b": lengths[-1], "n": len(problems)}
+        longest = max(problems, key=lambda p: len(bundle.fmt.prompt(p)))
+        if not fits(bundle, longest):
+            row.update(correct=None, exact_match=None, note="longer than the model can represent")
+        else:
+            pending.append((row, problems))
+        rows.append(row)
+    flat = [p for _, problems in pending for p in problems]
+    answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
+    mistakes, at = [], 0
+    for row, problems in pending:
+        mine, at = answers[at:at + len(problems)], at + len(problems)
+        correct = sum(a.correct for a in mine)
+        row.update(correct=correct, exact_match=correct / len(mine))
+        mistakes.extend([a for a in mine if not a.correct][:3])
+    return rows, mistakes
+
+
+def describe_mistake(bundle, a: Answer) -> str:
+    expr = bundle.task.symbol.join(map(str, a.problem.operands))
+    said = a.value if a.value is not None else f"unparseable {a.text!r}"
+    return f"model says {expr} = {said}, truth {a.truth}"
+
+
+def split_accuracy(bundle, lengths: tuple[int, int], samples: int, seed: int, batch_size: int = 256) -> float:
+    """Exact match on problems whose operand lengths are drawn independently from [lo, hi]."""
+    rng = random.Random(f"split/{seed}/{lengths[0]}-{lengths[1]}")
+    problems = [bundle.task.sample_range(rng, *lengths) for _ in range(samples)]
+    answers = answer_problems(bundle, problems, batch_size)
+    return sum(a.correct for a in answers) / len(answers)

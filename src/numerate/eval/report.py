@@ -1,0 +1,67 @@
+"""`numerate eval`: cells from arguments -> evaluate() -> table, JSON rows, plot, first mistakes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from numerate.checkpoint import load_model
+from numerate.eval.evaluate import describe_mistake, evaluate
+
+
+def make_cells(lengths: list[int], grid: bool, carry: bool) -> list:
+    if grid:
+        cells = [("uniform", (a, b)) for a in lengths for b in lengths]
+    else:
+        cells = [("uniform", (n, n)) for n in lengths]
+    if carry:
+        cells += [("carry", (n, n)) for n in lengths]
+    return cells
+
+
+def format_table(rows: list[dict], columns: dict[str, list[dict]] | None = None) -> str:
+    """Rows as a text table; with `columns`, one exact-match column per named row list."""
+    columns = columns or {"exact match": rows}
+    head = f"{'sampler':<8} {'len a':>5} {'len b':>5} " + " ".join(f"{name:>14}" for name in columns)
+    lines = [head, "-" * len(head)]
+    for i, r in enumerate(rows):
+        cells = []
+        for series in columns.values():
+            em = series[i]["exact_match"]
+            cells.append(f"{'n/a':>14}" if em is None else f"{100 * em:>13.1f}%")
+        lines.append(f"{r['sampler']:<8} {r['len_a']:>5} {r['len_b']:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def run_eval(args) -> list[dict]:
+    from numerate.cli import parse_lengths
+
+    bundle = load_model(args.model)
+    cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry)
+    t0 = time.perf_counter()
+    rows, mistakes = evaluate(bundle, cells, samples=args.samples, seed=args.seed, batch_size=args.batch_size,
+                              use_cache=not args.no_cache, recurrences=args.recurrences)
+    seconds = time.perf_counter() - t0
+    print(format_table(rows))
+    solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
+    print(f"\n{solved} problems in {seconds:.1f} s ({solved / max(seconds, 1e-9):.0f} problems/s)")
+    if mistakes and args.mistakes:
+        print("first mistakes:")
+        for a in mistakes[: args.mistakes]:
+            print("  " + describe_mistake(bundle, a))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"model": str(args.model), "samples": args.samples, "seed": args.seed,
+                                               "rows": rows}, indent=1))
+        print(f"rows written to {args.json}")
+    if args.plot:
+        from numerate import plots
+
+        train_max = bundle.cfg.task.train_lengths[1]
+        if args.grid:
+            plots.heatmap(rows, args.plot, title=f"{args.model}: exact match (%)", train_max=train_max)
+        else:
+            plots.sweep({str(args.model): rows}, args.plot, title="exact match by operand length",
+                        train_max=train_max)
+        print(f"plot written to {args.plot}")
+    return rows

@@ -1,0 +1,12 @@
+"""Formats: how a problem is written as a prompt, how its answer is written, and how an answer is read back."""
+
+from numerate.registry import Registry
+
+FORMATS: Registry = Registry("format")
+
+from numerate.formats import digits  # noqa: E402,F401  (registers itself)
+
+
+def get_format(cfg, symbol: str):
+    """Build the format named in a FormatConfig for a task whose operator is `symbol`."""
+    return FORMATS.get(cfg.name)(symbol=symbol, reverse=cfg.reverse, pad=cfg.pad)

@@ -1,0 +1,13 @@
+"""Positional schemes, registered by name. Each is one small file; `base.py` documents the hooks."""
+
+from numerate.registry import Registry
+
+SCHEMES: Registry = Registry("positional scheme")
+
+from numerate.model.posenc import abacus, learned, nope, relative, rope  # noqa: E402,F401  (register themselves)
+from numerate.model.posenc.base import PositionalScheme  # noqa: E402,F401
+
+
+def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":
+    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits."""
+    return SCHEMES.get(cfg.pos)(cfg, digit_ids)

@@ -1,0 +1,67 @@
+"""The interface every positional scheme implements.
+
+A scheme sees token ids, the tokenizer's digit ids and tensors — never a task or a format. Hooks, all optional:
+
+- ``positions(idx, generator)``: (B, T) integer position ids for a whole sequence, or None. Must be causal
+  (a token's id depends only on tokens before it) so decoding can compute ids for the growing sequence.
+- ``embed(pos)``: (B, T, C) vector added to the token embeddings.
+- ``rotate(t, pos)``: transform queries or keys (B, H, T, D) at the given positions (rotary schemes).
+- ``bias(pos_q, pos_k)``: (B or 1, H, Tq, Tk) additive attention bias.
+
+``table_size`` is one more than the largest position id the scheme can represent (None: unbounded); `fits`
+checks a batch of ids against it so callers can refuse inputs the model cannot represent.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PositionalScheme(nn.Module):
+    table_size: int | None = None
+
+    def __init__(self, cfg, digit_ids: list[int]):
+        super().__init__()
+        self.register_buffer("digit_ids", torch.tensor(digit_ids, dtype=torch.long), persistent=False)
+
+    def positions(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        return None
+
+    def embed(self, pos: torch.Tensor) -> torch.Tensor | None:
+        return None
+
+    def rotate(self, t: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        return t
+
+    def bias(self, pos_q: torch.Tensor, pos_k: torch.Tensor) -> torch.Tensor | None:
+        return None
+
+    def fits(self, pos: torch.Tensor | None) -> bool:
+        return pos is None or self.table_size is None or int(pos.max()) < self.table_size
+
+
+def sequence_index(idx: torch.Tensor) -> torch.Tensor:
+    """0, 1, 2, ... along the sequence. (B, T)"""
+    B, T = idx.shape
+    return torch.arange(T, device=idx.device).expand(B, T)
+
+
+def digit_run_index(idx: torch.Tensor, digit_ids: torch.Tensor) -> torch.Tensor:
+    """1-based index of each digit within its maximal run of digits; 0 for every other token. (B, T)
+
+    For ``321+54=`` this is ``1 2 3 0 1 2 0``. With reversed numbers the index is the digit's significance + 1,
+    so digits of equal significance in both operands and the answer share an index.
+    """
+    B, T = idx.shape
+    is_digit = torch.isin(idx, digit_ids)
+    t = torch.arange(T, device=idx.device).expand(B, T)
+    last_break = torch.where(is_digit, torch.full_like(t, -1), t).cummax(dim=1).values
+    return torch.where(is_digit, t - last_break, torch.zeros_like(t))
+
+
+def random_offset(high: int, generator: torch.Generator | None) -> int:
+    """One offset in [0, high] for the whole batch."""
+    if high <= 0:
+        return 0
+    return int(torch.randint(0, high + 1, (1,), generator=generator).item())

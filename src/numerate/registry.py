@@ -1,0 +1,46 @@
+"""Name -> object registries, so configs refer to tasks, formats and positional schemes by a plain string."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Callable, Generic, TypeVar
+
+from numerate.errors import UsageError
+
+T = TypeVar("T")
+
+
+def did_you_mean(name: str, options) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._docs: dict[str, str] = {}
+
+    def register(self, name: str, doc: str = "") -> Callable[[T], T]:
+        def add(obj: T) -> T:
+            if name in self._items:
+                raise ValueError(f"{self.kind} '{name}' is registered twice")
+            self._items[name] = obj
+            self._docs[name] = doc or (getattr(obj, "__doc__", "") or "").strip().split("\n")[0]
+            return obj
+
+        return add
+
+    def get(self, name: str) -> T:
+        if name not in self._items:
+            raise UsageError(
+                f"unknown {self.kind} '{name}'{did_you_mean(name, self._items)} "
+                f"(known: {', '.join(sorted(self._items))})"
+            )
+        return self._items[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def doc(self, name: str) -> str:
+        return self._docs[name]

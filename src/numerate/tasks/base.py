@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Operands of one problem, as Python integers (so answers are exact at any length)."""
+
+    operands: tuple[int, ...]
+
+
+def random_number(rng: random.Random, n_digits: int) -> int:
+    """A uniformly random integer with exactly `n_digits` digits (0–9 for one digit)."""
+    if n_digits == 1:
+        return rng.randrange(10)
+    return rng.randrange(10 ** (n_digits - 1), 10**n_digits)
+
+
+class Task:
+    """Sample problems and compute exact answers. Subclasses register under a name."""
+
+    name: str = ""
+    symbol: str = ""  # operator written between operands by formats
+    samplers: tuple[str, ...] = ("uniform",)
+
+    def answer(self, problem: Problem) -> int:
+        raise NotImplementedError
+
+    def sample(self, rng: random.Random, sampler: str, lengths: tuple[int, ...]) -> Problem:
+        raise NotImplementedError
+
+    def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """Each operand length drawn independently and uniformly from [lo, hi]."""
+        raise NotImplementedError

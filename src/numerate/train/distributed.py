@@ -1,0 +1,59 @@
+"""Process-group setup, so the one training entry point also runs under `torchrun --nproc_per_node=N`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def setup(device_name: str) -> DistInfo:
+    """Join the process group when launched by torchrun (gloo on CPU, NCCL on GPU); otherwise one process."""
+    device = pick_device(device_name)
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
+        return DistInfo(device=device)
+    import torch.distributed as dist
+
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return DistInfo(rank, world, device)
+
+
+def any_rank(flag: bool, info: DistInfo) -> bool:
+    """True on every rank if it is true on one (e.g. the time budget ran out)."""
+    if info.world_size == 1:
+        return flag
+    import torch.distributed as dist
+
+    t = torch.tensor([1.0 if flag else 0.0], device=info.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def teardown(info: DistInfo) -> None:
+    if info.world_size > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()

@@ -1,0 +1,46 @@
+import pytest
+
+from numerate import config
+from numerate.config import PRESETS_DIR
+from numerate.errors import UsageError
+
+PRESETS = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_loads_and_builds(name):
+    from numerate import checkpoint
+
+    cfg = config.load(name)
+    bundle = checkpoint.build(cfg)
+    assert bundle.model.num_params() > 0
+
+
+def test_overrides_and_include(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("model:\n  n_layer: 3\ntrain:\n  lr: 0.01\n")
+    top = tmp_path / "top.yaml"
+    top.write_text("include: base.yaml\nmodel:\n  n_head: 2\n")
+    cfg = config.load(str(top), ["train.lr=0.5", "task.train_lengths=[2, 5]"])
+    assert (cfg.model.n_layer, cfg.model.n_head, cfg.train.lr, cfg.task.train_lengths) == (3, 2, 0.5, [2, 5])
+
+
+@pytest.mark.parametrize("override, message", [
+    (["model.n_layr=3"], "did you mean 'n_layer'"),
+    (["modle.n_layer=3"], "did you mean 'model'"),
+    (["model.n_layer=three"], "expects int"),
+    (["model.n_layer"], "section.key=value"),
+    (["model.n_embd=30"], "divisible"),
+    (["task.train_lengths=[5, 2]"], "lo <= hi"),
+    (["model.pos=ropee"], "did you mean 'rope'"),
+])
+def test_bad_config_is_named(override, message):
+    with pytest.raises(UsageError, match=message):
+        from numerate import checkpoint
+
+        checkpoint.build(config.load(None, override))
+
+
+def test_resolved_config_round_trips():
+    cfg = config.load("demo")
+    assert config.from_dict(cfg.to_dict()) == cfg
