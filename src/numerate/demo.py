@@ -15,11 +15,27 @@ from pathlib import Path
 from numerate import config
 from numerate.checkpoint import load_model
 from numerate.eval.evaluate import describe_mistake, evaluate
-from numerate.eval.report import format_table, make_cells
+from numerate.eval.report import make_cells
 from numerate.train.loop import train
 
 MAIN, BASELINE = "demo", "demo-learned"
+DISPLAY = [1, 2, 3, 5, 8, 10, 11, 12, 15, 20, 25, 30, 35, 40]  # lengths shown in the printed table
 QUICK = ["train.max_steps=150", "train.eval_every=50", "train.ckpt_every=50", "train.eval_samples=50"]
+
+
+def side_by_side(results: dict[str, list[dict]], lengths: list[int]) -> str:
+    """Exact match per operand length: uniform and carry-chain columns for each model."""
+    names = list(results)
+    head = f"{'digits':>6} " + " ".join(f"{name + ' ' + kind:>22}" for name in names for kind in ("uniform", "carry"))
+    lines = [head, "-" * len(head)]
+    for n in lengths:
+        cells = []
+        for name in names:
+            for kind in ("uniform", "carry"):
+                row = next(r for r in results[name] if r["sampler"] == kind and r["len_a"] == n)
+                cells.append(f"{'n/a':>22}" if row["exact_match"] is None else f"{100 * row['exact_match']:>21.1f}%")
+        lines.append(f"{n:>6} " + " ".join(cells))
+    return "\n".join(lines)
 
 
 def run_demo(out: Path, quick: bool = False) -> int:
@@ -51,7 +67,7 @@ def run_demo(out: Path, quick: bool = False) -> int:
     for name, bundle in models.items():
         results[name], mistakes[name] = evaluate(bundle, make_cells(lengths, grid=False, carry=True), samples=samples)
     print()
-    print(format_table(results["default"], columns=results))
+    print(side_by_side(results, [n for n in DISPLAY if n in lengths]))
     for name, bundle in models.items():
         for a in mistakes[name][:3]:
             print(f"  [{name}] " + describe_mistake(bundle, a))

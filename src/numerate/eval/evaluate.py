@@ -10,6 +10,9 @@ import torch
 from numerate.eval.decode import greedy_decode
 
 
+ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
+
+
 @dataclass
 class Answer:
     problem: object
@@ -32,9 +35,12 @@ def answer_problems(bundle, problems, batch_size: int = 256, use_cache: bool = T
     for i, ids in enumerate(encoded):
         by_len.setdefault(len(ids), []).append(i)
     out: list[Answer | None] = [None] * len(problems)
-    for _, idxs in sorted(by_len.items()):
-        for start in range(0, len(idxs), batch_size):
-            chunk = idxs[start:start + batch_size]
+    for length, idxs in sorted(by_len.items()):
+        # Attention scores or biases are (B, H, T, T) at the first step: keep them under ATTENTION_BUDGET.
+        total = length + max(fmt.max_target_len(problems[i]) for i in idxs) + 1
+        rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * total * total)))
+        for start in range(0, len(idxs), rows):
+            chunk = idxs[start:start + rows]
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)
             max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
             new = greedy_decode(model, prompts, max_new, tok.eos_id, use_cache=use_cache, recurrences=recurrences)

@@ -27,3 +27,18 @@ class CouplingRelative(PositionalScheme):
     def bias(self, pos_q, pos_k):
         rel = (pos_k[:, None, :] - pos_q[:, :, None]).clamp(-self.clip, self.clip) + self.clip  # (B, Tq, Tk)
         return self.table[:, rel].transpose(0, 1)  # (B, H, Tq, Tk)
+
+
+@SCHEMES.register("coupling-local", "coupling-relative, and keys more than rel_clip ids away are masked out")
+class CouplingLocal(CouplingRelative):
+    """Attention only within a window of coupled ids.
+
+    A longer number then adds no new keys to any query's view: each answer digit sees the same handful of
+    digits (its own significance and its neighbours) whether the operands have 10 digits or 1000, so nothing
+    dilutes the attention as length grows.
+    """
+
+    def bias(self, pos_q, pos_k):
+        rel = pos_k[:, None, :] - pos_q[:, :, None]  # (B, Tq, Tk)
+        bias = super().bias(pos_q, pos_k)
+        return bias.masked_fill((rel.abs() > self.clip)[:, None], float("-inf"))

@@ -1,0 +1,53 @@
+"""2-D positions: a column (significance, as coupled ids) and a row (which number the token belongs to).
+
+People add numbers written one above the other: digits of equal significance form a column, and each number is a
+row. A transformer reads one line, so here each token gets both coordinates explicitly:
+
+- column: the coupled digit id (significance + 1, plus an offset), used through a learned relative bias on the
+  column offset, with keys more than `rel_clip` columns away masked out (as in `coupling-local`);
+- row: the number of separator tokens before it (0 for the first operand, 1 for the second, 2 for the answer),
+  added to the token embedding from a small learned table.
+
+Neither coordinate grows with the length of the numbers, so nothing the model sees at 1000 digits is new.
+"""
+
+import torch
+from torch import nn
+
+from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
+
+MAX_ROWS = 16  # rows beyond this share the last embedding
+
+
+def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
+    """Separator (non-digit, non-pad) tokens strictly before each token: its row. (B, T)
+
+    For ``321+54=573`` this is ``0 0 0 0 1 1 1 2 2 2``.
+    """
+    sep = (~torch.isin(idx, digit_ids) & (idx != pad_id)).long()
+    return (sep.cumsum(dim=1) - sep).clamp(max=MAX_ROWS - 1)
+
+
+@SCHEMES.register("coupling-2d", "2-D: column = coupled digit id (local relative bias), row = which number")
+class Coupling2D(PositionalScheme):
+    def __init__(self, cfg, digit_ids):
+        super().__init__(cfg, digit_ids)
+        self.clip = cfg.rel_clip
+        self.offset_max, self.eval_offset = cfg.pos_offset_max, cfg.pos_eval_offset
+        self.table = nn.Parameter(torch.zeros(cfg.n_head, 2 * cfg.rel_clip + 1))
+        self.rows = nn.Embedding(MAX_ROWS, cfg.n_embd)
+
+    def positions(self, idx, generator=None):
+        """(B, T, 2): [..., 0] column, [..., 1] row."""
+        offset = random_offset(self.offset_max, generator) if self.training else self.eval_offset
+        column = digit_run_index(idx, self.digit_ids) + offset
+        return torch.stack((column, row_index(idx, self.digit_ids)), dim=-1)
+
+    def embed(self, pos):
+        return self.rows(pos[..., 1])
+
+    def bias(self, pos_q, pos_k):
+        rel = pos_k[:, None, :, 0] - pos_q[:, :, None, 0]  # (B, Tq, Tk)
+        bias = self.table[:, rel.clamp(-self.clip, self.clip) + self.clip].transpose(0, 1)  # (B, H, Tq, Tk)
+        return bias.masked_fill((rel.abs() > self.clip)[:, None], float("-inf"))

@@ -1,0 +1,112 @@
+"""The command-line contract: outputs on success, a named error and exit code 2 on bad input."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from numerate.cli import main
+from numerate.train.loop import train
+
+from conftest import tiny_config
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "model"
+    train(tiny_config("train.max_steps=5", "model.pos=abacus", "model.max_pos=24"), out, quiet=True)
+    return out
+
+
+def run(argv, stdin=""):
+    proc = subprocess.run([sys.executable, "-m", "numerate", *argv], input=stdin, capture_output=True, text=True,
+                          timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_solve_answers_one_line_per_problem(model_dir):
+    code, out, err = run(["solve", str(model_dir)], "12+34\n0+0\n 7 + 5 \n")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(line.strip() for line in lines)
+
+
+@pytest.mark.parametrize("stdin, message", [
+    ("1+2\n3-4\n", "line 2"),
+    ("1+2\n\n", "line 2"),
+    ("abc\n", "line 1"),
+    ("1+2+3\n", "line 1"),
+    ("-1+2\n", "line 1"),
+    ("1.5+2\n", "line 1"),
+])
+def test_solve_rejects_bad_lines_and_writes_nothing(model_dir, stdin, message):
+    code, out, err = run(["solve", str(model_dir)], stdin)
+    assert code == 2
+    assert out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir):
+    code, out, err = run(["solve", str(model_dir)], "1+1\n" + "9" * 40 + "+1\n")
+    assert code == 2 and out == ""
+    assert "line 2" in err and "at most" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["eval", "no/such/dir"], "not a model folder"),
+    (["solve", "no/such/dir"], "not a model folder"),
+    (["train", "no-such-preset"], "neither a file nor a preset"),
+    (["train", "demo", "--set", "train.lr=fast"], "train.lr expects float"),
+])
+def test_errors_are_named_with_exit_code_2(argv, message):
+    code, out, err = run(argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_eval_lengths_must_parse(model_dir):
+    code, _, err = run(["eval", str(model_dir), "--lengths", "ten"])
+    assert code == 2 and "--lengths" in err
+
+
+def test_eval_writes_rows_and_plots(model_dir, tmp_path):
+    rows_file, plot = tmp_path / "rows.json", tmp_path / "grid.png"
+    assert main(["eval", str(model_dir), "--lengths", "1-3", "--grid", "--carry", "--samples", "4",
+                 "--json", str(rows_file), "--plot", str(plot)]) == 0
+    rows = json.loads(rows_file.read_text())["rows"]
+    assert len(rows) == 9 + 3
+    assert {r["sampler"] for r in rows} == {"uniform", "carry"}
+    assert all(0 <= r["exact_match"] <= 1 for r in rows)
+    assert plot.stat().st_size > 1000
+
+
+def test_eval_marks_unrepresentable_lengths(model_dir, tmp_path):
+    rows_file = tmp_path / "rows.json"
+    assert main(["eval", str(model_dir), "--lengths", "2,30", "--samples", "2", "--json", str(rows_file)]) == 0
+    rows = json.loads(rows_file.read_text())["rows"]
+    assert rows[0]["exact_match"] is not None and rows[1]["exact_match"] is None
+
+
+def test_list_shows_registries():
+    code, out, _ = run(["list"])
+    assert code == 0
+    for name in ("addition", "digits", "learned", "nope", "rope", "abacus", "coupling", "demo"):
+        assert name in out
+
+
+def test_no_verb_prints_help():
+    code, out, _ = run([])
+    assert code == 2 and "train" in out
+
+
+def test_quick_demo_runs_end_to_end(tmp_path):
+    """The README's first command, shortened: both models train, evaluate, and the outputs appear."""
+    code, out, err = run(["demo", "--quick", "--out", str(tmp_path / "demo")])
+    assert code == 0, err[-2000:]
+    assert "default uniform" in out and "learned abs. uniform" in out
+    results = json.loads((tmp_path / "demo" / "results.json").read_text())
+    assert set(results["rows"]) == {"default", "learned abs."}
+    for png in ("heatmap.png", "sweep.png"):
+        assert (tmp_path / "demo" / png).stat().st_size > 1000

@@ -1,0 +1,25 @@
+"""A tiny model learns reversed addition: the whole pipeline, measured, in under a minute on one CPU thread."""
+
+import torch
+
+from numerate.checkpoint import load_model
+from numerate.eval.evaluate import split_accuracy
+from numerate.train.loop import train
+
+from conftest import tiny_config
+
+
+def test_tiny_model_learns_short_reversed_addition(tmp_path):
+    torch.set_num_threads(1)
+    cfg = tiny_config("model.pos=coupling-2d", "model.n_layer=2", "model.n_embd=64", "model.n_head=4",
+                      "train.lr=0.003", "train.max_steps=1200", "train.batch_size=128", "train.warmup_steps=100",
+                      "train.eval_every=100000", "train.ckpt_every=100000", "task.train_lengths=[1, 5]",
+                      "task.ood_lengths=[6, 8]")
+    train(cfg, tmp_path / "run", quiet=True)
+    bundle = load_model(tmp_path / "run")
+    # Fresh problems (a seed the training loop never uses), 400 per split.
+    in_dist = split_accuracy(bundle, (1, 5), 400, seed=2024)
+    longer = split_accuracy(bundle, (6, 8), 400, seed=2024)
+    print(f"exact match: {in_dist:.3f} on 1-5 digits, {longer:.3f} on 6-8 digits")
+    assert in_dist >= 0.95
+    assert longer >= 0.5  # measured 0.835 at this seed: positions that generalize beyond training

@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import numerate.train.loop as loop
+from numerate.checkpoint import load_model
+from numerate.errors import UsageError
+from numerate.train.loop import train
+from numerate.train.schedule import get_lr
+
+from conftest import tiny_config
+
+
+def metric_rows(folder: Path) -> list[dict]:
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    return [{k: r[k] for k in ("step", "loss", "acc_id", "acc_ood")} for r in rows]  # drop wall-clock fields
+
+
+def test_schedule_warms_up_then_decays():
+    cfg = tiny_config("train.lr=1.0", "train.warmup_steps=10", "train.max_steps=110", "train.min_lr_ratio=0.1").train
+    assert get_lr(0, cfg) == pytest.approx(0.1)
+    assert get_lr(9, cfg) == pytest.approx(1.0)
+    assert get_lr(60, cfg) == pytest.approx(0.55)
+    assert get_lr(110, cfg) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("extra", [[], ["model.recurrences=3", "model.pos=abacus", "model.pos_offset_max=4"]])
+def test_resume_reaches_the_same_weights_and_metrics(tmp_path, monkeypatch, extra):
+    cfg = tiny_config("train.max_steps=30", "train.eval_every=10", "train.ckpt_every=10", *extra)
+    train(cfg, tmp_path / "whole", quiet=True)
+
+    real = loop.training_problems
+
+    def crash_at_step_25(task, lengths, batch_size, seed, step, rank, bucket):
+        if step == 25:
+            raise KeyboardInterrupt
+        return real(task, lengths, batch_size, seed, step, rank, bucket)
+
+    monkeypatch.setattr(loop, "training_problems", crash_at_step_25)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tmp_path / "cut", quiet=True)
+    monkeypatch.setattr(loop, "training_problems", real)
+    assert json.loads((tmp_path / "cut" / "config.json").read_text())["step"] == 20
+    train(cfg, tmp_path / "cut", resume=True, quiet=True)
+
+    whole, cut = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    assert whole.keys() == cut.keys()
+    assert all(torch.equal(whole[k], cut[k]) for k in whole)
+    assert metric_rows(tmp_path / "whole") == metric_rows(tmp_path / "cut")
+
+
+def test_refuses_to_overwrite_or_resume_with_another_config(tmp_path):
+    cfg = tiny_config("train.max_steps=10")
+    train(cfg, tmp_path / "run", quiet=True)
+    with pytest.raises(UsageError, match="--resume"):
+        train(cfg, tmp_path / "run", quiet=True)
+    with pytest.raises(UsageError, match="model.n_embd"):
+        train(tiny_config("train.max_steps=10", "model.n_embd=64"), tmp_path / "run", resume=True, quiet=True)
+
+
+def test_saved_model_loads_and_answers(tmp_path):
+    train(tiny_config("train.max_steps=5"), tmp_path / "run", quiet=True)
+    bundle = load_model(tmp_path / "run")
+    assert bundle.meta["step"] == 5
+    assert not any(p.name.endswith(".tmp") for p in (tmp_path / "run").iterdir())
+
+
+def test_ddp_on_two_cpu_processes(tmp_path):
+    """The same entry point under torchrun: 2 gloo processes, metrics and checkpoints from rank 0 only."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+           "-m", "numerate", "train", str(Path(__file__).parent / "data" / "tiny.yaml"), "--out", str(tmp_path / "ddp"),
+           "--quiet", "--set", "train.max_steps=12"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load_model(tmp_path / "ddp").meta["step"] == 12
+    assert len(metric_rows(tmp_path / "ddp")) == 2  # logged once per eval step, by rank 0 alone
