@@ -25,19 +25,24 @@ from numerate.eval.evaluate import answer_problems, cell_problems  # noqa: E402
 from numerate.train.loop import train  # noqa: E402
 
 
+TRAINING_VARIANTS = [  # (preset, threads, bucket, batch size)
+    *[(preset, threads, bucket, 128) for preset in ("demo", "demo-learned") for threads in (1, 2)
+      for bucket in (True, False)],
+    ("demo", 1, False, 64), ("demo", 1, False, 256),
+]
+
+
 def training_rows(steps: int) -> list[dict]:
     rows = []
-    for preset in ("demo", "demo-learned"):
-        for threads in (1, 2):
-            for bucket in (True, False):
-                cfg = config.load(preset, [f"train.max_steps={steps}", f"train.threads={threads}",
-                                           f"train.bucket={str(bucket).lower()}", "train.eval_every=1000000",
-                                           "train.ckpt_every=1000000", "train.eval_samples=8"])
-                with tempfile.TemporaryDirectory() as tmp:
-                    row = train(cfg, Path(tmp) / "run", quiet=True)
-                rows.append({"config": preset, "threads": threads, "bucket": bucket,
-                             "steps_per_s": steps / row["elapsed_s"], "answer_tokens_per_s": row["answer_tokens_per_s"]})
-                print(rows[-1], flush=True)
+    for preset, threads, bucket, batch in TRAINING_VARIANTS:
+        cfg = config.load(preset, [f"train.max_steps={steps}", f"train.threads={threads}",
+                                   f"train.bucket={str(bucket).lower()}", f"train.batch_size={batch}",
+                                   "train.eval_every=1000000", "train.ckpt_every=1000000", "train.eval_samples=8"])
+        with tempfile.TemporaryDirectory() as tmp:
+            row = train(cfg, Path(tmp) / "run", quiet=True)
+        rows.append({"config": preset, "threads": threads, "bucket": bucket, "batch": batch,
+                     "steps_per_s": steps / row["elapsed_s"], "answer_tokens_per_s": row["answer_tokens_per_s"]})
+        print(rows[-1], flush=True)
     return rows
 
 
@@ -68,9 +73,9 @@ def main() -> None:
     train_rows = training_rows(args.steps)
     torch.set_num_threads(2)
     decode_rows = decoding_rows(args.model, args.samples)
-    lines = ["training (batch 128, 1-10 digits)",
-             f"{'config':<13} {'threads':>7} {'bucket':>6} {'steps/s':>8} {'answer tok/s':>13}"]
-    lines += [f"{r['config']:<13} {r['threads']:>7} {str(r['bucket']):>6} {r['steps_per_s']:>8.1f} "
+    lines = ["training (1-10 digits; one process alone on the machine)",
+             f"{'config':<13} {'threads':>7} {'bucket':>6} {'batch':>5} {'steps/s':>8} {'answer tok/s':>13}"]
+    lines += [f"{r['config']:<13} {r['threads']:>7} {str(r['bucket']):>6} {r['batch']:>5} {r['steps_per_s']:>8.1f} "
               f"{r['answer_tokens_per_s']:>13.0f}" for r in train_rows]
     lines += ["", f"greedy decoding ({args.model}, batch 256, 2 threads)",
               f"{'digits':>6} {'kv cache':>8} {'problems/s':>11} {'tokens/s':>9} {'exact':>6}"]

@@ -102,6 +102,7 @@ def test_kv_cache_decoding_matches_full_recompute(tiny_bundle, name, recurrences
     for p in b.model.parameters():  # sharper random weights, so argmax ties are unlikely
         p.data.normal_(0, 0.5)
     prompts = torch.tensor([b.tok.encode("1234+9876="), b.tok.encode("5555+4445=")])
-    with_cache = greedy_decode(b.model, prompts, 8, b.tok.eos_id, use_cache=True)
     without = greedy_decode(b.model, prompts, 8, b.tok.eos_id, use_cache=False)
-    assert torch.equal(with_cache, without)
+    for chunk in (256, 3):  # the whole prompt at once, and in chunks of 3 tokens
+        with_cache = greedy_decode(b.model, prompts, 8, b.tok.eos_id, use_cache=True, prefill_chunk=chunk)
+        assert torch.equal(with_cache, without)

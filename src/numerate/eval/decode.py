@@ -6,20 +6,30 @@ import torch
 
 from numerate.model.transformer import KVCache
 
+PREFILL_CHUNK = 256  # prompt tokens per forward pass while filling the cache
+
 
 @torch.no_grad()
 def greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, use_cache: bool = True,
-                  recurrences: int | None = None) -> torch.Tensor:
+                  recurrences: int | None = None, prefill_chunk: int = PREFILL_CHUNK) -> torch.Tensor:
     """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
 
-    Returns the new tokens (B, <= max_new); a row that ended keeps emitting `eos_id`.
+    With the cache, the prompt is read `prefill_chunk` tokens at a time, so attention memory grows with
+    chunk x length rather than length squared. Returns the new tokens (B, <= max_new); a row that ended keeps
+    emitting `eos_id`.
     """
     was_training = model.training
     model.eval()
     seq = prompts
     done = torch.zeros(prompts.shape[0], dtype=torch.bool, device=prompts.device)
-    cache = KVCache() if use_cache else None
-    logits = model(seq, model.positions(seq), cache=cache, recurrences=recurrences)
+    cache = KVCache(capacity=prompts.shape[1] + max_new) if use_cache else None
+    pos = model.positions(seq)
+    if use_cache:
+        for start in range(0, seq.shape[1], prefill_chunk):
+            part = slice(start, start + prefill_chunk)
+            logits = model(seq[:, part], None if pos is None else pos[:, part], cache=cache, recurrences=recurrences)
+    else:
+        logits = model(seq, pos, recurrences=recurrences)
     for _ in range(max_new):
         nxt = logits[:, -1].argmax(-1)
         nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)

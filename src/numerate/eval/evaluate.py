@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from numerate.eval.decode import greedy_decode
+from numerate.eval.decode import PREFILL_CHUNK, greedy_decode
 
 
 ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
@@ -36,9 +36,10 @@ def answer_problems(bundle, problems, batch_size: int = 256, use_cache: bool = T
         by_len.setdefault(len(ids), []).append(i)
     out: list[Answer | None] = [None] * len(problems)
     for length, idxs in sorted(by_len.items()):
-        # Attention scores or biases are (B, H, T, T) at the first step: keep them under ATTENTION_BUDGET.
+        # Attention scores or biases are (B, H, chunk, T) while reading the prompt: keep them under the budget.
         total = length + max(fmt.max_target_len(problems[i]) for i in idxs) + 1
-        rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * total * total)))
+        queries = min(length, PREFILL_CHUNK) if use_cache else total
+        rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * queries * total)))
         for start in range(0, len(idxs), rows):
             chunk = idxs[start:start + rows]
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)

@@ -1,0 +1,71 @@
+"""Spread over training seeds: train a preset at several seeds, evaluate each, report median and min-max.
+
+    python bench/seeds.py --preset demo --seeds 0,1,2 --lengths 5,10,15,20,30,40,60,100 --samples 200
+
+Runs go to runs/seeds/<preset>-s<seed> and are resumed or skipped if already trained, so the benchmark can be
+spread over several sittings. `--jobs` trains that many seeds at once, one thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_results  # noqa: E402
+
+from numerate.checkpoint import load_model  # noqa: E402
+from numerate.cli import parse_lengths  # noqa: E402
+from numerate.eval.evaluate import evaluate  # noqa: E402
+from numerate.eval.report import make_cells  # noqa: E402
+
+
+def train_seed(preset: str, seed: int, out: Path, extra: list[str]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "numerate", "train", preset, "--out", str(out), "--resume", "--quiet",
+           "--set", f"train.seed={seed}", "train.threads=1", *extra]
+    with open(out.with_suffix(".log"), "w") as log:
+        subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="demo")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--lengths", default="5,10,15,20,30,40,60,100")
+    p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
+    args = p.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    lengths = parse_lengths(args.lengths)
+    runs = {s: Path("runs/seeds") / f"{args.preset}-s{s}" for s in seeds}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda s: train_seed(args.preset, s, runs[s], args.set), seeds))
+
+    per_seed = {}
+    for s, folder in runs.items():
+        rows, _ = evaluate(load_model(folder), make_cells(lengths, grid=False, carry=True), samples=args.samples)
+        per_seed[s] = rows
+    lines = [f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}, {args.samples} problems per cell; "
+             "exact match %: median [min-max]",
+             f"{'digits':>6} {'uniform':>22} {'carry chains':>22}   per seed (uniform)"]
+    summary = []
+    for n in lengths:
+        cells, entry = [], {"digits": n}
+        for kind in ("uniform", "carry"):
+            vals = [100 * next(r for r in per_seed[s] if r["sampler"] == kind and r["len_a"] == n)["exact_match"]
+                    for s in seeds]
+            entry[kind] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "per_seed": vals}
+            cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
+        summary.append(entry)
+        lines.append(f"{n:>6} {cells[0]:>22} {cells[1]:>22}   " + " ".join(f"{v:5.1f}" for v in entry["uniform"]["per_seed"]))
+    write_results(f"seeds-{args.preset}", "\n".join(lines), {"seeds": seeds, "summary": summary, "rows": per_seed})
+
+
+if __name__ == "__main__":
+    main()
