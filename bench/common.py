@@ -13,11 +13,12 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def provenance() -> dict:
+    root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
-                                    cwd=Path(__file__).parent).stdout.strip())
+                                cwd=root).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "src", "bench"], capture_output=True,
+                                    text=True, cwd=root).stdout.strip())
     except OSError:
         commit, dirty = "unknown", False
     import torch

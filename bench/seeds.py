@@ -21,7 +21,6 @@ from common import write_results  # noqa: E402
 from numerate.checkpoint import load_model  # noqa: E402
 from numerate.cli import parse_lengths  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
-from numerate.eval.report import make_cells  # noqa: E402
 
 
 def train_seed(preset: str, seed: int, out: Path, extra: list[str]) -> None:
@@ -38,6 +37,8 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--lengths", default="5,10,15,20,30,40,60,100")
     p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--long-samples", type=int, default=50, help="problems per cell at 500 digits and more")
+    p.add_argument("--unequal", action="store_true", help="also test (L, L/3)-digit operand pairs")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
     args = p.parse_args()
@@ -47,18 +48,27 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda s: train_seed(args.preset, s, runs[s], args.set), seeds))
 
+    kinds = ["uniform", "carry"] + (["unequal"] if args.unequal else [])
     per_seed = {}
     for s, folder in runs.items():
-        rows, _ = evaluate(load_model(folder), make_cells(lengths, grid=False, carry=True), samples=args.samples)
+        bundle, rows = load_model(folder), []
+        for n in lengths:
+            cells = [("uniform", (n, n)), ("carry", (n, n))] + ([("uniform", (n, max(1, n // 3)))] if args.unequal else [])
+            cell_rows, _ = evaluate(bundle, cells, samples=args.samples if n < 500 else args.long_samples)
+            for kind, row in zip(kinds, cell_rows):
+                rows.append({**row, "kind": kind, "digits": n})
+            print(f"seed {s}, {n} digits: " + ", ".join(f"{k} {100 * r['exact_match']:.1f}%" for k, r in zip(kinds, cell_rows)),
+                  flush=True)
         per_seed[s] = rows
-    lines = [f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}, {args.samples} problems per cell; "
-             "exact match %: median [min-max]",
-             f"{'digits':>6} {'uniform':>22} {'carry chains':>22}   per seed (uniform)"]
+    lines = [f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}; {args.samples} problems per cell "
+             f"({args.long_samples} from 500 digits); exact match %: median [min-max]",
+             f"{'digits':>6} " + " ".join(f"{k if k != 'unequal' else 'unequal (L, L/3)':>22}" for k in kinds)
+             + "   per seed (uniform)"]
     summary = []
     for n in lengths:
         cells, entry = [], {"digits": n}
-        for kind in ("uniform", "carry"):
-            vals = [100 * next(r for r in per_seed[s] if r["sampler"] == kind and r["len_a"] == n)["exact_match"]
+        for kind in kinds:
+            vals = [100 * next(r for r in per_seed[s] if r["kind"] == kind and r["digits"] == n)["exact_match"]
                     for s in seeds]
             entry[kind] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "per_seed": vals}
             cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")

@@ -80,7 +80,10 @@ def run_demo(out: Path, quick: bool = False) -> int:
     plots.heatmap(grid_rows, out / "heatmap.png", title="default model: exact match (%)", train_max=train_max)
     plots.sweep(results, out / "sweep.png", title="exact match by operand length (both operands)",
                 train_max=train_max)
-    summary = {"command": "numerate demo" + (" --quick" if quick else ""), "train_minutes": round(train_minutes, 1),
+    from numerate import __version__
+
+    summary = {"command": "numerate demo" + (" --quick" if quick else ""), "numerate": __version__,
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "train_minutes": round(train_minutes, 1),
                "samples_per_cell": samples, "rows": results, "grid": grid_rows}
     (out / "results.json").write_text(json.dumps(summary, indent=1))
 

@@ -59,7 +59,7 @@ def sweep(series: dict[str, list[dict]], path: str | Path, title: str = "", trai
     ax.set_ylabel("exact match (%)")
     ax.set_ylim(-2, 102)
     ax.set_title(title)
-    ax.legend(loc="lower left")
+    ax.legend(loc="center right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
