@@ -51,7 +51,7 @@ class ModelConfig:
     n_head: int = opt(4, "attention heads")
     n_embd: int = opt(64, "residual stream width")
     mlp_ratio: int = opt(4, "MLP hidden width as a multiple of n_embd")
-    pos: str = opt("coupling-rope", "positional scheme (see `numerate list`)")
+    pos: str = opt("coupling-2d", "positional scheme (see `numerate list`)")
     max_pos: int = opt(128, "size of learned position tables (learned, abacus, coupling)")
     pos_offset_max: int = opt(0, "largest random position offset drawn per batch while training")
     pos_eval_offset: int = opt(0, "position offset used at test time; keep it inside the trained range")
@@ -74,17 +74,24 @@ class TrainConfig:
     batch_size: int = opt(128, "problems per step (per process under torchrun)")
     max_steps: int = opt(3000, "optimizer steps; the LR schedule spans them")
     max_minutes: float = opt(0.0, "stop early after this many minutes (0 = no limit; not reproducible)")
-    lr: float = opt(1e-3, "peak learning rate (AdamW)")
+    lr: float = opt(3e-3, "peak learning rate (AdamW)")
     min_lr_ratio: float = opt(0.1, "final LR as a fraction of the peak, after cosine decay")
     warmup_steps: int = opt(100, "linear warmup steps")
     weight_decay: float = opt(0.1, "AdamW weight decay on matrices (not on norms, biases, embeddings)")
     grad_clip: float = opt(1.0, "clip the gradient norm to this (0 = off)")
-    bucket: bool = opt(True, "one operand-length pair per batch, so no compute is spent on padding")
+    bucket: bool = opt(False, "one operand-length pair per batch: no padding, but slower learning per step")
     eval_every: int = opt(500, "steps between evaluations logged to metrics.jsonl")
     eval_samples: int = opt(200, "problems per split in those evaluations")
     ckpt_every: int = opt(500, "steps between checkpoints")
     threads: int = opt(0, "torch CPU threads (0 = torch's default)")
     device: str = opt("auto", "auto, cpu, cuda or cuda:N")
+
+    def __post_init__(self):
+        for key in ("batch_size", "max_steps", "eval_every", "eval_samples", "ckpt_every"):
+            if getattr(self, key) < 1:
+                raise UsageError(f"train.{key} must be >= 1, got {getattr(self, key)}")
+        if self.threads < 0 or self.warmup_steps < 0 or self.lr <= 0:
+            raise UsageError("train.threads and train.warmup_steps must be >= 0 and train.lr > 0")
 
 
 @dataclass

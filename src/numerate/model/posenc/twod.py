@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
+from numerate.model.posenc.relative import CouplingLocal
 
 MAX_ROWS = 16  # rows beyond this share the last embedding
 
@@ -30,24 +30,17 @@ def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> to
 
 
 @SCHEMES.register("coupling-2d", "2-D: column = coupled digit id (local relative bias), row = which number")
-class Coupling2D(PositionalScheme):
+class Coupling2D(CouplingLocal):
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
-        self.clip = cfg.rel_clip
-        self.offset_max, self.eval_offset = cfg.pos_offset_max, cfg.pos_eval_offset
-        self.table = nn.Parameter(torch.zeros(cfg.n_head, 2 * cfg.rel_clip + 1))
         self.rows = nn.Embedding(MAX_ROWS, cfg.n_embd)
 
     def positions(self, idx, generator=None):
         """(B, T, 2): [..., 0] column, [..., 1] row."""
-        offset = random_offset(self.offset_max, generator) if self.training else self.eval_offset
-        column = digit_run_index(idx, self.digit_ids) + offset
-        return torch.stack((column, row_index(idx, self.digit_ids)), dim=-1)
+        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
 
     def embed(self, pos):
         return self.rows(pos[..., 1])
 
     def bias(self, pos_q, pos_k):
-        rel = pos_k[:, None, :, 0] - pos_q[:, :, None, 0]  # (B, Tq, Tk)
-        bias = self.table[:, rel.clamp(-self.clip, self.clip) + self.clip].transpose(0, 1)  # (B, H, Tq, Tk)
-        return bias.masked_fill((rel.abs() > self.clip)[:, None], float("-inf"))
+        return super().bias(pos_q[..., 0], pos_k[..., 0])
