@@ -85,9 +85,9 @@ def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
     return bundle
 
 
-def save_train_state(folder: Path, optimizer, step: int, elapsed: float) -> None:
-    state = {"optimizer": optimizer.state_dict(), "step": step, "elapsed": elapsed,
-             "torch_rng": torch.get_rng_state()}
+def save_train_state(folder: Path, optimizer, loop_state: dict) -> None:
+    """Optimizer, RNG and the loop's counters (step, elapsed time, loss accumulated since the last log row)."""
+    state = {"optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(), **loop_state}
     atomic_write(folder / "train_state.pt", lambda p: torch.save(state, p))
 
 

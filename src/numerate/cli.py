@@ -44,6 +44,10 @@ def positive_int(text: str) -> int:
     return value
 
 
+def recurrences_arg(text: str):
+    return "auto" if text == "auto" else positive_int(text)
+
+
 def cmd_train(args) -> int:
     from numerate import config
     from numerate.train.loop import train
@@ -126,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
     e.add_argument("--json", help="write the rows to this JSON file")
     e.add_argument("--plot", help="write a PNG: heatmap with --grid, else accuracy against length")
-    e.add_argument("--recurrences", type=positive_int, help="recurrences for looped models")
+    e.add_argument("--recurrences", type=recurrences_arg, metavar="R|auto",
+                   help="recurrences for looped models; 'auto' deepens each problem until its answer stops changing")
     e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
     e.add_argument("--batch-size", type=positive_int, default=512)
     e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")

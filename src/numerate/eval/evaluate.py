@@ -58,12 +58,15 @@ def cell_problems(task, sampler: str, lengths: tuple[int, ...], samples: int, se
 
 
 def evaluate(bundle, cells, samples: int = 100, seed: int = 1234, batch_size: int = 512,
-             use_cache: bool = True, recurrences: int | None = None):
+             use_cache: bool = True, recurrences: int | str | None = None):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
 
     A row: {"sampler", "len_a", "len_b", "n", "correct", "exact_match"}; cells the model cannot represent get
     "exact_match": None and a "note". All cells are decoded together, grouped by prompt length, so a grid costs
     little more than its longest row. `mistakes` holds up to three wrong answers per cell.
+
+    recurrences="auto" (looped models) raises the depth from the training depth up to 4x it until each answer
+    stops changing, and records the mean depth used per cell as "recurrences".
     """
     from numerate.capacity import fits
 
@@ -78,12 +81,21 @@ def evaluate(bundle, cells, samples: int = 100, seed: int = 1234, batch_size: in
             pending.append((row, problems))
         rows.append(row)
     flat = [p for _, problems in pending for p in problems]
-    answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
+    depths = None
+    if recurrences == "auto":
+        from numerate.eval.adaptive import answer_until_stable
+
+        trained = bundle.cfg.model.recurrences
+        answers, depths = answer_until_stable(bundle, flat, r_min=trained, r_max=4 * trained, batch_size=batch_size)
+    else:
+        answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
     mistakes, at = [], 0
     for row, problems in pending:
         mine, at = answers[at:at + len(problems)], at + len(problems)
         correct = sum(a.correct for a in mine)
         row.update(correct=correct, exact_match=correct / len(mine))
+        if depths is not None:
+            row["recurrences"] = sum(depths[at - len(problems):at]) / len(problems)
         mistakes.extend([a for a in mine if not a.correct][:3])
     return rows, mistakes
 

@@ -141,7 +141,7 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
                             ood=f"{last_row['acc_ood']:.2f}")
         if dist.is_main and (step % tc.ckpt_every == 0 or finished):
             checkpoint.save_model(out, bundle, {"step": step, "metrics": last_row})
-            checkpoint.save_train_state(out, optimizer, step, state["elapsed"])
+            checkpoint.save_train_state(out, optimizer, state)
         if out_of_time:
             break
     bar.close()

@@ -1,0 +1,33 @@
+"""Test-time compute for looped models: raise the recurrences until the answer stops changing."""
+
+from __future__ import annotations
+
+from numerate.eval.evaluate import Answer, answer_problems
+
+
+def answer_until_stable(bundle, problems, r_min: int = 1, r_max: int = 16, batch_size: int = 512,
+                        ) -> tuple[list[Answer], list[int]]:
+    """For each problem, decode with r = r_min, r_min + 1, ... and stop at the first r whose answer equals the
+    answer at r - 1 (or at r_max). Returns the answers and the recurrences each one used.
+
+    Only problems still changing are decoded again, so easy problems cost little.
+    """
+    if r_min < 1 or r_max < r_min:
+        raise ValueError(f"need 1 <= r_min <= r_max, got {r_min}, {r_max}")
+    final: list[Answer | None] = [None] * len(problems)
+    used = [r_max] * len(problems)
+    previous: dict[int, Answer] = {}
+    pending = list(range(len(problems)))
+    for r in range(r_min, r_max + 1):
+        answers = answer_problems(bundle, [problems[i] for i in pending], batch_size, recurrences=r)
+        still = []
+        for i, a in zip(pending, answers):
+            if (i in previous and previous[i].text == a.text) or r == r_max:
+                final[i], used[i] = a, r
+            else:
+                previous[i] = a
+                still.append(i)
+        pending = still
+        if not pending:
+            break
+    return final, used
