@@ -1,3 +1,4 @@
+import math
 import pytest
 import torch
 
@@ -106,3 +107,62 @@ def test_kv_cache_decoding_matches_full_recompute(tiny_bundle, name, recurrences
     for chunk in (256, 3):  # the whole prompt at once, and in chunks of 3 tokens
         with_cache = greedy_decode(b.model, prompts, 8, b.tok.eos_id, use_cache=True, prefill_chunk=chunk)
         assert torch.equal(with_cache, without)
+
+
+def test_sinusoid_matches_formula():
+    from numerate.model.posenc.sinusoidal import sinusoid
+
+    out = sinusoid(torch.tensor([[0, 7]]), 8)
+    assert torch.allclose(out[0, 0], torch.tensor([0.0, 1.0] * 4))
+    for k in range(4):
+        angle = 7 / 10000 ** (2 * k / 8)
+        assert out[0, 1, 2 * k].item() == pytest.approx(math.sin(angle), abs=1e-5)
+        assert out[0, 1, 2 * k + 1].item() == pytest.approx(math.cos(angle), abs=1e-5)
+
+
+def test_alibi_bias_on_known_positions(tiny_bundle):
+    b = tiny_bundle("model.pos=alibi", "model.n_head=2")
+    assert b.model.scheme.slopes.tolist() == [2 ** -4, 2 ** -8]
+    pos = torch.tensor([[0, 1, 2]])
+    bias = b.model.scheme.bias(pos, pos)
+    assert bias.shape == (1, 2, 3, 3)
+    assert bias[0, 0, 2].tolist() == [-2 * 2 ** -4, -(2 ** -4), 0.0]
+
+
+def test_fire_bias_on_known_input(tiny_bundle):
+    b = tiny_bundle("model.pos=fire", "model.n_head=2")
+    fire = b.model.scheme
+    with torch.no_grad():  # make the MLP pass its input through to every head
+        fire.mlp[0].weight.fill_(1.0), fire.mlp[0].bias.zero_()
+        fire.mlp[2].weight.fill_(1.0 / fire.mlp[0].out_features), fire.mlp[2].bias.zero_()
+        fire.c.fill_(1.0), fire.L.fill_(2.0)
+    bias = fire.bias(torch.tensor([[5]]), torch.tensor([[0, 3, 5]]))  # distances 5, 2, 0 from query 5
+    expected = [1.0, math.log(3) / math.log(6), 0.0]  # psi(d) / psi(max(L, 5)), psi(x) = log(|x| + 1)
+    assert bias.shape == (1, 2, 1, 3)
+    assert bias[0, 1, 0].tolist() == pytest.approx(expected, abs=1e-6)
+
+
+def test_randomized_positions_are_sorted_subsets_in_range(tiny_bundle):
+    b = tiny_bundle("model.pos=rope", "model.pos_random_max=50")
+    ids = encode(b, "123+456=579")
+    b.model.train()
+    rows = [b.model.positions(ids.repeat(4, 1), torch.Generator().manual_seed(s)) for s in range(5)]
+    for pos in rows:
+        assert pos.shape == (4, ids.shape[1])
+        assert (pos[:, 1:] > pos[:, :-1]).all() and pos.min() >= 0 and pos.max() < 50
+    assert len({tuple(p[0].tolist()) for p in rows}) > 1  # random, not fixed
+    b.model.eval()
+    assert b.model.positions(ids).tolist() == [list(range(ids.shape[1]))]  # plain indices at test time
+
+
+@pytest.mark.parametrize("name", ALL_SCHEMES)
+@pytest.mark.parametrize("recurrences", [1, 2])
+def test_training_steps_run_with_finite_loss(name, recurrences, tmp_path):
+    from numerate.train.loop import train
+
+    from conftest import tiny_config
+
+    cfg = tiny_config(f"model.pos={name}", f"model.recurrences={recurrences}", "train.max_steps=2",
+                      "train.eval_every=1", "train.ckpt_every=2", "train.eval_samples=2")
+    row = train(cfg, tmp_path / "run", quiet=True)
+    assert row["step"] == 2 and math.isfinite(row["loss"])

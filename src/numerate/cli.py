@@ -89,11 +89,11 @@ def cmd_list(args) -> int:
     for title, reg in (("tasks", TASKS), ("formats", FORMATS), ("positional schemes", SCHEMES)):
         print(f"{title}:")
         for name in reg.names():
-            print(f"  {name:<16} {reg.doc(name)}")
+            print(f"  {name:<18} {reg.doc(name)}")
     print("config presets:")
     for path in sorted(PRESETS_DIR.glob("*.yaml")):
         first = path.read_text().splitlines()[0].lstrip("# ").strip()
-        print(f"  {path.stem:<16} {first}")
+        print(f"  {path.stem:<18} {first}")
     return 0
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from numerate import checkpoint
-from numerate.config import RunConfig
+from numerate.config import RunConfig, from_dict
 from numerate.data import IGNORE, encode_examples, training_problems
 from numerate.errors import UsageError
 from numerate.eval.evaluate import split_accuracy
@@ -36,9 +36,11 @@ def loop_depth(cfg, step: int) -> tuple[int, int]:
 
 
 def _check_resume(out: Path, cfg: RunConfig) -> None:
-    saved = json.loads((out / "config.json").read_text())["config"]
-    if saved != cfg.to_dict():
-        diff = [f"{s}.{k}" for s in saved for k in saved[s] if saved[s][k] != cfg.to_dict()[s].get(k)]
+    # Parse the saved config first, so keys added to the config since then compare at their defaults.
+    saved = from_dict(json.loads((out / "config.json").read_text())["config"]).to_dict()
+    now = cfg.to_dict()
+    diff = [f"{s}.{k}" for s in now for k in now[s] if saved[s][k] != now[s][k]]
+    if diff:
         raise UsageError(f"--resume: {out} was trained with a different config ({', '.join(diff)} differ)")
 
 

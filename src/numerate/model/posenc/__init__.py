@@ -4,7 +4,7 @@ from numerate.registry import Registry
 
 SCHEMES: Registry = Registry("positional scheme")
 
-from numerate.model.posenc import abacus, learned, nope, relative, rope, twod  # noqa: E402,F401  (register themselves)
+from numerate.model.posenc import abacus, alibi, fire, learned, nope, relative, rope, sinusoidal, twod  # noqa: E402,F401,I001
 from numerate.model.posenc.base import PositionalScheme  # noqa: E402,F401
 
 

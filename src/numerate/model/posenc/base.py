@@ -24,6 +24,11 @@ class PositionalScheme(nn.Module):
     def __init__(self, cfg, digit_ids: list[int]):
         super().__init__()
         self.register_buffer("digit_ids", torch.tensor(digit_ids, dtype=torch.long), persistent=False)
+        self.random_max = cfg.pos_random_max
+
+    def sequence_positions(self, idx, generator=None):
+        """Sequence indices, randomized while training if the config asks for it."""
+        return sequence_index(idx, self.random_max if self.training else 0, generator)
 
     def positions(self, idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | None:
         return None
@@ -41,10 +46,19 @@ class PositionalScheme(nn.Module):
         return pos is None or self.table_size is None or int(pos.max()) < self.table_size
 
 
-def sequence_index(idx: torch.Tensor) -> torch.Tensor:
-    """0, 1, 2, ... along the sequence. (B, T)"""
+def sequence_index(idx: torch.Tensor, random_max: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """0, 1, 2, ... along the sequence. (B, T)
+
+    With random_max > 0 (randomized positions, Ruoss et al. 2023), each row gets instead a sorted random subset
+    of [0, random_max), so a model trained on short sequences has seen the large indices of long ones.
+    """
     B, T = idx.shape
-    return torch.arange(T, device=idx.device).expand(B, T)
+    if random_max <= 0:
+        return torch.arange(T, device=idx.device).expand(B, T)
+    if random_max < T:
+        raise ValueError(f"randomized positions need pos_random_max >= sequence length {T}")
+    scores = torch.rand(B, random_max, generator=generator)
+    return scores.topk(T, dim=1).indices.sort(dim=1).values.to(idx.device)
 
 
 def digit_run_index(idx: torch.Tensor, digit_ids: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import PositionalScheme, sequence_index
+from numerate.model.posenc.base import PositionalScheme
 
 
 @SCHEMES.register("learned", "learned absolute position table over sequence positions (GPT-2)")
@@ -15,7 +15,7 @@ class LearnedAbsolute(PositionalScheme):
         self.table = nn.Embedding(cfg.max_pos, cfg.n_embd)
 
     def positions(self, idx, generator=None):
-        return sequence_index(idx)
+        return self.sequence_positions(idx, generator)
 
     def embed(self, pos: torch.Tensor) -> torch.Tensor:
         return self.table(pos)

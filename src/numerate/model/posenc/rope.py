@@ -8,7 +8,7 @@ next-lower significance" is the same at every length and needs no table of train
 import torch
 
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset, sequence_index
+from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
 
 
 def rotate_half_pairs(t: torch.Tensor, pos: torch.Tensor, inv_freq: torch.Tensor) -> torch.Tensor:
@@ -33,7 +33,7 @@ class _Rotary(PositionalScheme):
 @SCHEMES.register("rope", "rotary embeddings over sequence positions (Su et al. 2021)")
 class RoPE(_Rotary):
     def positions(self, idx, generator=None):
-        return sequence_index(idx)
+        return self.sequence_positions(idx, generator)
 
 
 @SCHEMES.register("coupling-rope", "rotary embeddings over coupled ids: digits of equal significance share one")
