@@ -82,3 +82,10 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert load_model(tmp_path / "ddp").meta["step"] == 12
     assert len(metric_rows(tmp_path / "ddp")) == 2  # logged once per eval step, by rank 0 alone
+
+
+@pytest.mark.parametrize("fmt", [["format.group=3"], ["format.hints=true"], ["format.spaces=0.3"],
+                                 ["format.reverse=false", "format.pad=false"]])
+def test_training_runs_with_each_representation(tmp_path, fmt):
+    row = train(tiny_config("train.max_steps=2", "train.eval_every=2", *fmt), tmp_path / "run", quiet=True)
+    assert row["step"] == 2 and 0 <= row["acc_id"] <= 1

@@ -43,6 +43,14 @@ class FormatConfig:
     name: str = opt("digits", "registered format (see `numerate list`)")
     reverse: bool = opt(True, "write operands and answer least-significant digit first")
     pad: bool = opt(True, "zero-pad operands to a common length and the answer to that length + 1")
+    group: int = opt(0, "a comma every this many digits (0 = none)")
+    group_from: str = opt("right", "count digit groups from the 'right' (1,234,567) or the 'left' (123,456,7)")
+    hints: bool = opt(False, "precede each digit by a letter naming its significance (index hints)")
+    spaces: float = opt(0.0, "probability of a space after each digit (fixed per problem)")
+
+    def __post_init__(self):
+        if self.group < 0 or self.group_from not in ("left", "right") or not 0 <= self.spaces < 1:
+            raise UsageError("format: group must be >= 0, group_from 'left' or 'right', spaces in [0, 1)")
 
 
 @dataclass

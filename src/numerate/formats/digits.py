@@ -1,49 +1,95 @@
-"""Operands and answer written as digit strings, optionally reversed and zero-padded.
+"""Operands and answer written as digit strings, with the representation options the literature compares.
 
-With reverse=True, pad=True, the problem 123 + 4567 is written (prompt, then target)::
+With reverse=True, pad=True (the default), 123 + 4567 is written (prompt, then target)::
 
-    3210+7654=   06950
+    3210+7654=   09640
 
-i.e. 0123 + 4567 = 04690 with every number least-significant digit first. The answer always has one digit more
-than the padded operands, so its length is known from the prompt.
+i.e. 0123 + 4567 = 04690 with every number least-significant digit first. The answer has one digit more than
+the padded operands, so its length is known from the prompt. Options, each one switch:
+
+- ``reverse``: least-significant digit first (Lee et al. 2023);
+- ``pad``: zero-pad operands to a common length and the answer to that length + 1;
+- ``group``/``group_from``: a comma every `group` digits, counted from the right as in 1,234,567 or from the
+  left as in 123,456,7 (Singh & Strouse 2024);
+- ``hints``: each digit preceded by a letter naming its significance, a, b, c, … (cycling after 52), shared by
+  operands and answer (Zhou et al. 2024);
+- ``spaces``: after each digit a space with this probability, drawn from a generator seeded by the problem, so
+  a problem is always written the same way.
 """
 
 from __future__ import annotations
+
+import random
+import string
 
 from numerate.formats import FORMATS
 from numerate.tasks.base import Problem
 from numerate.tokenizer import DIGITS
 
+HINTS = string.ascii_lowercase + string.ascii_uppercase
 
-@FORMATS.register("digits", "decimal digits; options: reverse (LSD first), pad (zero-pad to a common length)")
+
+@FORMATS.register("digits", "decimal digits; options: reverse, pad, group/group_from, hints, spaces")
 class DigitsFormat:
-    def __init__(self, symbol: str = "+", reverse: bool = True, pad: bool = True):
+    def __init__(self, symbol: str = "+", reverse: bool = True, pad: bool = True, group: int = 0,
+                 group_from: str = "right", hints: bool = False, spaces: float = 0.0):
         self.symbol, self.reverse, self.pad = symbol, reverse, pad
+        self.group, self.group_from, self.hints, self.spaces = group, group_from, hints, spaces
 
     @property
     def alphabet(self) -> str:
-        return DIGITS + self.symbol + "="
+        extra = ("," if self.group else "") + (HINTS if self.hints else "") + (" " if self.spaces else "")
+        return DIGITS + self.symbol + "=" + extra
 
-    def _write(self, value: int, width: int) -> str:
-        text = str(value).zfill(width) if self.pad else str(value)
-        return text[::-1] if self.reverse else text
+    def _write(self, value: int, width: int, rng: random.Random | None) -> str:
+        natural = str(value).zfill(width) if self.pad else str(value)
+        n = len(natural)
+        out = []
+        for i in range(n):
+            place = n - 1 - i if self.reverse else i  # index into `natural` of the i-th digit written
+            significance = n - 1 - place
+            if i and self.group:
+                # The comma sits between natural places q - 1 and q; it belongs there if the digits to its
+                # right (counting from the right) or to its left (from the left) fill whole groups.
+                q = place + 1 if self.reverse else place
+                if (n - q if self.group_from == "right" else q) % self.group == 0:
+                    out.append(",")
+            if self.hints:
+                out.append(HINTS[significance % len(HINTS)])
+            out.append(natural[place])
+            if rng is not None and rng.random() < self.spaces:
+                out.append(" ")
+        return "".join(out)
+
+    def _rng(self, problem: Problem, part: str) -> random.Random | None:
+        return random.Random(f"{part}/{problem.operands}") if self.spaces else None
 
     def width(self, problem: Problem) -> int:
         return max(len(str(x)) for x in problem.operands)
 
     def prompt(self, problem: Problem) -> str:
-        width = self.width(problem)
-        return self.symbol.join(self._write(x, width) for x in problem.operands) + "="
+        width, rng = self.width(problem), self._rng(problem, "prompt")
+        return self.symbol.join(self._write(x, width, rng) for x in problem.operands) + "="
 
     def target(self, problem: Problem, answer: int) -> str:
-        return self._write(answer, self.width(problem) + 1)
+        return self._write(answer, self.width(problem) + 1, self._rng(problem, "target"))
 
     def max_target_len(self, problem: Problem) -> int:
         """Longest answer the format can call for, for decoding budgets and capacity checks."""
-        return self.width(problem) + 1  # a sum of up to ten operands gains at most one digit
+        digits = self.width(problem) + 1  # a sum of up to ten operands gains at most one digit
+        per_digit = 1 + self.hints + (1 if self.spaces else 0)
+        return digits * per_digit + (digits // self.group if self.group else 0)
 
     def parse(self, text: str) -> int | None:
         """The integer an answer string denotes, or None if it is not a well-formed answer."""
+        if self.spaces:
+            text = text.replace(" ", "")
+        if self.group:
+            text = text.replace(",", "")
+        if self.hints:
+            if len(text) % 2 or any(c not in HINTS for c in text[0::2]):
+                return None
+            text = text[1::2]
         if not text or any(c not in DIGITS for c in text):
             return None
         return int(text[::-1] if self.reverse else text)
