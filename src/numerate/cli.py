@@ -80,6 +80,12 @@ def cmd_demo(args) -> int:
     return run_demo(Path(args.out), quick=args.quick)
 
 
+def cmd_compare(args) -> int:
+    from numerate.compare import run_compare
+
+    return run_compare(args.spec, Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem)), jobs=args.jobs)
+
+
 def cmd_list(args) -> int:
     from numerate.config import PRESETS_DIR
     from numerate.formats import FORMATS
@@ -151,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="runs/demo", help="where to write models, table and plots (default runs/demo)")
     d.add_argument("--quick", action="store_true", help="a much shorter run, to check the pipeline")
     d.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("compare", help="train variants x seeds on identical data; table and plot by length band",
+                       description=__import__("numerate.compare", fromlist=["x"]).__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("spec", metavar="SPEC.yaml")
+    c.add_argument("--out", help="results folder (default runs/compare-<spec name>)")
+    c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")
+    c.set_defaults(func=cmd_compare)
 
     ls = sub.add_parser("list", help="show registered tasks, formats, positional schemes and presets")
     ls.set_defaults(func=cmd_list)

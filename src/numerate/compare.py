@@ -1,0 +1,164 @@
+"""`numerate compare`: train every variant at every seed on identical data, evaluate on identical test sets.
+
+A spec is YAML::
+
+    base: demo                 # preset or YAML file shared by every variant
+    seeds: [0, 1, 2]
+    set: [train.max_steps=4000]          # optional overrides for every variant
+    eval: {lengths: 1-40, samples: 100, carry: true}
+    variants:
+      learned: [model.pos=learned]
+      nope: [model.pos=nope]
+      2d: []                   # the base as it is
+
+Runs live in OUT/<variant>/s<seed>. A finished run that has been evaluated is skipped, an unfinished one is
+resumed, so a long comparison can be spread over several sittings. `--jobs N` trains N runs at once, one CPU
+thread each. The results table gives, per variant, the median and min-max over seeds of exact match in length
+bands: in distribution, up to 2x, up to 4x and beyond the longest training length.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from numerate import config
+from numerate.errors import UsageError
+
+
+def load_spec(path: str) -> dict:
+    import yaml
+
+    try:
+        spec = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read comparison spec {path}: {exc}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("variants"), dict) or not spec["variants"]:
+        raise UsageError(f"{path}: needs a mapping 'variants: {{name: [key=value, ...]}}'")
+    unknown = set(spec) - {"base", "seeds", "set", "eval", "variants"}
+    if unknown:
+        raise UsageError(f"{path}: unknown keys {sorted(unknown)} (known: base, seeds, set, eval, variants)")
+    spec.setdefault("seeds", [0, 1, 2])
+    spec.setdefault("set", [])
+    spec.setdefault("eval", {})
+    for name, overrides in spec["variants"].items():
+        spec["variants"][name] = list(overrides or [])
+        # Fail now, not an hour into the comparison, if a variant's config is wrong.
+        config.load(spec.get("base"), spec["set"] + spec["variants"][name])
+    return spec
+
+
+def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
+    overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}", "train.threads=1"]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "numerate", "train", spec.get("base") or "demo", "--out", str(folder), "--resume",
+           "--quiet", "--set", *overrides]
+    with open(folder.parent / f"s{seed}.log", "w") as log:
+        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+            raise RuntimeError(f"training {variant} seed {seed} failed; see {folder.parent / f's{seed}.log'}")
+
+
+def evaluate_one(spec: dict, folder: Path) -> list[dict]:
+    from numerate.checkpoint import load_model
+    from numerate.cli import parse_lengths
+    from numerate.eval.evaluate import evaluate
+    from numerate.eval.report import make_cells
+
+    out = folder / "compare_eval.json"
+    ev = spec["eval"]
+    key = {"lengths": str(ev.get("lengths", "1-40")), "samples": int(ev.get("samples", 100)),
+           "carry": bool(ev.get("carry", True)), "seed": int(ev.get("seed", 1234))}
+    if out.exists() and json.loads(out.read_text()).get("key") == key:
+        return json.loads(out.read_text())["rows"]
+    cells = make_cells(parse_lengths(key["lengths"]), grid=False, carry=key["carry"])
+    rows, _ = evaluate(load_model(folder), cells, samples=key["samples"], seed=key["seed"])
+    out.write_text(json.dumps({"key": key, "rows": rows}))
+    return rows
+
+
+def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str) -> float | None:
+    sel = [r for r in rows if r["sampler"] == sampler and lo <= r["len_a"] <= hi and r["exact_match"] is not None]
+    return 100 * sum(r["correct"] for r in sel) / sum(r["n"] for r in sel) if sel else None
+
+
+def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
+    spec = load_spec(spec_path)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [(v, s, out / v / f"s{s}") for v in spec["variants"] for s in spec["seeds"]]
+    todo = [r for r in runs if not (r[2] / "compare_eval.json").exists()]
+    print(f"{len(runs)} runs, {len(runs) - len(todo)} already done; training {len(todo)} with {jobs} at a time")
+    from tqdm.auto import tqdm
+
+    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar:
+        for _ in pool.map(lambda r: (run_one(spec, *r), bar.update(1)), todo):
+            pass
+    results = {v: {} for v in spec["variants"]}
+    for v, s, folder in tqdm(runs, desc="evaluating", unit="run"):
+        results[v][s] = evaluate_one(spec, folder)
+    train_max = config.load(spec.get("base"), spec["set"]).task.train_lengths[1]
+    table, summary = summarize(results, train_max, spec)
+    print(table)
+    (out / "results.md").write_text(f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
+                                    f"--out {out}`\n\n```\n{table}\n```\n")
+    (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
+    plot_bands(results, train_max, out / "results.png")
+    print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
+    return 0
+
+
+def length_bands(t: int) -> list[tuple[str, int, float, str]]:
+    """(name, shortest, longest, sampler) for training lengths 1..t."""
+    inf = float("inf")
+    return [("in distribution", 1, t, "uniform"), ("to 2x", t + 1, 2 * t, "uniform"),
+            ("to 4x", 2 * t + 1, 4 * t, "uniform"), ("beyond 4x", 4 * t + 1, inf, "uniform"),
+            ("carry, beyond 1x", t + 1, inf, "carry")]
+
+
+def summarize(results: dict, train_max: int, spec: dict) -> tuple[str, dict]:
+    bands = length_bands(train_max)
+    head = f"{'variant':<22} " + " ".join(f"{name:>20}" for name, *_ in bands)
+    lines = [f"exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}", head,
+             "-" * len(head)]
+    summary = {}
+    for v, per_seed in results.items():
+        cells, summary[v] = [], {}
+        for name, lo, hi, sampler in bands:
+            vals = [band_accuracy(rows, lo, hi, sampler) for rows in per_seed.values()]
+            vals = [x for x in vals if x is not None]
+            if not vals:
+                cells.append(f"{'-':>20}")
+                continue
+            summary[v][name] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+            cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
+        lines.append(f"{v:<22} " + " ".join(f"{c:>20}" for c in cells))
+    return "\n".join(lines), summary
+
+
+def plot_bands(results: dict, train_max: int, path: Path) -> None:
+    from numerate.plots import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for v, per_seed in results.items():
+        lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
+        med, lo, hi = [], [], []
+        for n in lengths:
+            vals = [100 * r["exact_match"] for rows in per_seed.values() for r in rows
+                    if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None]
+            med.append(statistics.median(vals) if vals else float("nan"))
+            lo.append(min(vals) if vals else float("nan"))
+            hi.append(max(vals) if vals else float("nan"))
+        line, = ax.plot(lengths, med, label=v)
+        ax.fill_between(lengths, lo, hi, color=line.get_color(), alpha=0.15)
+    ax.axvspan(0.5, train_max + 0.5, color="grey", alpha=0.12)
+    ax.set_xlabel("digits per operand")
+    ax.set_ylabel("exact match (%): median, band = min-max over seeds")
+    ax.set_ylim(-2, 102)
+    ax.legend(fontsize=8, ncol=2, loc="center right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

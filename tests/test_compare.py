@@ -1,0 +1,40 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from numerate.cli import main
+from numerate.compare import length_bands, load_spec
+from numerate.errors import UsageError
+
+TINY = Path(__file__).parent / "data" / "tiny.yaml"
+
+
+def write_spec(tmp_path, variants):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(json.dumps({"base": str(TINY), "seeds": [0, 1], "set": ["train.max_steps=3"],
+                                "eval": {"lengths": "1-3", "samples": 3}, "variants": variants}))
+    return spec
+
+
+def test_compare_trains_evaluates_and_skips_what_is_done(tmp_path, capsys):
+    spec = write_spec(tmp_path, {"learned": ["model.pos=learned"], "2d": []})
+    out = tmp_path / "cmp"
+    assert main(["compare", str(spec), "--out", str(out), "--jobs", "2"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["summary"]) == {"learned", "2d"}
+    assert (out / "results.png").stat().st_size > 1000 and "in distribution" in (out / "results.md").read_text()
+    stamps = {p: p.stat().st_mtime for p in out.glob("*/s*/model.safetensors")}
+    assert len(stamps) == 4
+    assert main(["compare", str(spec), "--out", str(out)]) == 0
+    assert "4 already done; training 0" in capsys.readouterr().out
+    assert stamps == {p: p.stat().st_mtime for p in out.glob("*/s*/model.safetensors")}
+
+
+def test_bad_variant_fails_before_any_training(tmp_path):
+    with pytest.raises(UsageError, match="did you mean 'n_layer'"):
+        load_spec(str(write_spec(tmp_path, {"ok": [], "typo": ["model.n_layr=2"]})))
+
+
+def test_length_bands():
+    assert [(lo, hi) for _, lo, hi, _ in length_bands(10)][:3] == [(1, 10), (11, 20), (21, 40)]
