@@ -7,7 +7,7 @@ from numerate.model.posenc.rope import rotate_half_pairs
 from numerate.model.posenc import SCHEMES
 from numerate.eval.decode import greedy_decode
 
-ALL_SCHEMES = SCHEMES.names()
+ALL_SCHEMES = SCHEMES.names() + ["abacus+fire", "coupling-2d+rope"]  # and two combinations
 
 
 def encode(bundle, text):
@@ -166,3 +166,34 @@ def test_training_steps_run_with_finite_loss(name, recurrences, tmp_path):
                       "train.eval_every=1", "train.ckpt_every=2", "train.eval_samples=2")
     row = train(cfg, tmp_path / "run", quiet=True)
     assert row["step"] == 2 and math.isfinite(row["loss"])
+
+
+@pytest.mark.parametrize("combo", ["abacus+fire", "abacus+rope", "coupling+alibi", "coupling-2d+rope", "nope+rope"])
+def test_combined_schemes_compose_their_parts(tiny_bundle, combo):
+    b = tiny_bundle(f"model.pos={combo}", "model.max_pos=24", "model.pos_eval_offset=2")
+    parts = [tiny_bundle(f"model.pos={name}", "model.max_pos=24", "model.pos_eval_offset=2").model.scheme
+             for name in combo.split("+")]
+    x = encode(b, "321+54=573")
+    pos = b.model.positions(x)
+    expected = [p.positions(x) for p in parts if p.positions(x) is not None]
+    expected = torch.cat([e if e.dim() == 3 else e[..., None] for e in expected], dim=-1)
+    assert torch.equal(pos if pos.dim() == 3 else pos[..., None], expected)
+    with torch.no_grad():
+        assert b.model(x, pos).shape == (1, x.shape[1], len(b.tok))
+
+
+def test_combined_capacity_is_bounded_by_its_bounded_part(tiny_bundle):
+    from numerate.capacity import fits
+    from numerate.tasks.base import Problem
+
+    b = tiny_bundle("model.pos=abacus+rope", "model.max_pos=12")
+    assert fits(b, Problem((123, 45))) and not fits(b, Problem((10**20, 1)))
+
+
+def test_input_injection_changes_a_deep_model(tiny_bundle):
+    plain = tiny_bundle("model.n_layer=2")
+    injected = tiny_bundle("model.n_layer=2", "model.input_injection=true")
+    injected.model.load_state_dict(plain.model.state_dict())
+    x = encode(plain, "12+34=")
+    with torch.no_grad():
+        assert not torch.allclose(plain.model(x, plain.model.positions(x)), injected.model(x, injected.model.positions(x)))

@@ -69,6 +69,8 @@ class ModelConfig:
     rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias")
     recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)")
     test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)")
+    input_injection: bool = opt(False, "add the embedded input to every layer's input (looped models always do, "
+                                       "once per recurrence)")
 
     def __post_init__(self):
         if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
@@ -76,7 +78,7 @@ class ModelConfig:
         for key in ("n_layer", "n_head", "n_embd", "mlp_ratio", "max_pos", "recurrences"):
             if getattr(self, key) < 1:
                 raise UsageError(f"model.{key} must be >= 1, got {getattr(self, key)}")
-        if self.pos == "learned" and self.pos_random_max > self.max_pos:
+        if "learned" in self.pos.split("+") and self.pos_random_max > self.max_pos:
             raise UsageError(f"model.pos_random_max ({self.pos_random_max}) exceeds the table (model.max_pos = {self.max_pos})")
 
 

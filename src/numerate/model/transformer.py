@@ -131,6 +131,8 @@ class Transformer(nn.Module):
             with torch.set_grad_enabled(grad_on and r >= n_rec - n_grad):
                 z = h + x  # input injection (for one recurrence simply the embedded input)
                 for i, block in enumerate(self.blocks):
+                    if i and self.cfg.input_injection:
+                        z = z + x
                     z = block(z, pos, self.scheme, cache, r * len(self.blocks) + i, mask)
                 h = z
         if cache is not None:

@@ -9,5 +9,9 @@ from numerate.model.posenc.base import PositionalScheme  # noqa: E402,F401
 
 
 def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":
-    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits."""
+    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits; 'a+b' combines schemes."""
+    if "+" in cfg.pos:
+        from numerate.model.posenc.combined import build_combined
+
+        return build_combined(cfg.pos.split("+"), cfg, digit_ids, SCHEMES)
     return SCHEMES.get(cfg.pos)(cfg, digit_ids)
