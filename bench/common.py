@@ -15,10 +15,14 @@ RESULTS = Path(__file__).parent / "results"
 def provenance() -> dict:
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=root).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "src", "bench"], capture_output=True,
-                                    text=True, cwd=root).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=root
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--", "src", "bench"], capture_output=True, text=True, cwd=root
+            ).stdout.strip()
+        )
     except OSError:
         commit, dirty = "unknown", False
     import torch
@@ -27,7 +31,7 @@ def provenance() -> dict:
         "command": "python " + " ".join(sys.argv),
         "commit": commit + ("+uncommitted" if dirty else ""),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads available, torch {torch.__version__}",
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}",
     }
 
 

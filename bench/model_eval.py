@@ -31,7 +31,9 @@ def table(rows: list[dict], lengths: list[int]) -> str:
         cells = []
         for kind in ("uniform", "carry"):
             r = next(r for r in rows if r["sampler"] == kind and r["len_a"] == n)
-            cells.append("n/a" if r["exact_match"] is None else f"{100 * r['exact_match']:.1f}% ({r['correct']}/{r['n']})")
+            cells.append(
+                "n/a" if r["exact_match"] is None else f"{100 * r['exact_match']:.1f}% ({r['correct']}/{r['n']})"
+            )
         lines.append(f"| {n} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
@@ -52,13 +54,18 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     text = table(rows, lengths)
     name = Path(args.model).name
-    write_results(f"{name}-eval", text, {"model": args.model, "samples": args.samples, "seed": args.seed,
-                                           "seconds": seconds, "rows": rows})
+    write_results(
+        f"{name}-eval",
+        text,
+        {"model": args.model, "samples": args.samples, "seed": args.seed, "seconds": seconds, "rows": rows},
+    )
     card = Path(args.model) / "README.md"
     if card.exists():
         prov = provenance()
-        block = (f"<!-- eval:start -->\n{text}\n\n{args.samples} problems per cell, test seed {args.seed}; "
-                 f"measured {prov['date']} at commit {prov['commit']} by\n`{prov['command']}`\n<!-- eval:end -->")
+        block = (
+            f"<!-- eval:start -->\n{text}\n\n{args.samples} problems per cell, test seed {args.seed}; "
+            f"measured {prov['date']} at commit {prov['commit']} by\n`{prov['command']}`\n<!-- eval:end -->"
+        )
         old = card.read_text()
         new, count = re.subn(r"<!-- eval:start -->.*<!-- eval:end -->", lambda _: block, old, flags=re.S)
         if count:

@@ -43,10 +43,12 @@ def main() -> None:
     auto_rows, _ = evaluate(bundle, cells, samples=args.samples, recurrences="auto")
 
     trained = bundle.cfg.model.recurrences
-    lines = [f"{args.model}: trained with up to {trained} recurrences on "
-             f"{bundle.cfg.task.train_lengths[0]}-{bundle.cfg.task.train_lengths[1]} digits; "
-             f"{args.samples} problems per cell; exact match %",
-             f"{'recurrences':>11} " + " ".join(f"{str(n) + ' digits':>11}" for n in lengths)]
+    lines = [
+        f"{args.model}: trained with up to {trained} recurrences on "
+        f"{bundle.cfg.task.train_lengths[0]}-{bundle.cfg.task.train_lengths[1]} digits; "
+        f"{args.samples} problems per cell; exact match %",
+        f"{'recurrences':>11} " + " ".join(f"{str(n) + ' digits':>11}" for n in lengths),
+    ]
     for r in depths:
         lines.append(f"{r:>11} " + " ".join(f"{100 * grid[r][n]:>11.1f}" for n in lengths))
     lines.append(f"{'auto':>11} " + " ".join(f"{100 * row['exact_match']:>11.1f}" for row in auto_rows))

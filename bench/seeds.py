@@ -25,8 +25,21 @@ from numerate.eval.evaluate import evaluate  # noqa: E402
 
 def train_seed(preset: str, seed: int, out: Path, extra: list[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "numerate", "train", preset, "--out", str(out), "--resume", "--quiet",
-           "--set", f"train.seed={seed}", "train.threads=1", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "numerate",
+        "train",
+        preset,
+        "--out",
+        str(out),
+        "--resume",
+        "--quiet",
+        "--set",
+        f"train.seed={seed}",
+        "train.threads=1",
+        *extra,
+    ]
     with open(out.with_suffix(".log"), "w") as log:
         subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
 
@@ -53,27 +66,39 @@ def main() -> None:
     for s, folder in runs.items():
         bundle, rows = load_model(folder), []
         for n in lengths:
-            cells = [("uniform", (n, n)), ("carry", (n, n))] + ([("uniform", (n, max(1, n // 3)))] if args.unequal else [])
+            cells = [("uniform", (n, n)), ("carry", (n, n))] + (
+                [("uniform", (n, max(1, n // 3)))] if args.unequal else []
+            )
             cell_rows, _ = evaluate(bundle, cells, samples=args.samples if n < 500 else args.long_samples)
             for kind, row in zip(kinds, cell_rows):
                 rows.append({**row, "kind": kind, "digits": n})
-            print(f"seed {s}, {n} digits: " + ", ".join(f"{k} {100 * r['exact_match']:.1f}%" for k, r in zip(kinds, cell_rows)),
-                  flush=True)
+            print(
+                f"seed {s}, {n} digits: "
+                + ", ".join(f"{k} {100 * r['exact_match']:.1f}%" for k, r in zip(kinds, cell_rows)),
+                flush=True,
+            )
         per_seed[s] = rows
-    lines = [f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}; {args.samples} problems per cell "
-             f"({args.long_samples} from 500 digits); exact match %: median [min-max]",
-             f"{'digits':>6} " + " ".join(f"{k if k != 'unequal' else 'unequal (L, L/3)':>22}" for k in kinds)
-             + "   per seed (uniform)"]
+    lines = [
+        f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}; {args.samples} problems per cell "
+        f"({args.long_samples} from 500 digits); exact match %: median [min-max]",
+        f"{'digits':>6} "
+        + " ".join(f"{k if k != 'unequal' else 'unequal (L, L/3)':>22}" for k in kinds)
+        + "   per seed (uniform)",
+    ]
     summary = []
     for n in lengths:
         cells, entry = [], {"digits": n}
         for kind in kinds:
-            vals = [100 * next(r for r in per_seed[s] if r["kind"] == kind and r["digits"] == n)["exact_match"]
-                    for s in seeds]
+            vals = [
+                100 * next(r for r in per_seed[s] if r["kind"] == kind and r["digits"] == n)["exact_match"]
+                for s in seeds
+            ]
             entry[kind] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "per_seed": vals}
             cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
         summary.append(entry)
-        lines.append(f"{n:>6} {cells[0]:>22} {cells[1]:>22}   " + " ".join(f"{v:5.1f}" for v in entry["uniform"]["per_seed"]))
+        lines.append(
+            f"{n:>6} {cells[0]:>22} {cells[1]:>22}   " + " ".join(f"{v:5.1f}" for v in entry["uniform"]["per_seed"])
+        )
     write_results(f"seeds-{args.preset}", "\n".join(lines), {"seeds": seeds, "summary": summary, "rows": per_seed})
 
 

@@ -26,22 +26,44 @@ from numerate.train.loop import train  # noqa: E402
 
 
 TRAINING_VARIANTS = [  # (preset, threads, bucket, batch size)
-    *[(preset, threads, bucket, 128) for preset in ("demo", "demo-learned") for threads in (1, 2)
-      for bucket in (True, False)],
-    ("demo", 1, False, 64), ("demo", 1, False, 256),
+    *[
+        (preset, threads, bucket, 128)
+        for preset in ("demo", "demo-learned")
+        for threads in (1, 2)
+        for bucket in (True, False)
+    ],
+    ("demo", 1, False, 64),
+    ("demo", 1, False, 256),
 ]
 
 
 def training_rows(steps: int) -> list[dict]:
     rows = []
     for preset, threads, bucket, batch in TRAINING_VARIANTS:
-        cfg = config.load(preset, [f"train.max_steps={steps}", f"train.threads={threads}",
-                                   f"train.bucket={str(bucket).lower()}", f"train.batch_size={batch}",
-                                   "train.eval_every=1000000", "train.ckpt_every=1000000", "train.eval_samples=8"])
+        cfg = config.load(
+            preset,
+            [
+                f"train.max_steps={steps}",
+                f"train.threads={threads}",
+                f"train.bucket={str(bucket).lower()}",
+                f"train.batch_size={batch}",
+                "train.eval_every=1000000",
+                "train.ckpt_every=1000000",
+                "train.eval_samples=8",
+            ],
+        )
         with tempfile.TemporaryDirectory() as tmp:
             row = train(cfg, Path(tmp) / "run", quiet=True)
-        rows.append({"config": preset, "threads": threads, "bucket": bucket, "batch": batch,
-                     "steps_per_s": steps / row["elapsed_s"], "answer_tokens_per_s": row["answer_tokens_per_s"]})
+        rows.append(
+            {
+                "config": preset,
+                "threads": threads,
+                "bucket": bucket,
+                "batch": batch,
+                "steps_per_s": steps / row["elapsed_s"],
+                "answer_tokens_per_s": row["answer_tokens_per_s"],
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -57,9 +79,15 @@ def decoding_rows(model: str, samples: int) -> list[dict]:
             answers = answer_problems(bundle, problems, batch_size=256, use_cache=cache)
             seconds = time.perf_counter() - t0
             new_tokens = sum(len(a.text) + 1 for a in answers)
-            rows.append({"digits": digits, "kv_cache": cache, "problems_per_s": samples / seconds,
-                         "tokens_per_s": new_tokens / seconds,
-                         "exact_match": sum(a.correct for a in answers) / samples})
+            rows.append(
+                {
+                    "digits": digits,
+                    "kv_cache": cache,
+                    "problems_per_s": samples / seconds,
+                    "tokens_per_s": new_tokens / seconds,
+                    "exact_match": sum(a.correct for a in answers) / samples,
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 
@@ -73,14 +101,25 @@ def main() -> None:
     train_rows = training_rows(args.steps)
     torch.set_num_threads(2)
     decode_rows = decoding_rows(args.model, args.samples)
-    lines = ["training (1-10 digits; one process alone on the machine)",
-             f"{'config':<13} {'threads':>7} {'bucket':>6} {'batch':>5} {'steps/s':>8} {'answer tok/s':>13}"]
-    lines += [f"{r['config']:<13} {r['threads']:>7} {str(r['bucket']):>6} {r['batch']:>5} {r['steps_per_s']:>8.1f} "
-              f"{r['answer_tokens_per_s']:>13.0f}" for r in train_rows]
-    lines += ["", f"greedy decoding ({args.model}, batch 256, 2 threads)",
-              f"{'digits':>6} {'kv cache':>8} {'problems/s':>11} {'tokens/s':>9} {'exact':>6}"]
-    lines += [f"{r['digits']:>6} {str(r['kv_cache']):>8} {r['problems_per_s']:>11.1f} {r['tokens_per_s']:>9.0f} "
-              f"{100 * r['exact_match']:>5.1f}%" for r in decode_rows]
+    lines = [
+        "training (1-10 digits; one process alone on the machine)",
+        f"{'config':<13} {'threads':>7} {'bucket':>6} {'batch':>5} {'steps/s':>8} {'answer tok/s':>13}",
+    ]
+    lines += [
+        f"{r['config']:<13} {r['threads']:>7} {str(r['bucket']):>6} {r['batch']:>5} {r['steps_per_s']:>8.1f} "
+        f"{r['answer_tokens_per_s']:>13.0f}"
+        for r in train_rows
+    ]
+    lines += [
+        "",
+        f"greedy decoding ({args.model}, batch 256, 2 threads)",
+        f"{'digits':>6} {'kv cache':>8} {'problems/s':>11} {'tokens/s':>9} {'exact':>6}",
+    ]
+    lines += [
+        f"{r['digits']:>6} {str(r['kv_cache']):>8} {r['problems_per_s']:>11.1f} {r['tokens_per_s']:>9.0f} "
+        f"{100 * r['exact_match']:>5.1f}%"
+        for r in decode_rows
+    ]
     write_results("throughput", "\n".join(lines), {"training": train_rows, "decoding": decode_rows})
 
 

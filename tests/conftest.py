@@ -6,9 +6,20 @@ from numerate import checkpoint, config
 
 def tiny_config(*overrides: str) -> config.RunConfig:
     """A very small model config for fast tests; overrides as section.key=value strings."""
-    base = ["model.n_layer=1", "model.n_embd=32", "model.n_head=2", "train.max_steps=20", "train.batch_size=16",
-            "train.eval_every=10", "train.ckpt_every=10", "train.eval_samples=8", "train.warmup_steps=5",
-            "train.threads=1", "task.train_lengths=[1, 4]", "task.ood_lengths=[5, 6]"]
+    base = [
+        "model.n_layer=1",
+        "model.n_embd=32",
+        "model.n_head=2",
+        "train.max_steps=20",
+        "train.batch_size=16",
+        "train.eval_every=10",
+        "train.ckpt_every=10",
+        "train.eval_samples=8",
+        "train.warmup_steps=5",
+        "train.threads=1",
+        "task.train_lengths=[1, 4]",
+        "task.ood_lengths=[5, 6]",
+    ]
     return config.load(None, base + list(overrides))
 
 

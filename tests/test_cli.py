@@ -1,6 +1,5 @@
 """The command-line contract: outputs on success, a named error and exit code 2 on bad input."""
 
-import io
 import json
 import subprocess
 import sys
@@ -21,8 +20,9 @@ def model_dir(tmp_path_factory):
 
 
 def run(argv, stdin=""):
-    proc = subprocess.run([sys.executable, "-m", "numerate", *argv], input=stdin, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "numerate", *argv], input=stdin, capture_output=True, text=True, timeout=300
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -33,14 +33,17 @@ def test_solve_answers_one_line_per_problem(model_dir):
     assert len(lines) == 3 and all(line.strip() for line in lines)
 
 
-@pytest.mark.parametrize("stdin, message", [
-    ("1+2\n3-4\n", "line 2"),
-    ("1+2\n\n", "line 2"),
-    ("abc\n", "line 1"),
-    ("1+2+3\n", "line 1"),
-    ("-1+2\n", "line 1"),
-    ("1.5+2\n", "line 1"),
-])
+@pytest.mark.parametrize(
+    "stdin, message",
+    [
+        ("1+2\n3-4\n", "line 2"),
+        ("1+2\n\n", "line 2"),
+        ("abc\n", "line 1"),
+        ("1+2+3\n", "line 1"),
+        ("-1+2\n", "line 1"),
+        ("1.5+2\n", "line 1"),
+    ],
+)
 def test_solve_rejects_bad_lines_and_writes_nothing(model_dir, stdin, message):
     code, out, err = run(["solve", str(model_dir)], stdin)
     assert code == 2
@@ -54,12 +57,15 @@ def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir):
     assert "line 2" in err and "at most" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["eval", "no/such/dir"], "not a model folder"),
-    (["solve", "no/such/dir"], "not a model folder"),
-    (["train", "no-such-preset"], "neither a file nor a preset"),
-    (["train", "demo", "--set", "train.lr=fast"], "train.lr expects float"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval", "no/such/dir"], "not a model folder"),
+        (["solve", "no/such/dir"], "not a model folder"),
+        (["train", "no-such-preset"], "neither a file nor a preset"),
+        (["train", "demo", "--set", "train.lr=fast"], "train.lr expects float"),
+    ],
+)
 def test_errors_are_named_with_exit_code_2(argv, message):
     code, out, err = run(argv)
     assert code == 2
@@ -73,8 +79,25 @@ def test_eval_lengths_must_parse(model_dir):
 
 def test_eval_writes_rows_and_plots(model_dir, tmp_path):
     rows_file, plot = tmp_path / "rows.json", tmp_path / "grid.png"
-    assert main(["eval", str(model_dir), "--lengths", "1-3", "--grid", "--carry", "--samples", "4",
-                 "--json", str(rows_file), "--plot", str(plot)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                str(model_dir),
+                "--lengths",
+                "1-3",
+                "--grid",
+                "--carry",
+                "--samples",
+                "4",
+                "--json",
+                str(rows_file),
+                "--plot",
+                str(plot),
+            ]
+        )
+        == 0
+    )
     rows = json.loads(rows_file.read_text())["rows"]
     assert len(rows) == 9 + 3
     assert {r["sampler"] for r in rows} == {"uniform", "carry"}

@@ -12,8 +12,17 @@ TINY = Path(__file__).parent / "data" / "tiny.yaml"
 
 def write_spec(tmp_path, variants):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(json.dumps({"base": str(TINY), "seeds": [0, 1], "set": ["train.max_steps=3"],
-                                "eval": {"lengths": "1-3", "samples": 3}, "variants": variants}))
+    spec.write_text(
+        json.dumps(
+            {
+                "base": str(TINY),
+                "seeds": [0, 1],
+                "set": ["train.max_steps=3"],
+                "eval": {"lengths": "1-3", "samples": 3},
+                "variants": variants,
+            }
+        )
+    )
     return spec
 
 

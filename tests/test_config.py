@@ -25,15 +25,18 @@ def test_overrides_and_include(tmp_path):
     assert (cfg.model.n_layer, cfg.model.n_head, cfg.train.lr, cfg.task.train_lengths) == (3, 2, 0.5, [2, 5])
 
 
-@pytest.mark.parametrize("override, message", [
-    (["model.n_layr=3"], "did you mean 'n_layer'"),
-    (["modle.n_layer=3"], "did you mean 'model'"),
-    (["model.n_layer=three"], "expects int"),
-    (["model.n_layer"], "section.key=value"),
-    (["model.n_embd=30"], "divisible"),
-    (["task.train_lengths=[5, 2]"], "lo <= hi"),
-    (["model.pos=ropee"], "did you mean 'rope'"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (["model.n_layr=3"], "did you mean 'n_layer'"),
+        (["modle.n_layer=3"], "did you mean 'model'"),
+        (["model.n_layer=three"], "expects int"),
+        (["model.n_layer"], "section.key=value"),
+        (["model.n_embd=30"], "divisible"),
+        (["task.train_lengths=[5, 2]"], "lo <= hi"),
+        (["model.pos=ropee"], "did you mean 'rope'"),
+    ],
+)
 def test_bad_config_is_named(override, message):
     with pytest.raises(UsageError, match=message):
         from numerate import checkpoint

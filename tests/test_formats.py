@@ -20,8 +20,15 @@ def test_target_parses_back_to_answer(reverse, pad, a, b):
     assert len(fmt.target(p, a + b)) <= fmt.max_target_len(p)
 
 
-OPTIONS = [dict(group=3), dict(group=3, group_from="left"), dict(group=4, reverse=False, pad=False),
-           dict(hints=True), dict(hints=True, reverse=False), dict(spaces=0.3), dict(spaces=0.5, group=2, hints=True)]
+OPTIONS = [
+    dict(group=3),
+    dict(group=3, group_from="left"),
+    dict(group=4, reverse=False, pad=False),
+    dict(hints=True),
+    dict(hints=True, reverse=False),
+    dict(spaces=0.3),
+    dict(spaces=0.5, group=2, hints=True),
+]
 
 
 @pytest.mark.parametrize("options", OPTIONS)
@@ -37,12 +44,15 @@ def test_representation_options_round_trip(options, a, b):
     assert fmt.prompt(p) == fmt.prompt(Problem((a, b)))  # random spaces are fixed per problem
 
 
-@pytest.mark.parametrize("options, prompt, target", [
-    (dict(reverse=False, pad=False, group=3), "1,234,567+89=", "1,234,656"),
-    (dict(reverse=False, pad=False, group=3, group_from="left"), "123,456,7+89=", "123,465,6"),
-    (dict(reverse=True, pad=False, group=3), "765,432,1+98=", "656,432,1"),
-    (dict(reverse=True, pad=True, hints=True), "a7b6c5d4e3f2g1+a9b8c0d0e0f0g0=", "a6b5c6d4e3f2g1h0"),
-])
+@pytest.mark.parametrize(
+    "options, prompt, target",
+    [
+        (dict(reverse=False, pad=False, group=3), "1,234,567+89=", "1,234,656"),
+        (dict(reverse=False, pad=False, group=3, group_from="left"), "123,456,7+89=", "123,465,6"),
+        (dict(reverse=True, pad=False, group=3), "765,432,1+98=", "656,432,1"),
+        (dict(reverse=True, pad=True, hints=True), "a7b6c5d4e3f2g1+a9b8c0d0e0f0g0=", "a6b5c6d4e3f2g1h0"),
+    ],
+)
 def test_representation_known_strings(options, prompt, target):
     fmt = DigitsFormat("+", **options)
     p = Problem((1234567, 89))

@@ -11,10 +11,20 @@ from conftest import tiny_config
 
 def test_tiny_model_learns_short_reversed_addition(tmp_path):
     torch.set_num_threads(1)
-    cfg = tiny_config("model.pos=coupling-2d", "model.n_layer=2", "model.n_embd=64", "model.n_head=4",
-                      "train.lr=0.003", "train.max_steps=1200", "train.batch_size=128", "train.warmup_steps=100",
-                      "train.eval_every=100000", "train.ckpt_every=100000", "task.train_lengths=[1, 5]",
-                      "task.ood_lengths=[6, 8]")
+    cfg = tiny_config(
+        "model.pos=coupling-2d",
+        "model.n_layer=2",
+        "model.n_embd=64",
+        "model.n_head=4",
+        "train.lr=0.003",
+        "train.max_steps=1200",
+        "train.batch_size=128",
+        "train.warmup_steps=100",
+        "train.eval_every=100000",
+        "train.ckpt_every=100000",
+        "task.train_lengths=[1, 5]",
+        "task.ood_lengths=[6, 8]",
+    )
     train(cfg, tmp_path / "run", quiet=True)
     bundle = load_model(tmp_path / "run")
     # Fresh problems (a seed the training loop never uses), 400 per split.

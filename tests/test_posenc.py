@@ -52,7 +52,7 @@ def test_rope_matches_complex_reference():
     pos = torch.randint(0, 50, (B, T))
     inv_freq = 10000 ** (-torch.arange(0, D, 2).float() / D)
     ours = rotate_half_pairs(t, pos, inv_freq)
-    z = torch.complex(t[..., : D // 2], t[..., D // 2:])  # pair (i, i + D/2) as one complex number
+    z = torch.complex(t[..., : D // 2], t[..., D // 2 :])  # pair (i, i + D/2) as one complex number
     ref = z * torch.polar(torch.ones(B, 1, T, D // 2), pos[:, None, :, None].float() * inv_freq)
     assert torch.allclose(ours, torch.cat((ref.real, ref.imag), dim=-1), atol=1e-5)
 
@@ -63,7 +63,9 @@ def test_rope_scores_depend_only_on_offset():
     inv_freq = 10000 ** (-torch.arange(0, 16, 2).float() / 16)
 
     def score(i, j):
-        return (rotate_half_pairs(q, torch.tensor([[i]]), inv_freq) * rotate_half_pairs(k, torch.tensor([[j]]), inv_freq)).sum()
+        return (
+            rotate_half_pairs(q, torch.tensor([[i]]), inv_freq) * rotate_half_pairs(k, torch.tensor([[j]]), inv_freq)
+        ).sum()
 
     assert torch.allclose(score(3, 1), score(103, 101), atol=1e-4)
 
@@ -122,11 +124,11 @@ def test_sinusoid_matches_formula():
 
 def test_alibi_bias_on_known_positions(tiny_bundle):
     b = tiny_bundle("model.pos=alibi", "model.n_head=2")
-    assert b.model.scheme.slopes.tolist() == [2 ** -4, 2 ** -8]
+    assert b.model.scheme.slopes.tolist() == [2**-4, 2**-8]
     pos = torch.tensor([[0, 1, 2]])
     bias = b.model.scheme.bias(pos, pos)
     assert bias.shape == (1, 2, 3, 3)
-    assert bias[0, 0, 2].tolist() == [-2 * 2 ** -4, -(2 ** -4), 0.0]
+    assert bias[0, 0, 2].tolist() == [-2 * 2**-4, -(2**-4), 0.0]
 
 
 def test_fire_bias_on_known_input(tiny_bundle):
@@ -162,8 +164,14 @@ def test_training_steps_run_with_finite_loss(name, recurrences, tmp_path):
 
     from conftest import tiny_config
 
-    cfg = tiny_config(f"model.pos={name}", f"model.recurrences={recurrences}", "train.max_steps=2",
-                      "train.eval_every=1", "train.ckpt_every=2", "train.eval_samples=2")
+    cfg = tiny_config(
+        f"model.pos={name}",
+        f"model.recurrences={recurrences}",
+        "train.max_steps=2",
+        "train.eval_every=1",
+        "train.ckpt_every=2",
+        "train.eval_samples=2",
+    )
     row = train(cfg, tmp_path / "run", quiet=True)
     assert row["step"] == 2 and math.isfinite(row["loss"])
 
@@ -171,8 +179,10 @@ def test_training_steps_run_with_finite_loss(name, recurrences, tmp_path):
 @pytest.mark.parametrize("combo", ["abacus+fire", "abacus+rope", "coupling+alibi", "coupling-2d+rope", "nope+rope"])
 def test_combined_schemes_compose_their_parts(tiny_bundle, combo):
     b = tiny_bundle(f"model.pos={combo}", "model.max_pos=24", "model.pos_eval_offset=2")
-    parts = [tiny_bundle(f"model.pos={name}", "model.max_pos=24", "model.pos_eval_offset=2").model.scheme
-             for name in combo.split("+")]
+    parts = [
+        tiny_bundle(f"model.pos={name}", "model.max_pos=24", "model.pos_eval_offset=2").model.scheme
+        for name in combo.split("+")
+    ]
     x = encode(b, "321+54=573")
     pos = b.model.positions(x)
     expected = [p.positions(x) for p in parts if p.positions(x) is not None]
@@ -196,4 +206,13 @@ def test_input_injection_changes_a_deep_model(tiny_bundle):
     injected.model.load_state_dict(plain.model.state_dict())
     x = encode(plain, "12+34=")
     with torch.no_grad():
-        assert not torch.allclose(plain.model(x, plain.model.positions(x)), injected.model(x, injected.model.positions(x)))
+        assert not torch.allclose(
+            plain.model(x, plain.model.positions(x)), injected.model(x, injected.model.positions(x))
+        )
+
+
+def test_multi_level_coupling_ids_on_known_string(tiny_bundle):
+    b = tiny_bundle("model.pos=coupling-multi", "model.pos_eval_offset=1")
+    pos = b.model.positions(encode(b, "21+543=457"))
+    assert pos[0, :, 0].tolist() == [2, 3, 1, 2, 3, 4, 1, 2, 3, 4]  # significance + 1, from start 1
+    assert pos[0, :, 1].tolist() == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]  # which number

@@ -50,7 +50,10 @@ def test_resume_reaches_the_same_weights_and_metrics(tmp_path, monkeypatch, extr
     assert json.loads((tmp_path / "cut" / "config.json").read_text())["step"] == 20
     train(cfg, tmp_path / "cut", resume=True, quiet=True)
 
-    whole, cut = load_file(str(tmp_path / "whole" / "model.safetensors")), load_file(str(tmp_path / "cut" / "model.safetensors"))
+    whole, cut = (
+        load_file(str(tmp_path / "whole" / "model.safetensors")),
+        load_file(str(tmp_path / "cut" / "model.safetensors")),
+    )
     assert whole.keys() == cut.keys()
     assert all(torch.equal(whole[k], cut[k]) for k in whole)
     assert metric_rows(tmp_path / "whole") == metric_rows(tmp_path / "cut")
@@ -75,17 +78,32 @@ def test_saved_model_loads_and_answers(tmp_path):
 def test_ddp_on_two_cpu_processes(tmp_path):
     """The same entry point under torchrun: 2 gloo processes, metrics and checkpoints from rank 0 only."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-           "-m", "numerate", "train", str(Path(__file__).parent / "data" / "tiny.yaml"), "--out", str(tmp_path / "ddp"),
-           "--quiet", "--set", "train.max_steps=12"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29517",
+        "-m",
+        "numerate",
+        "train",
+        str(Path(__file__).parent / "data" / "tiny.yaml"),
+        "--out",
+        str(tmp_path / "ddp"),
+        "--quiet",
+        "--set",
+        "train.max_steps=12",
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert load_model(tmp_path / "ddp").meta["step"] == 12
     assert len(metric_rows(tmp_path / "ddp")) == 2  # logged once per eval step, by rank 0 alone
 
 
-@pytest.mark.parametrize("fmt", [["format.group=3"], ["format.hints=true"], ["format.spaces=0.3"],
-                                 ["format.reverse=false", "format.pad=false"]])
+@pytest.mark.parametrize(
+    "fmt",
+    [["format.group=3"], ["format.hints=true"], ["format.spaces=0.3"], ["format.reverse=false", "format.pad=false"]],
+)
 def test_training_runs_with_each_representation(tmp_path, fmt):
     row = train(tiny_config("train.max_steps=2", "train.eval_every=2", *fmt), tmp_path / "run", quiet=True)
     assert row["step"] == 2 and 0 <= row["acc_id"] <= 1

@@ -106,18 +106,23 @@ def cmd_list(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from numerate import __version__
 
-    p = argparse.ArgumentParser(prog="numerate", description=__doc__.split("\n")[0] + "\n\n"
-                                "Train, evaluate and use transformers that add long numbers exactly.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="numerate",
+        description=__doc__.split("\n")[0] + "\n\nTrain, evaluate and use transformers that add long numbers exactly.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"numerate {__version__}")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
 
     from numerate.config import help_text
 
-    t = sub.add_parser("train", help="train a model from a YAML config or preset",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Train a model. CONFIG is a YAML file or a preset name (`numerate list`).",
-                       epilog="config keys (set in YAML or with --set section.key=value):\n" + help_text())
+    t = sub.add_parser(
+        "train",
+        help="train a model from a YAML config or preset",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a model. CONFIG is a YAML file or a preset name (`numerate list`).",
+        epilog="config keys (set in YAML or with --set section.key=value):\n" + help_text(),
+    )
     t.add_argument("config", metavar="CONFIG", help="YAML file or preset name, e.g. add-small")
     t.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override config keys")
     t.add_argument("--out", help="run folder (default runs/<config name>)")
@@ -125,9 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("eval", help="exact match over operand lengths; table, JSON rows, plot",
-                       description="Evaluate a model folder on fresh problems: a 1-D sweep (both operands of each "
-                       "length) or, with --grid, every (len a, len b) pair.")
+    e = sub.add_parser(
+        "eval",
+        help="exact match over operand lengths; table, JSON rows, plot",
+        description="Evaluate a model folder on fresh problems: a 1-D sweep (both operands of each "
+        "length) or, with --grid, every (len a, len b) pair.",
+    )
     e.add_argument("model", metavar="MODEL_DIR")
     e.add_argument("--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20 or 1-10,20 (default 1-40)")
     e.add_argument("--grid", action="store_true", help="all (len a, len b) pairs instead of equal lengths")
@@ -136,31 +144,44 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
     e.add_argument("--json", help="write the rows to this JSON file")
     e.add_argument("--plot", help="write a PNG: heatmap with --grid, else accuracy against length")
-    e.add_argument("--recurrences", type=recurrences_arg, metavar="R|auto",
-                   help="recurrences for looped models; 'auto' deepens each problem until its answer stops changing")
+    e.add_argument(
+        "--recurrences",
+        type=recurrences_arg,
+        metavar="R|auto",
+        help="recurrences for looped models; 'auto' deepens each problem until its answer stops changing",
+    )
     e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
     e.add_argument("--batch-size", type=positive_int, default=512)
     e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
     e.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("solve", help="answer A+B problems read from stdin, one per line",
-                       description="Read problems `A+B` (non-negative decimal integers) from stdin, one per line, "
-                       "and write the model's answers in the same order. Input is checked before any work: a bad "
-                       "line is named on stderr, nothing is written on stdout, and the exit code is 2.")
+    s = sub.add_parser(
+        "solve",
+        help="answer A+B problems read from stdin, one per line",
+        description="Read problems `A+B` (non-negative decimal integers) from stdin, one per line, "
+        "and write the model's answers in the same order. Input is checked before any work: a bad "
+        "line is named on stderr, nothing is written on stdout, and the exit code is 2.",
+    )
     s.add_argument("model", metavar="MODEL_DIR")
     s.add_argument("--batch-size", type=positive_int, default=512)
     s.set_defaults(func=cmd_solve)
 
-    d = sub.add_parser("demo", help="train the default model and a learned-positions baseline; compare to 40 digits",
-                       description="Train the default small model and, beside it, the same model with learned "
-                       "absolute positions, on 1-10 digit addition; evaluate both out to 40 digits.")
+    d = sub.add_parser(
+        "demo",
+        help="train the default model and a learned-positions baseline; compare to 40 digits",
+        description="Train the default small model and, beside it, the same model with learned "
+        "absolute positions, on 1-10 digit addition; evaluate both out to 40 digits.",
+    )
     d.add_argument("--out", default="runs/demo", help="where to write models, table and plots (default runs/demo)")
     d.add_argument("--quick", action="store_true", help="a much shorter run, to check the pipeline")
     d.set_defaults(func=cmd_demo)
 
-    c = sub.add_parser("compare", help="train variants x seeds on identical data; table and plot by length band",
-                       description=__import__("numerate.compare", fromlist=["x"]).__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c = sub.add_parser(
+        "compare",
+        help="train variants x seeds on identical data; table and plot by length band",
+        description=__import__("numerate.compare", fromlist=["x"]).__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     c.add_argument("spec", metavar="SPEC.yaml")
     c.add_argument("--out", help="results folder (default runs/compare-<spec name>)")
     c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")

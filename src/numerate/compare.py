@@ -55,8 +55,19 @@ def load_spec(path: str) -> dict:
 def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
     overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}", "train.threads=1"]
     folder.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "numerate", "train", spec.get("base") or "demo", "--out", str(folder), "--resume",
-           "--quiet", "--set", *overrides]
+    cmd = [
+        sys.executable,
+        "-m",
+        "numerate",
+        "train",
+        spec.get("base") or "demo",
+        "--out",
+        str(folder),
+        "--resume",
+        "--quiet",
+        "--set",
+        *overrides,
+    ]
     with open(folder.parent / f"s{seed}.log", "w") as log:
         if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
             raise RuntimeError(f"training {variant} seed {seed} failed; see {folder.parent / f's{seed}.log'}")
@@ -70,8 +81,12 @@ def evaluate_one(spec: dict, folder: Path) -> list[dict]:
 
     out = folder / "compare_eval.json"
     ev = spec["eval"]
-    key = {"lengths": str(ev.get("lengths", "1-40")), "samples": int(ev.get("samples", 100)),
-           "carry": bool(ev.get("carry", True)), "seed": int(ev.get("seed", 1234))}
+    key = {
+        "lengths": str(ev.get("lengths", "1-40")),
+        "samples": int(ev.get("samples", 100)),
+        "carry": bool(ev.get("carry", True)),
+        "seed": int(ev.get("seed", 1234)),
+    }
     if out.exists() and json.loads(out.read_text()).get("key") == key:
         return json.loads(out.read_text())["rows"]
     cells = make_cells(parse_lengths(key["lengths"]), grid=False, carry=key["carry"])
@@ -102,8 +117,10 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
     train_max = config.load(spec.get("base"), spec["set"]).task.train_lengths[1]
     table, summary = summarize(results, train_max, spec)
     print(table)
-    (out / "results.md").write_text(f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
-                                    f"--out {out}`\n\n```\n{table}\n```\n")
+    (out / "results.md").write_text(
+        f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
+        f"--out {out}`\n\n```\n{table}\n```\n"
+    )
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
     plot_bands(results, train_max, out / "results.png")
     print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
@@ -113,16 +130,23 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
 def length_bands(t: int) -> list[tuple[str, int, float, str]]:
     """(name, shortest, longest, sampler) for training lengths 1..t."""
     inf = float("inf")
-    return [("in distribution", 1, t, "uniform"), ("to 2x", t + 1, 2 * t, "uniform"),
-            ("to 4x", 2 * t + 1, 4 * t, "uniform"), ("beyond 4x", 4 * t + 1, inf, "uniform"),
-            ("carry, beyond 1x", t + 1, inf, "carry")]
+    return [
+        ("in distribution", 1, t, "uniform"),
+        ("to 2x", t + 1, 2 * t, "uniform"),
+        ("to 4x", 2 * t + 1, 4 * t, "uniform"),
+        ("beyond 4x", 4 * t + 1, inf, "uniform"),
+        ("carry, beyond 1x", t + 1, inf, "carry"),
+    ]
 
 
 def summarize(results: dict, train_max: int, spec: dict) -> tuple[str, dict]:
     bands = length_bands(train_max)
     head = f"{'variant':<22} " + " ".join(f"{name:>20}" for name, *_ in bands)
-    lines = [f"exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}", head,
-             "-" * len(head)]
+    lines = [
+        f"exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}",
+        head,
+        "-" * len(head),
+    ]
     summary = {}
     for v, per_seed in results.items():
         cells, summary[v] = [], {}
@@ -147,12 +171,16 @@ def plot_bands(results: dict, train_max: int, path: Path) -> None:
         lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
         med, lo, hi = [], [], []
         for n in lengths:
-            vals = [100 * r["exact_match"] for rows in per_seed.values() for r in rows
-                    if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None]
+            vals = [
+                100 * r["exact_match"]
+                for rows in per_seed.values()
+                for r in rows
+                if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None
+            ]
             med.append(statistics.median(vals) if vals else float("nan"))
             lo.append(min(vals) if vals else float("nan"))
             hi.append(max(vals) if vals else float("nan"))
-        line, = ax.plot(lengths, med, label=v)
+        (line,) = ax.plot(lengths, med, label=v)
         ax.fill_between(lengths, lo, hi, color=line.get_color(), alpha=0.15)
     ax.axvspan(0.5, train_max + 0.5, color="grey", alpha=0.12)
     ax.set_xlabel("digits per operand")

@@ -64,22 +64,30 @@ class ModelConfig:
     pos_offset_max: int = opt(0, "largest random position offset drawn per batch while training")
     pos_eval_offset: int = opt(0, "position offset used at test time; keep it inside the trained range")
     rope_base: float = opt(10000.0, "RoPE frequency base")
-    pos_random_max: int = opt(0, "randomized positions: while training, sequence indices are a sorted random "
-                                 "subset of [0, pos_random_max) (0 = off)")
+    pos_random_max: int = opt(
+        0,
+        "randomized positions: while training, sequence indices are a sorted random "
+        "subset of [0, pos_random_max) (0 = off)",
+    )
     rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias")
     recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)")
     test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)")
-    input_injection: bool = opt(False, "add the embedded input to every layer's input (looped models always do, "
-                                       "once per recurrence)")
+    input_injection: bool = opt(
+        False, "add the embedded input to every layer's input (looped models always do, once per recurrence)"
+    )
 
     def __post_init__(self):
         if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
-            raise UsageError(f"model.n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}) into an even head size")
+            raise UsageError(
+                f"model.n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}) into an even head size"
+            )
         for key in ("n_layer", "n_head", "n_embd", "mlp_ratio", "max_pos", "recurrences"):
             if getattr(self, key) < 1:
                 raise UsageError(f"model.{key} must be >= 1, got {getattr(self, key)}")
         if "learned" in self.pos.split("+") and self.pos_random_max > self.max_pos:
-            raise UsageError(f"model.pos_random_max ({self.pos_random_max}) exceeds the table (model.max_pos = {self.max_pos})")
+            raise UsageError(
+                f"model.pos_random_max ({self.pos_random_max}) exceeds the table (model.max_pos = {self.max_pos})"
+            )
 
 
 @dataclass

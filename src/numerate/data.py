@@ -33,8 +33,9 @@ def encode_examples(problems: list[Problem], task, fmt, tok) -> tuple[torch.Tens
     return x, y
 
 
-def training_problems(task, lengths: tuple[int, int], batch_size: int, seed: int, step: int, rank: int,
-                      bucket: bool) -> list[Problem]:
+def training_problems(
+    task, lengths: tuple[int, int], batch_size: int, seed: int, step: int, rank: int, bucket: bool
+) -> list[Problem]:
     """The problems of one training step, a pure function of (seed, step, rank) so resumed runs see the same data.
 
     With `bucket`, the whole batch shares one operand-length pair (drawn uniformly), so every row has the same

@@ -43,12 +43,25 @@ def run_demo(out: Path, quick: bool = False) -> int:
     overrides = ["train.threads=1"] + (QUICK if quick else [])
     t0 = time.perf_counter()
     log = open(out / "baseline.log", "w")
-    cmd = [sys.executable, "-m", "numerate", "train", BASELINE, "--out", str(out / "learned"), "--resume",
-           "--quiet", "--set", *overrides]
+    cmd = [
+        sys.executable,
+        "-m",
+        "numerate",
+        "train",
+        BASELINE,
+        "--out",
+        str(out / "learned"),
+        "--resume",
+        "--quiet",
+        "--set",
+        *overrides,
+    ]
     baseline = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        print(f"training the default model ({MAIN}) here and the learned-positions baseline in the background "
-              f"(log: {out / 'baseline.log'})")
+        print(
+            f"training the default model ({MAIN}) here and the learned-positions baseline in the background "
+            f"(log: {out / 'baseline.log'})"
+        )
         train(config.load(MAIN, overrides), out / "main", resume=True)
         print("waiting for the baseline to finish ...")
         if baseline.wait() != 0:
@@ -72,19 +85,27 @@ def run_demo(out: Path, quick: bool = False) -> int:
         for a in mistakes[name][:3]:
             print(f"  [{name}] " + describe_mistake(bundle, a))
 
-    grid_rows, _ = evaluate(models["default"], make_cells(lengths[::2] if not quick else lengths, True, False),
-                            samples=10 if not quick else 5)
+    grid_rows, _ = evaluate(
+        models["default"],
+        make_cells(lengths[::2] if not quick else lengths, True, False),
+        samples=10 if not quick else 5,
+    )
     from numerate import plots
 
     train_max = models["default"].cfg.task.train_lengths[1]
     plots.heatmap(grid_rows, out / "heatmap.png", title="default model: exact match (%)", train_max=train_max)
-    plots.sweep(results, out / "sweep.png", title="exact match by operand length (both operands)",
-                train_max=train_max)
+    plots.sweep(results, out / "sweep.png", title="exact match by operand length (both operands)", train_max=train_max)
     from numerate import __version__
 
-    summary = {"command": "numerate demo" + (" --quick" if quick else ""), "numerate": __version__,
-               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "train_minutes": round(train_minutes, 1),
-               "samples_per_cell": samples, "rows": results, "grid": grid_rows}
+    summary = {
+        "command": "numerate demo" + (" --quick" if quick else ""),
+        "numerate": __version__,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "train_minutes": round(train_minutes, 1),
+        "samples_per_cell": samples,
+        "rows": results,
+        "grid": grid_rows,
+    }
     (out / "results.json").write_text(json.dumps(summary, indent=1))
 
     def band(rows, lo, hi):
@@ -93,7 +114,9 @@ def run_demo(out: Path, quick: bool = False) -> int:
 
     print(f"\ntraining took {train_minutes:.1f} min")
     for name, rows in results.items():
-        print(f"{name:>13}: {band(rows, 1, train_max):5.1f}% on 1-{train_max} digits, "
-              f"{band(rows, 20, 20):5.1f}% at 20 digits, {band(rows, 40, 40):5.1f}% at 40 digits")
+        print(
+            f"{name:>13}: {band(rows, 1, train_max):5.1f}% on 1-{train_max} digits, "
+            f"{band(rows, 20, 20):5.1f}% at 20 digits, {band(rows, 40, 40):5.1f}% at 40 digits"
+        )
     print(f"models in {out}/main and {out}/learned; plots {out}/heatmap.png and {out}/sweep.png")
     return 0

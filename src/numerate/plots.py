@@ -31,8 +31,15 @@ def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int 
         if r["exact_match"] is not None:
             grid[la.index(r["len_a"]), lb.index(r["len_b"])] = 100 * r["exact_match"]
     fig, ax = plt.subplots(figsize=(6.4, 5.4))
-    im = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=100, aspect="auto",
-                   extent=(lb[0] - 0.5, lb[-1] + 0.5, la[0] - 0.5, la[-1] + 0.5))
+    im = ax.imshow(
+        grid,
+        origin="lower",
+        cmap="viridis",
+        vmin=0,
+        vmax=100,
+        aspect="auto",
+        extent=(lb[0] - 0.5, lb[-1] + 0.5, la[0] - 0.5, la[-1] + 0.5),
+    )
     if train_max:
         ax.plot([0.5, train_max + 0.5, train_max + 0.5], [train_max + 0.5, train_max + 0.5, 0.5], "w--", lw=1)
     ax.set_xlabel("digits in b")
@@ -49,8 +56,11 @@ def sweep(series: dict[str, list[dict]], path: str | Path, title: str = "", trai
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, rows in series.items():
-        pts = [(r["len_a"], 100 * r["exact_match"]) for r in rows
-               if r["sampler"] == "uniform" and r["len_a"] == r["len_b"] and r["exact_match"] is not None]
+        pts = [
+            (r["len_a"], 100 * r["exact_match"])
+            for r in rows
+            if r["sampler"] == "uniform" and r["len_a"] == r["len_b"] and r["exact_match"] is not None
+        ]
         if pts:
             ax.plot(*zip(*pts), marker="o", ms=3, label=label)
     if train_max:

@@ -38,8 +38,10 @@ def solve_stream(model_dir, stdin, stdout, stderr, batch_size: int = 512) -> int
         if not fits(bundle, problem):
             limit = max_digits(bundle)
             longest = max(len(str(x)) for x in problem.operands)
-            raise UsageError(f"line {number}: a {longest}-digit operand is longer than this model can represent "
-                             f"(at most {limit} digits)")
+            raise UsageError(
+                f"line {number}: a {longest}-digit operand is longer than this model can represent "
+                f"(at most {limit} digits)"
+            )
     answers = answer_problems(bundle, problems, batch_size=batch_size)
     unreadable = 0
     for a in answers:

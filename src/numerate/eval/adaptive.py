@@ -5,8 +5,13 @@ from __future__ import annotations
 from numerate.eval.evaluate import Answer, answer_problems
 
 
-def answer_until_stable(bundle, problems, r_min: int = 1, r_max: int = 16, batch_size: int = 512,
-                        ) -> tuple[list[Answer], list[int]]:
+def answer_until_stable(
+    bundle,
+    problems,
+    r_min: int = 1,
+    r_max: int = 16,
+    batch_size: int = 512,
+) -> tuple[list[Answer], list[int]]:
     """For each problem, decode with r = r_min, r_min + 1, ... and stop at the first r whose answer equals the
     answer at r - 1 (or at r_max). Returns the answers and the recurrences each one used.
 

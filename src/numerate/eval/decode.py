@@ -10,8 +10,15 @@ PREFILL_CHUNK = 256  # prompt tokens per forward pass while filling the cache
 
 
 @torch.no_grad()
-def greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, use_cache: bool = True,
-                  recurrences: int | None = None, prefill_chunk: int = PREFILL_CHUNK) -> torch.Tensor:
+def greedy_decode(
+    model,
+    prompts: torch.Tensor,
+    max_new: int,
+    eos_id: int,
+    use_cache: bool = True,
+    recurrences: int | None = None,
+    prefill_chunk: int = PREFILL_CHUNK,
+) -> torch.Tensor:
     """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
 
     With the cache, the prompt is read `prefill_chunk` tokens at a time, so attention memory grows with
@@ -43,4 +50,4 @@ def greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, use_c
         else:
             logits = model(seq, pos, recurrences=recurrences)
     model.train(was_training)
-    return seq[:, prompts.shape[1]:]
+    return seq[:, prompts.shape[1] :]

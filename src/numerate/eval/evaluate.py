@@ -25,8 +25,9 @@ class Answer:
         return self.value == self.truth
 
 
-def answer_problems(bundle, problems, batch_size: int = 256, use_cache: bool = True,
-                    recurrences: int | None = None, device=None) -> list[Answer]:
+def answer_problems(
+    bundle, problems, batch_size: int = 256, use_cache: bool = True, recurrences: int | None = None, device=None
+) -> list[Answer]:
     """Greedy answers for any list of problems: grouped by prompt length, batched, returned in input order."""
     model, tok, fmt, task = bundle.model, bundle.tok, bundle.fmt, bundle.task
     device = device or next(model.parameters()).device
@@ -41,7 +42,7 @@ def answer_problems(bundle, problems, batch_size: int = 256, use_cache: bool = T
         queries = min(length, PREFILL_CHUNK) if use_cache else total
         rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * queries * total)))
         for start in range(0, len(idxs), rows):
-            chunk = idxs[start:start + rows]
+            chunk = idxs[start : start + rows]
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)
             max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
             new = greedy_decode(model, prompts, max_new, tok.eos_id, use_cache=use_cache, recurrences=recurrences)
@@ -57,8 +58,15 @@ def cell_problems(task, sampler: str, lengths: tuple[int, ...], samples: int, se
     return [task.sample(rng, sampler, lengths) for _ in range(samples)]
 
 
-def evaluate(bundle, cells, samples: int = 100, seed: int = 1234, batch_size: int = 512,
-             use_cache: bool = True, recurrences: int | str | None = None):
+def evaluate(
+    bundle,
+    cells,
+    samples: int = 100,
+    seed: int = 1234,
+    batch_size: int = 512,
+    use_cache: bool = True,
+    recurrences: int | str | None = None,
+):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
 
     A row: {"sampler", "len_a", "len_b", "n", "correct", "exact_match"}; cells the model cannot represent get
@@ -91,11 +99,11 @@ def evaluate(bundle, cells, samples: int = 100, seed: int = 1234, batch_size: in
         answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
     mistakes, at = [], 0
     for row, problems in pending:
-        mine, at = answers[at:at + len(problems)], at + len(problems)
+        mine, at = answers[at : at + len(problems)], at + len(problems)
         correct = sum(a.correct for a in mine)
         row.update(correct=correct, exact_match=correct / len(mine))
         if depths is not None:
-            row["recurrences"] = sum(depths[at - len(problems):at]) / len(problems)
+            row["recurrences"] = sum(depths[at - len(problems) : at]) / len(problems)
         mistakes.extend([a for a in mine if not a.correct][:3])
     return rows, mistakes
 

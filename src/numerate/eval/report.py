@@ -40,8 +40,15 @@ def run_eval(args) -> list[dict]:
     bundle = load_model(args.model)
     cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry)
     t0 = time.perf_counter()
-    rows, mistakes = evaluate(bundle, cells, samples=args.samples, seed=args.seed, batch_size=args.batch_size,
-                              use_cache=not args.no_cache, recurrences=args.recurrences)
+    rows, mistakes = evaluate(
+        bundle,
+        cells,
+        samples=args.samples,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        use_cache=not args.no_cache,
+        recurrences=args.recurrences,
+    )
     seconds = time.perf_counter() - t0
     print(format_table(rows))
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
@@ -51,8 +58,9 @@ def run_eval(args) -> list[dict]:
         for a in mistakes[: args.mistakes]:
             print("  " + describe_mistake(bundle, a))
     if args.json:
-        Path(args.json).write_text(json.dumps({"model": str(args.model), "samples": args.samples, "seed": args.seed,
-                                               "rows": rows}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({"model": str(args.model), "samples": args.samples, "seed": args.seed, "rows": rows}, indent=1)
+        )
         print(f"rows written to {args.json}")
     if args.plot:
         from numerate import plots
@@ -61,7 +69,6 @@ def run_eval(args) -> list[dict]:
         if args.grid:
             plots.heatmap(rows, args.plot, title=f"{args.model}: exact match (%)", train_max=train_max)
         else:
-            plots.sweep({str(args.model): rows}, args.plot, title="exact match by operand length",
-                        train_max=train_max)
+            plots.sweep({str(args.model): rows}, args.plot, title="exact match by operand length", train_max=train_max)
         print(f"plot written to {args.plot}")
     return rows

@@ -9,5 +9,12 @@ from numerate.formats import digits  # noqa: E402,F401  (registers itself)
 
 def get_format(cfg, symbol: str):
     """Build the format named in a FormatConfig for a task whose operator is `symbol`."""
-    return FORMATS.get(cfg.name)(symbol=symbol, reverse=cfg.reverse, pad=cfg.pad, group=cfg.group,
-                                 group_from=cfg.group_from, hints=cfg.hints, spaces=cfg.spaces)
+    return FORMATS.get(cfg.name)(
+        symbol=symbol,
+        reverse=cfg.reverse,
+        pad=cfg.pad,
+        group=cfg.group,
+        group_from=cfg.group_from,
+        hints=cfg.hints,
+        spaces=cfg.spaces,
+    )

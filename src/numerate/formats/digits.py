@@ -31,8 +31,16 @@ HINTS = string.ascii_lowercase + string.ascii_uppercase
 
 @FORMATS.register("digits", "decimal digits; options: reverse, pad, group/group_from, hints, spaces")
 class DigitsFormat:
-    def __init__(self, symbol: str = "+", reverse: bool = True, pad: bool = True, group: int = 0,
-                 group_from: str = "right", hints: bool = False, spaces: float = 0.0):
+    def __init__(
+        self,
+        symbol: str = "+",
+        reverse: bool = True,
+        pad: bool = True,
+        group: int = 0,
+        group_from: str = "right",
+        hints: bool = False,
+        spaces: float = 0.0,
+    ):
         self.symbol, self.reverse, self.pad = symbol, reverse, pad
         self.group, self.group_from, self.hints, self.spaces = group, group_from, hints, spaces
 

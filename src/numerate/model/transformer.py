@@ -36,7 +36,10 @@ class KVCache:
         start, end = self.length, self.length + k.shape[2]
         if self.capacity is None or end > self.capacity:
             if slot in self.k:
-                k, v = torch.cat((self.k[slot][:, :, :start], k), dim=2), torch.cat((self.v[slot][:, :, :start], v), dim=2)
+                k, v = (
+                    torch.cat((self.k[slot][:, :, :start], k), dim=2),
+                    torch.cat((self.v[slot][:, :, :start], v), dim=2),
+                )
             self.k[slot], self.v[slot] = k, v
             return k, v
         if slot not in self.k:
@@ -78,7 +81,9 @@ class Block(nn.Module):
         self.attn = Attention(cfg)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(cfg.n_embd, cfg.mlp_ratio * cfg.n_embd), nn.GELU(), nn.Linear(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd)
+            nn.Linear(cfg.n_embd, cfg.mlp_ratio * cfg.n_embd),
+            nn.GELU(),
+            nn.Linear(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd),
         )
 
     def forward(self, x, pos, scheme, cache, slot, mask):
@@ -109,8 +114,14 @@ class Transformer(nn.Module):
             return self.cfg.recurrences
         return self.cfg.test_recurrences or self.cfg.recurrences
 
-    def forward(self, idx, pos=None, cache: KVCache | None = None, recurrences: int | None = None,
-                grad_recurrences: int | None = None):
+    def forward(
+        self,
+        idx,
+        pos=None,
+        cache: KVCache | None = None,
+        recurrences: int | None = None,
+        grad_recurrences: int | None = None,
+    ):
         """Logits (B, T, V) for tokens idx (B, T) at position ids pos (B, T) (None: the scheme uses none).
 
         With a cache, idx holds only the new tokens and pos their ids. `grad_recurrences` (training only) keeps

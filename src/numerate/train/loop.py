@@ -87,20 +87,24 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
     if dist.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        ddp_model = DistributedDataParallel(model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
+        ddp_model = DistributedDataParallel(
+            model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
+        )
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=tc.max_steps, initial=state["step"], disable=quiet or not dist.is_main, unit="step",
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=tc.max_steps, initial=state["step"], disable=quiet or not dist.is_main, unit="step", dynamic_ncols=True
+    )
     last_row: dict = {}
     tokens, session_start = 0, time.perf_counter()
     t0 = session_start - state["elapsed"]
     model.train()
     while state["step"] < tc.max_steps:
         step = state["step"]
-        problems = training_problems(bundle.task, tuple(cfg.task.train_lengths), tc.batch_size, tc.seed, step,
-                                     dist.rank, tc.bucket)
+        problems = training_problems(
+            bundle.task, tuple(cfg.task.train_lengths), tc.batch_size, tc.seed, step, dist.rank, tc.bucket
+        )
         x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok)
         x, y = x.to(dist.device), y.to(dist.device)
         gen = torch.Generator().manual_seed(hash((tc.seed, step, dist.rank)) & 0x7FFFFFFF)
@@ -139,8 +143,9 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(last_row) + "\n")
             state["loss_sum"], state["loss_n"] = 0.0, 0
-            bar.set_postfix(loss=f"{last_row['loss']:.3f}", id=f"{last_row['acc_id']:.2f}",
-                            ood=f"{last_row['acc_ood']:.2f}")
+            bar.set_postfix(
+                loss=f"{last_row['loss']:.3f}", id=f"{last_row['acc_id']:.2f}", ood=f"{last_row['acc_ood']:.2f}"
+            )
         if dist.is_main and (step % tc.ckpt_every == 0 or finished):
             checkpoint.save_model(out, bundle, {"step": step, "metrics": last_row})
             checkpoint.save_train_state(out, optimizer, state)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
+from numerate.model.posenc.base import MAX_ROWS, PositionalScheme, digit_run_index, random_offset, row_index
 
 
 class _DigitTable(PositionalScheme):
@@ -45,3 +45,22 @@ class Abacus(_DigitTable):
 @SCHEMES.register("coupling", "position coupling: learned table over significance shared by operands and answer")
 class Coupling(_DigitTable):
     min_offset = 1
+
+
+@SCHEMES.register("coupling-multi", "multi-level coupling: tables over (significance, which number), summed")
+class CouplingMulti(Coupling):
+    """Position coupling with two levels (Cho et al. 2025): each token gets (coupled id, row), where the row is
+    the number it belongs to (0, 1 for the operands, 2 for the answer), and one learned table per level."""
+
+    def __init__(self, cfg, digit_ids):
+        super().__init__(cfg, digit_ids)
+        self.row_table = nn.Embedding(MAX_ROWS, cfg.n_embd)
+
+    def positions(self, idx, generator=None):
+        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
+
+    def embed(self, pos):
+        return self.table(pos[..., 0]) + self.row_table(pos[..., 1])
+
+    def fits(self, pos):
+        return super().fits(None if pos is None else pos[..., 0])

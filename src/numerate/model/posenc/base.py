@@ -79,3 +79,15 @@ def random_offset(high: int, generator: torch.Generator | None) -> int:
     if high <= 0:
         return 0
     return int(torch.randint(0, high + 1, (1,), generator=generator).item())
+
+
+MAX_ROWS = 16  # rows beyond this share the last embedding
+
+
+def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
+    """Separator (non-digit, non-pad) tokens strictly before each token: its row. (B, T)
+
+    For ``321+54=573`` this is ``0 0 0 0 1 1 1 2 2 2``.
+    """
+    sep = (~torch.isin(idx, digit_ids) & (idx != pad_id)).long()
+    return (sep.cumsum(dim=1) - sep).clamp(max=MAX_ROWS - 1)

@@ -41,7 +41,7 @@ class Combined(PositionalScheme):
             if width == 0:
                 yield part, None
             else:
-                piece = pos[..., at:at + width]
+                piece = pos[..., at : at + width]
                 yield part, piece[..., 0] if width == 1 else piece
             at += width
 

@@ -15,18 +15,8 @@ import torch
 from torch import nn
 
 from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import MAX_ROWS, row_index
 from numerate.model.posenc.relative import CouplingLocal
-
-MAX_ROWS = 16  # rows beyond this share the last embedding
-
-
-def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
-    """Separator (non-digit, non-pad) tokens strictly before each token: its row. (B, T)
-
-    For ``321+54=573`` this is ``0 0 0 0 1 1 1 2 2 2``.
-    """
-    sep = (~torch.isin(idx, digit_ids) & (idx != pad_id)).long()
-    return (sep.cumsum(dim=1) - sep).clamp(max=MAX_ROWS - 1)
 
 
 @SCHEMES.register("coupling-2d", "2-D: column = coupled digit id (local relative bias), row = which number")
