@@ -64,3 +64,18 @@ def test_loss_only_on_answer_tokens():
         assert all(t == IGNORE for t in yr[: n_prompt - 1])
         assert tok.decode([t for t in yr if t != IGNORE]) == answer
         assert yr[n_prompt - 1 + len(answer)] == tok.eos_id
+
+
+def test_wrong_digit_tenths_locates_errors():
+    from numerate.eval.evaluate import Answer, wrong_digit_tenths
+    from numerate.tasks.base import Problem
+
+    p = Problem((0, 0))
+    answers = [
+        Answer(p, 1234567890, "", 1234567891),  # least significant digit wrong -> tenth 0
+        Answer(p, 1234567890, "", 9234567890),  # most significant digit wrong -> tenth 9
+        Answer(p, 1234567890, "", 1234567890),  # right: not counted
+        Answer(p, 100, "", 1100),  # an extra digit past the end counts in the last tenth
+        Answer(p, 5, "", None),  # unparseable: not counted
+    ]
+    assert wrong_digit_tenths(answers) == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2]

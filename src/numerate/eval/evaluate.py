@@ -52,6 +52,24 @@ def answer_problems(
     return out
 
 
+def wrong_digit_tenths(answers: list[Answer]) -> list[int]:
+    """Where in the number the wrong digits sit: counts per tenth of the answer's length, least significant first.
+
+    Digit i of an n-digit true answer (i = 0 least significant) falls in tenth floor(10 i / n); a missing or extra
+    digit counts as wrong at its place. Unparseable answers are not counted.
+    """
+    tenths = [0] * 10
+    for a in answers:
+        if a.value is None or a.correct:
+            continue
+        truth, said = str(a.truth)[::-1], str(a.value)[::-1]
+        n = len(truth)
+        for i in range(max(n, len(said))):
+            if i >= n or i >= len(said) or truth[i] != said[i]:
+                tenths[min(9, 10 * i // n)] += 1
+    return tenths
+
+
 def cell_problems(task, sampler: str, lengths: tuple[int, ...], samples: int, seed: int):
     """The test problems of one cell: fixed by (seed, sampler, lengths), independent of everything else."""
     rng = random.Random(f"eval/{seed}/{sampler}/{'x'.join(map(str, lengths))}")
@@ -101,7 +119,7 @@ def evaluate(
     for row, problems in pending:
         mine, at = answers[at : at + len(problems)], at + len(problems)
         correct = sum(a.correct for a in mine)
-        row.update(correct=correct, exact_match=correct / len(mine))
+        row.update(correct=correct, exact_match=correct / len(mine), wrong_digit_tenths=wrong_digit_tenths(mine))
         if depths is not None:
             row["recurrences"] = sum(depths[at - len(problems) : at]) / len(problems)
         mistakes.extend([a for a in mine if not a.correct][:3])

@@ -53,6 +53,10 @@ def run_eval(args) -> list[dict]:
     print(format_table(rows))
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
     print(f"\n{solved} problems in {seconds:.1f} s ({solved / max(seconds, 1e-9):.0f} problems/s)")
+    tenths = [sum(t) for t in zip(*(r["wrong_digit_tenths"] for r in rows if "wrong_digit_tenths" in r))]
+    if any(tenths):
+        share = " ".join(f"{100 * t / sum(tenths):.0f}%" for t in tenths)
+        print(f"wrong digits by tenth of the answer, least significant first: {share}")
     if mistakes and args.mistakes:
         print("first mistakes:")
         for a in mistakes[: args.mistakes]:
