@@ -108,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="numerate",
-        description=__doc__.split("\n")[0] + "\n\nTrain, evaluate and use transformers that add long numbers exactly.",
+        description="Train, evaluate and use small transformers that add long numbers exactly.\n\n"
+        "Start with `numerate demo`; `numerate VERB --help` explains each verb.",
+        epilog="exit codes: 0 success, 2 bad input or arguments (the message says what), 130 interrupted",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"numerate {__version__}")
