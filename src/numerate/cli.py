@@ -71,7 +71,7 @@ def cmd_eval(args) -> int:
 def cmd_solve(args) -> int:
     from numerate.solve import solve_stream
 
-    return solve_stream(args.model, sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size)
+    return solve_stream(args.model, sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size, device=args.device)
 
 
 def cmd_demo(args) -> int:
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
     e.add_argument("--batch-size", type=positive_int, default=512)
     e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
+    e.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     e.set_defaults(func=cmd_eval)
 
     s = sub.add_parser(
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", metavar="MODEL_DIR")
     s.add_argument("--batch-size", type=positive_int, default=512)
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     s.set_defaults(func=cmd_solve)
 
     d = sub.add_parser(

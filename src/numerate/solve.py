@@ -27,10 +27,11 @@ def parse_problems(lines, symbol: str = "+") -> list[Problem]:
     return problems
 
 
-def solve_stream(model_dir, stdin, stdout, stderr, batch_size: int = 512) -> int:
+def solve_stream(model_dir, stdin, stdout, stderr, batch_size: int = 512, device: str = "auto") -> int:
     from numerate.eval.evaluate import answer_problems
+    from numerate.train.distributed import pick_device
 
-    bundle = load_model(model_dir)
+    bundle = load_model(model_dir, device=pick_device(device))
     if bundle.task.symbol != "+":
         raise UsageError(f"{model_dir} was trained on '{bundle.task.name}', not addition")
     problems = parse_problems(stdin.readlines())

@@ -37,7 +37,9 @@ def format_table(rows: list[dict], columns: dict[str, list[dict]] | None = None)
 def run_eval(args) -> list[dict]:
     from numerate.cli import parse_lengths
 
-    bundle = load_model(args.model)
+    from numerate.train.distributed import pick_device
+
+    bundle = load_model(args.model, device=pick_device(args.device))
     cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry)
     t0 = time.perf_counter()
     rows, mistakes = evaluate(

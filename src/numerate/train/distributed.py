@@ -20,9 +20,17 @@ class DistInfo:
 
 
 def pick_device(name: str) -> torch.device:
+    from numerate.errors import UsageError
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device '{name}' (use auto, cpu, cuda or cuda:N)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"device '{name}' asked for, but this machine has no CUDA GPU")
+    return device
 
 
 def setup(device_name: str) -> DistInfo:
