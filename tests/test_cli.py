@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir):
         (["solve", "no/such/dir"], "not a model folder"),
         (["train", "no-such-preset"], "neither a file nor a preset"),
         (["train", "demo", "--set", "train.lr=fast"], "train.lr expects float"),
-        (["eval", "models/add-small", "--device", "tpu"], "unknown device"),
+        (["eval", str(Path(__file__).parent.parent / "models" / "add-small"), "--device", "tpu"], "unknown device"),
     ],
 )
 def test_errors_are_named_with_exit_code_2(argv, message):
