@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,28 +19,8 @@ from common import write_results  # noqa: E402
 
 from numerate.checkpoint import load_model  # noqa: E402
 from numerate.cli import parse_lengths  # noqa: E402
+from numerate.compare import train_in_subprocess  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
-
-
-def train_seed(preset: str, seed: int, out: Path, extra: list[str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "numerate",
-        "train",
-        preset,
-        "--out",
-        str(out),
-        "--resume",
-        "--quiet",
-        "--set",
-        f"train.seed={seed}",
-        "train.threads=1",
-        *extra,
-    ]
-    with open(out.with_suffix(".log"), "w") as log:
-        subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
 
 
 def main() -> None:
@@ -59,7 +38,14 @@ def main() -> None:
     lengths = parse_lengths(args.lengths)
     runs = {s: Path("runs/seeds") / f"{args.preset}-s{s}" for s in seeds}
     with ThreadPoolExecutor(args.jobs) as pool:
-        list(pool.map(lambda s: train_seed(args.preset, s, runs[s], args.set), seeds))
+        list(
+            pool.map(
+                lambda s: train_in_subprocess(
+                    args.preset, runs[s], [f"train.seed={s}", *args.set], runs[s].with_suffix(".log")
+                ),
+                seeds,
+            )
+        )
 
     kinds = ["uniform", "carry"] + (["unequal"] if args.unequal else [])
     per_seed = {}

@@ -52,25 +52,31 @@ def load_spec(path: str) -> dict:
     return spec
 
 
-def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
-    overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}", "train.threads=1"]
+def train_in_subprocess(config_name: str, folder: Path, overrides: list[str], log_path: Path) -> None:
+    """`numerate train CONFIG --out FOLDER --resume` in a child process on one thread, output to a log file."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",
         "numerate",
         "train",
-        spec.get("base") or "demo",
+        config_name,
         "--out",
         str(folder),
         "--resume",
         "--quiet",
         "--set",
         *overrides,
+        "train.threads=1",
     ]
-    with open(folder.parent / f"s{seed}.log", "w") as log:
-        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
-            raise RuntimeError(f"training {variant} seed {seed} failed; see {folder.parent / f's{seed}.log'}")
+    with open(log_path, "w") as log:
+        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode:
+            raise RuntimeError(f"training {folder} failed; see {log_path}")
+
+
+def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
+    overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}"]
+    train_in_subprocess(spec.get("base") or "demo", folder, overrides, folder.parent / f"s{seed}.log")
 
 
 def evaluate_one(spec: dict, folder: Path) -> list[dict]:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import MAX_ROWS, PositionalScheme, digit_run_index, random_offset, row_index
+from numerate.model.posenc.base import PositionalScheme, WithRows, digit_run_index, random_offset
 
 
 class _DigitTable(PositionalScheme):
@@ -48,19 +48,12 @@ class Coupling(_DigitTable):
 
 
 @SCHEMES.register("coupling-multi", "multi-level coupling: tables over (significance, which number), summed")
-class CouplingMulti(Coupling):
+class CouplingMulti(WithRows, Coupling):
     """Position coupling with two levels (Cho et al. 2025): each token gets (coupled id, row), where the row is
     the number it belongs to (0, 1 for the operands, 2 for the answer), and one learned table per level."""
 
-    def __init__(self, cfg, digit_ids):
-        super().__init__(cfg, digit_ids)
-        self.row_table = nn.Embedding(MAX_ROWS, cfg.n_embd)
-
-    def positions(self, idx, generator=None):
-        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
-
     def embed(self, pos):
-        return self.table(pos[..., 0]) + self.row_table(pos[..., 1])
+        return self.table(pos[..., 0]) + self.rows(pos[..., 1])
 
     def fits(self, pos):
         return super().fits(None if pos is None else pos[..., 0])

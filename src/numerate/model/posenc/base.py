@@ -91,3 +91,18 @@ def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> to
     """
     sep = (~torch.isin(idx, digit_ids) & (idx != pad_id)).long()
     return (sep.cumsum(dim=1) - sep).clamp(max=MAX_ROWS - 1)
+
+
+class WithRows:
+    """Mixin: a second coordinate per token, its row (which number it belongs to), with a learned table.
+
+    Put it before a scheme with one id per token; positions become (B, T, 2): [..., 0] that scheme's id,
+    [..., 1] the row.
+    """
+
+    def __init__(self, cfg, digit_ids):
+        super().__init__(cfg, digit_ids)
+        self.rows = nn.Embedding(MAX_ROWS, cfg.n_embd)
+
+    def positions(self, idx, generator=None):
+        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)

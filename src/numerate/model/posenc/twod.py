@@ -11,24 +11,13 @@ row. A transformer reads one line, so here each token gets both coordinates expl
 Neither coordinate grows with the length of the numbers, so nothing the model sees at 1000 digits is new.
 """
 
-import torch
-from torch import nn
-
 from numerate.model.posenc import SCHEMES
-from numerate.model.posenc.base import MAX_ROWS, row_index
+from numerate.model.posenc.base import WithRows
 from numerate.model.posenc.relative import CouplingLocal
 
 
 @SCHEMES.register("coupling-2d", "2-D: column = coupled digit id (local relative bias), row = which number")
-class Coupling2D(CouplingLocal):
-    def __init__(self, cfg, digit_ids):
-        super().__init__(cfg, digit_ids)
-        self.rows = nn.Embedding(MAX_ROWS, cfg.n_embd)
-
-    def positions(self, idx, generator=None):
-        """(B, T, 2): [..., 0] column, [..., 1] row."""
-        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
-
+class Coupling2D(WithRows, CouplingLocal):
     def embed(self, pos):
         return self.rows(pos[..., 1])
 
