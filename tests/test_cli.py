@@ -135,3 +135,26 @@ def test_quick_demo_runs_end_to_end(tmp_path):
     assert set(results["rows"]) == {"default", "learned abs."}
     for png in ("heatmap.png", "sweep.png"):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
+
+
+def test_eval_auto_recurrences_reports_depth_used(model_dir, tmp_path):
+    rows_file = tmp_path / "rows.json"
+    assert (
+        main(
+            [
+                "eval",
+                str(model_dir),
+                "--lengths",
+                "2,3",
+                "--samples",
+                "3",
+                "--recurrences",
+                "auto",
+                "--json",
+                str(rows_file),
+            ]
+        )
+        == 0
+    )
+    rows = json.loads(rows_file.read_text())["rows"]
+    assert all(2 <= r["recurrences"] <= 4 for r in rows)  # depth 1 is never the last: it has nothing to agree with
