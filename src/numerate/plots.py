@@ -31,6 +31,11 @@ def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int 
         if r["exact_match"] is not None:
             grid[la.index(r["len_a"]), lb.index(r["len_b"])] = 100 * r["exact_match"]
     fig, ax = plt.subplots(figsize=(6.4, 5.4))
+
+    def half_step(values):  # cells centred on their lengths, for any regular stride
+        return (values[-1] - values[0]) / (len(values) - 1) / 2 if len(values) > 1 else 0.5
+
+    hb, ha = half_step(lb), half_step(la)
     im = ax.imshow(
         grid,
         origin="lower",
@@ -38,7 +43,7 @@ def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int 
         vmin=0,
         vmax=100,
         aspect="auto",
-        extent=(lb[0] - 0.5, lb[-1] + 0.5, la[0] - 0.5, la[-1] + 0.5),
+        extent=(lb[0] - hb, lb[-1] + hb, la[0] - ha, la[-1] + ha),
     )
     if train_max:
         ax.plot([0.5, train_max + 0.5, train_max + 0.5], [train_max + 0.5, train_max + 0.5, 0.5], "w--", lw=1)
