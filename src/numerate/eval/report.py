@@ -54,7 +54,12 @@ def run_eval(args) -> list[dict]:
     seconds = time.perf_counter() - t0
     print(format_table(rows))
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
-    print(f"\n{solved} problems in {seconds:.1f} s ({solved / max(seconds, 1e-9):.0f} problems/s)")
+    rate = solved / max(seconds, 1e-9)
+    print(
+        f"\n{solved} problems in {seconds:.1f} s ({rate:.1f} problems/s)"
+        if rate < 10
+        else f"\n{solved} problems in {seconds:.1f} s ({rate:.0f} problems/s)"
+    )
     tenths = [sum(t) for t in zip(*(r["wrong_digit_tenths"] for r in rows if "wrong_digit_tenths" in r))]
     if any(tenths):
         share = " ".join(f"{100 * t / sum(tenths):.0f}%" for t in tenths)
