@@ -158,3 +158,28 @@ def test_eval_auto_recurrences_reports_depth_used(model_dir, tmp_path):
     )
     rows = json.loads(rows_file.read_text())["rows"]
     assert all(2 <= r["recurrences"] <= 4 for r in rows)  # depth 1 is never the last: it has nothing to agree with
+
+
+@pytest.mark.parametrize(
+    "text, lengths",
+    [
+        ("1-4", [1, 2, 3, 4]),
+        ("5,2,5", [2, 5]),
+        ("1-3,10", [1, 2, 3, 10]),
+        ("5-20:5", [5, 10, 15, 20]),
+        ("1-10:4,2", [1, 2, 5, 9]),
+    ],
+)
+def test_parse_lengths(text, lengths):
+    from numerate.cli import parse_lengths
+
+    assert parse_lengths(text) == lengths
+
+
+@pytest.mark.parametrize("text", ["", "a", "5-1", "0-3", "1-9:0", "7:2", "1--3"])
+def test_parse_lengths_rejects(text):
+    from numerate.cli import parse_lengths
+    from numerate.errors import UsageError
+
+    with pytest.raises(UsageError):
+        parse_lengths(text)

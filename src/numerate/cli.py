@@ -15,20 +15,22 @@ from numerate.errors import UsageError
 
 
 def parse_lengths(text: str) -> list[int]:
-    """'1-40', '5,10,20' or '1-10,20,40' -> sorted list of lengths."""
+    """'1-40', '5,10,20', '1-10,20,40' or '5-100:5' (every 5th) -> sorted list of lengths."""
     out: set[int] = set()
     try:
         for part in text.split(","):
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                lo_i, hi_i = int(lo), int(hi)
-                if lo_i > hi_i:
+            span, _, step = part.partition(":")
+            if "-" in span:
+                lo, hi = (int(x) for x in span.split("-", 1))
+                if lo > hi or (step and int(step) < 1):
                     raise ValueError
-                out.update(range(lo_i, hi_i + 1))
+                out.update(range(lo, hi + 1, int(step) if step else 1))
+            elif step:
+                raise ValueError
             else:
-                out.add(int(part))
+                out.add(int(span))
     except ValueError:
-        raise UsageError(f"--lengths '{text}' must look like 1-40, 5,10,20 or 1-10,20") from None
+        raise UsageError(f"--lengths '{text}' must look like 1-40, 5,10,20, 1-10,20 or 5-100:5") from None
     if not out or min(out) < 1:
         raise UsageError(f"--lengths '{text}': lengths must be >= 1")
     return sorted(out)
@@ -139,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         "length) or, with --grid, every (len a, len b) pair.",
     )
     e.add_argument("model", metavar="MODEL_DIR")
-    e.add_argument("--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20 or 1-10,20 (default 1-40)")
+    e.add_argument(
+        "--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20, 1-10,20 or 5-100:5 (default 1-40)"
+    )
     e.add_argument("--grid", action="store_true", help="all (len a, len b) pairs instead of equal lengths")
     e.add_argument("--carry", action="store_true", help="also test adversarial carry chains at each length")
     e.add_argument("--samples", type=positive_int, default=100, help="problems per cell (default 100)")
