@@ -64,28 +64,37 @@ def main() -> None:
                 flush=True,
             )
         per_seed[s] = rows
-    lines = [
+    summary = summarize(per_seed, seeds, lengths, kinds)
+    title = (
         f"preset {args.preset} {' '.join(args.set)}, seeds {seeds}; {args.samples} problems per cell "
-        f"({args.long_samples} from 500 digits); exact match %: median [min-max]",
-        f"{'digits':>6} "
-        + " ".join(f"{k if k != 'unequal' else 'unequal (L, L/3)':>22}" for k in kinds)
-        + "   per seed (uniform)",
-    ]
+        f"({args.long_samples} from 500 digits); exact match %: median [min-max]"
+    )
+    data = {"title": title, "seeds": seeds, "kinds": kinds, "summary": summary, "rows": per_seed}
+    write_results(f"seeds-{args.preset}", render(title, kinds, summary), data)
+
+
+def summarize(per_seed: dict, seeds: list[int], lengths: list[int], kinds: list[str]) -> list[dict]:
     summary = []
     for n in lengths:
-        cells, entry = [], {"digits": n}
+        entry = {"digits": n}
         for kind in kinds:
             vals = [
                 100 * next(r for r in per_seed[s] if r["kind"] == kind and r["digits"] == n)["exact_match"]
                 for s in seeds
             ]
             entry[kind] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "per_seed": vals}
-            cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
         summary.append(entry)
-        lines.append(
-            f"{n:>6} {cells[0]:>22} {cells[1]:>22}   " + " ".join(f"{v:5.1f}" for v in entry["uniform"]["per_seed"])
-        )
-    write_results(f"seeds-{args.preset}", "\n".join(lines), {"seeds": seeds, "summary": summary, "rows": per_seed})
+    return summary
+
+
+def render(title: str, kinds: list[str], summary: list[dict]) -> str:
+    names = {"unequal": "unequal (L, L/3)", "carry": "carry chains"}
+    lines = [title, f"{'digits':>6} " + " ".join(f"{names.get(k, k):>22}" for k in kinds) + "   per seed (uniform)"]
+    for entry in summary:
+        cells = [f"{e['median']:6.1f} [{e['min']:5.1f}-{e['max']:5.1f}]" for e in (entry[k] for k in kinds)]
+        per_seed = " ".join(f"{v:5.1f}" for v in entry["uniform"]["per_seed"])
+        lines.append(f"{entry['digits']:>6} " + " ".join(f"{c:>22}" for c in cells) + "   " + per_seed)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
