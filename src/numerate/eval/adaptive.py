@@ -11,6 +11,7 @@ def answer_until_stable(
     r_min: int = 1,
     r_max: int = 16,
     batch_size: int = 512,
+    use_cache: bool = True,
 ) -> tuple[list[Answer], list[int]]:
     """For each problem, decode with r = r_min, r_min + 1, ... and stop at the first r whose answer equals the
     answer at r - 1 (or at r_max). Returns the answers and the recurrences each one used.
@@ -24,7 +25,7 @@ def answer_until_stable(
     previous: dict[int, Answer] = {}
     pending = list(range(len(problems)))
     for r in range(r_min, r_max + 1):
-        answers = answer_problems(bundle, [problems[i] for i in pending], batch_size, recurrences=r)
+        answers = answer_problems(bundle, [problems[i] for i in pending], batch_size, use_cache, recurrences=r)
         still = []
         for i, a in zip(pending, answers):
             if (i in previous and previous[i].text == a.text) or r == r_max:

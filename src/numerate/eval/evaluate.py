@@ -112,7 +112,9 @@ def evaluate(
         from numerate.eval.adaptive import answer_until_stable
 
         trained = bundle.cfg.model.recurrences
-        answers, depths = answer_until_stable(bundle, flat, r_min=trained, r_max=4 * trained, batch_size=batch_size)
+        answers, depths = answer_until_stable(
+            bundle, flat, r_min=trained, r_max=4 * trained, batch_size=batch_size, use_cache=use_cache
+        )
     else:
         answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
     mistakes, at = [], 0
