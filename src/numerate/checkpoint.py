@@ -40,7 +40,7 @@ def build(cfg: config_mod.RunConfig, vocab: list[str] | None = None) -> Bundle:
     from numerate.model.transformer import Transformer
 
     task = get_task(cfg.task.name)
-    fmt = get_format(cfg.format, task.symbol)
+    fmt = get_format(cfg.format, task)
     tok = CharTokenizer.from_vocab(vocab) if vocab else CharTokenizer(fmt.alphabet)
     model = Transformer(cfg.model, len(tok), tok.digit_ids)
     return Bundle(cfg, task, fmt, tok, model, {})

@@ -88,6 +88,12 @@ def cmd_compare(args) -> int:
     return run_compare(args.spec, Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem)), jobs=args.jobs)
 
 
+def cmd_iterate(args) -> int:
+    from numerate.iterate.report import run_iterate
+
+    return run_iterate(args)
+
+
 def cmd_list(args) -> int:
     from numerate.config import PRESETS_DIR
     from numerate.formats import FORMATS
@@ -195,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")
     c.set_defaults(func=cmd_compare)
 
+    it = sub.add_parser(
+        "iterate",
+        help="solve an iterative task one-shot, looped or step by step; accuracy against iterations",
+        description="Run models trained on an iterative task (running-sum, gcd, knapsack) in each mode over a "
+        "range of dial settings (the iterations the procedure needs) and report exact answers, constraint "
+        "satisfaction and optimality gap (knapsack), proposals and parse failures. Several models (e.g. "
+        "training seeds) are summarized as median [min-max]. Modes: one-shot (the final answer directly), looped "
+        "(a looped model deepens each answer up to 4x its training depth until it stops changing), external "
+        "(the model proposes one step at a time; a controller keeps the state, verifies every step exactly, asks "
+        "again on a rejection and stops when the procedure is done, a step is rejected --retries times, or at "
+        "--max-steps). Every proposal of the external loop is a row of ledger-N.jsonl.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    it.add_argument("models", nargs="+", metavar="MODEL_DIR", help="one or more models trained on the same task")
+    it.add_argument("--modes", default="one-shot,looped,external", help="comma-separated (default: all three)")
+    it.add_argument("--dial", default="1-16", help="dial settings, like --lengths of eval: 1-16, 1,2,4,8,80 ...")
+    it.add_argument("--samples", type=positive_int, default=50, help="problems per dial setting (default 50)")
+    it.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
+    it.add_argument("--max-steps", type=positive_int, default=1000, help="external loop's step budget per problem")
+    it.add_argument("--retries", type=int, default=3, help="proposals asked again after a rejection (default 3)")
+    it.add_argument("--out", default="runs/iterate", help="folder for results.md/json/png and ledgers")
+    it.add_argument("--quiet", action="store_true", help="no progress bar")
+    it.set_defaults(func=cmd_iterate)
+
     ls = sub.add_parser("list", help="show registered tasks, formats, positional schemes and presets")
     ls.set_defaults(func=cmd_list)
     return p
@@ -203,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)[1:]
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -77,6 +77,7 @@ def train_in_subprocess(config_name: str, folder: Path, overrides: list[str], lo
 def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
     overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}"]
     train_in_subprocess(spec.get("base") or "demo", folder, overrides, folder.parent / f"s{seed}.log")
+    evaluate_one(spec, folder)  # while the other jobs still train, so the cores stay busy
 
 
 def evaluate_one(spec: dict, folder: Path) -> list[dict]:
@@ -114,6 +115,10 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
     print(f"{len(runs)} runs, {len(runs) - len(todo)} already done; training {len(todo)} with {jobs} at a time")
     from tqdm.auto import tqdm
 
+    if jobs > 1:
+        import torch
+
+        torch.set_num_threads(1)  # each job's evaluation runs in its own Python thread on one core
     with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar:
         for _ in pool.map(lambda r: (run_one(spec, *r), bar.update(1)), todo):
             pass

@@ -18,12 +18,14 @@ def greedy_decode(
     use_cache: bool = True,
     recurrences: int | None = None,
     prefill_chunk: int = PREFILL_CHUNK,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
 
     With the cache, the prompt is read `prefill_chunk` tokens at a time, so attention memory grows with
     chunk x length rather than length squared. Returns the new tokens (B, <= max_new); a row that ended keeps
-    emitting `eos_id`.
+    emitting `eos_id`. With `temperature` > 0 tokens are sampled instead (from `generator`, on the CPU).
     """
     was_training = model.training
     model.eval()
@@ -38,7 +40,11 @@ def greedy_decode(
     else:
         logits = model(seq, pos, recurrences=recurrences)
     for _ in range(max_new):
-        nxt = logits[:, -1].argmax(-1)
+        if temperature > 0:
+            probs = torch.softmax(logits[:, -1].float().cpu() / temperature, dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=generator)[:, 0].to(logits.device)
+        else:
+            nxt = logits[:, -1].argmax(-1)
         nxt = torch.where(done, torch.full_like(nxt, eos_id), nxt)
         seq = torch.cat((seq, nxt[:, None]), dim=1)
         done |= nxt == eos_id

@@ -22,13 +22,26 @@ class Answer:
 
     @property
     def correct(self) -> bool:
-        return self.value == self.truth
+        return as_tuple(self.value) == as_tuple(self.truth)
+
+
+def as_tuple(value):
+    """Answers of one number compare equal whether written as 7 or (7,)."""
+    return value if value is None or isinstance(value, tuple) else (value,)
 
 
 def answer_problems(
-    bundle, problems, batch_size: int = 256, use_cache: bool = True, recurrences: int | None = None, device=None
+    bundle,
+    problems,
+    batch_size: int = 256,
+    use_cache: bool = True,
+    recurrences: int | None = None,
+    device=None,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> list[Answer]:
-    """Greedy answers for any list of problems: grouped by prompt length, batched, returned in input order."""
+    """Greedy (or, with a temperature, sampled) answers for any list of problems: grouped by prompt length,
+    batched, returned in input order."""
     model, tok, fmt, task = bundle.model, bundle.tok, bundle.fmt, bundle.task
     device = device or next(model.parameters()).device
     encoded = [tok.encode(fmt.prompt(p)) for p in problems]
@@ -45,7 +58,16 @@ def answer_problems(
             chunk = idxs[start : start + rows]
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)
             max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
-            new = greedy_decode(model, prompts, max_new, tok.eos_id, use_cache=use_cache, recurrences=recurrences)
+            new = greedy_decode(
+                model,
+                prompts,
+                max_new,
+                tok.eos_id,
+                use_cache=use_cache,
+                recurrences=recurrences,
+                temperature=temperature,
+                generator=generator,
+            )
             for row, i in zip(new.tolist(), chunk):
                 text = tok.decode(row)
                 out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text))
@@ -60,7 +82,7 @@ def wrong_digit_tenths(answers: list[Answer]) -> list[int]:
     """
     tenths = [0] * 10
     for a in answers:
-        if a.value is None or a.correct:
+        if a.value is None or a.correct or isinstance(a.truth, tuple) or isinstance(a.value, tuple):
             continue
         truth, said = str(a.truth)[::-1], str(a.value)[::-1]
         n = len(truth)

@@ -7,10 +7,12 @@ FORMATS: Registry = Registry("format")
 from numerate.formats import digits  # noqa: E402,F401  (registers itself)
 
 
-def get_format(cfg, symbol: str):
-    """Build the format named in a FormatConfig for a task whose operator is `symbol`."""
+def get_format(cfg, task):
+    """Build the format named in a FormatConfig for a task (its operator, prompt marks and answer shape)."""
     return FORMATS.get(cfg.name)(
-        symbol=symbol,
+        symbol=task.symbol,
+        marks=task.marks,
+        answer_shape=task.answer_shape,
         reverse=cfg.reverse,
         pad=cfg.pad,
         group=cfg.group,

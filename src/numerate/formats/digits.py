@@ -15,6 +15,10 @@ the padded operands, so its length is known from the prompt. Options, each one s
   operands and answer (Zhou et al. 2024);
 - ``spaces``: after each digit a space with this probability, drawn from a generator seeded by the problem, so
   a problem is always written the same way.
+
+Iterative tasks ask for answers made of several numbers (the next state of a procedure, a 0/1 choice per item):
+those are written one after another, separated by the task's symbol, each padded to the digits the task's
+`answer_shape` allows. A prompt ends with the problem's mark ("=" for a final answer, ">" for the next state).
 """
 
 from __future__ import annotations
@@ -40,14 +44,19 @@ class DigitsFormat:
         group_from: str = "right",
         hints: bool = False,
         spaces: float = 0.0,
+        *,
+        marks: str = "=",
+        answer_shape=None,
     ):
         self.symbol, self.reverse, self.pad = symbol, reverse, pad
         self.group, self.group_from, self.hints, self.spaces = group, group_from, hints, spaces
+        self.marks = marks
+        self.answer_shape = answer_shape or (lambda problem, width: (1, width + 1))
 
     @property
     def alphabet(self) -> str:
         extra = ("," if self.group else "") + (HINTS if self.hints else "") + (" " if self.spaces else "")
-        return DIGITS + self.symbol + "=" + extra
+        return DIGITS + self.symbol + self.marks + extra
 
     def _write(self, value: int, width: int, rng: random.Random | None) -> str:
         natural = str(value).zfill(width) if self.pad else str(value)
@@ -77,19 +86,30 @@ class DigitsFormat:
 
     def prompt(self, problem: Problem) -> str:
         width, rng = self.width(problem), self._rng(problem, "prompt")
-        return self.symbol.join(self._write(x, width, rng) for x in problem.operands) + "="
+        return self.symbol.join(self._write(x, width, rng) for x in problem.operands) + problem.mark
 
-    def target(self, problem: Problem, answer: int) -> str:
-        return self._write(answer, self.width(problem) + 1, self._rng(problem, "target"))
+    def target(self, problem: Problem, answer: int | tuple[int, ...]) -> str:
+        _, digits = self.answer_shape(problem, self.width(problem))
+        rng = self._rng(problem, "target")
+        if isinstance(answer, tuple):
+            return self.symbol.join(self._write(x, digits, rng) for x in answer)
+        return self._write(answer, digits, rng)
 
     def max_target_len(self, problem: Problem) -> int:
         """Longest answer the format can call for, for decoding budgets and capacity checks."""
-        digits = self.width(problem) + 1  # a sum of up to ten operands gains at most one digit
+        count, digits = self.answer_shape(problem, self.width(problem))
         per_digit = 1 + self.hints + (1 if self.spaces else 0)
-        return digits * per_digit + (digits // self.group if self.group else 0)
+        return count * (digits * per_digit + (digits // self.group if self.group else 0)) + count - 1
 
-    def parse(self, text: str) -> int | None:
-        """The integer an answer string denotes, or None if it is not a well-formed answer."""
+    def parse(self, text: str) -> int | tuple[int, ...] | None:
+        """The integer an answer string denotes (a tuple if it holds several numbers), or None if it is not a
+        well-formed answer."""
+        if self.symbol in text and not (self.symbol == "," and self.group):  # "," also separates digit groups
+            parts = [self._parse_one(t) for t in text.split(self.symbol)]
+            return None if None in parts else tuple(parts)
+        return self._parse_one(text)
+
+    def _parse_one(self, text: str) -> int | None:
         if self.spaces:
             text = text.replace(" ", "")
         if self.group:

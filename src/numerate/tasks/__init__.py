@@ -4,7 +4,7 @@ from numerate.registry import Registry
 
 TASKS: Registry = Registry("task")
 
-from numerate.tasks import addition  # noqa: E402,F401  (registers itself)
+from numerate.tasks import addition, gcd, knapsack, running_sum  # noqa: E402,F401  (register themselves)
 from numerate.tasks.base import Problem, Task  # noqa: E402,F401
 
 

@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """Operands of one problem, as Python integers (so answers are exact at any length)."""
+    """Operands of one problem, as Python integers (so answers are exact at any length).
+
+    `mark` is the symbol that ends the prompt: "=" asks for the final answer, ">" (iterative tasks) for the next
+    state of the procedure.
+    """
 
     operands: tuple[int, ...]
+    mark: str = "="
 
 
 def random_number(rng: random.Random, n_digits: int) -> int:
@@ -23,7 +28,12 @@ class Task:
 
     name: str = ""
     symbol: str = ""  # operator written between operands by formats
+    marks: str = "="  # symbols that can end a prompt
     samplers: tuple[str, ...] = ("uniform",)
+
+    def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
+        """(how many numbers the answer has, digits each can need) when operands have at most `width` digits."""
+        return 1, width + 1
 
     def answer(self, problem: Problem) -> int:
         raise NotImplementedError

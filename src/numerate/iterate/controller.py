@@ -1,0 +1,103 @@
+"""The external loop: propose, verify, refine, with the procedure's state kept outside the proposer.
+
+For a batch of problems the controller holds each one's state, asks the proposer for the next step of every
+unfinished problem at once, checks each proposal with the task's exact checker and only then advances the
+state. A rejected proposal is asked again, with the verdicts so far, up to `retries` times; a problem stops when
+its procedure is done (a verified answer), when no proposal for a step survives the retries, or at the step
+budget. Every proposal is one ledger row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from numerate.iterate.proposer import Proposer, Question
+
+
+@dataclass
+class Outcome:
+    answer: object = None  # what the state held when the loop stopped (None if it holds no answer)
+    status: str = "running"  # done | rejected | budget
+    steps: int = 0  # accepted steps
+    proposals: int = 0  # including rejected ones
+    parse_failures: int = 0
+    first_feasible_step: int | None = None
+    best_step: int | None = None  # first step at which the loop's answer reached its final value
+    trace: list = field(default_factory=list, repr=False)
+
+
+def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retries: int = 3, ledger=None):
+    """Solve every problem step by step. Returns one Outcome per problem; writes ledger rows to `ledger` (a
+    text file object) if given."""
+    states = [task.start(p) for p in problems]
+    outcomes = [Outcome() for _ in problems]
+    active = [i for i, p in enumerate(problems) if not _finish_if_done(task, p, states[i], outcomes[i])]
+    for step in range(1, max_steps + 1):
+        if not active:
+            break
+        questions = {i: Question(task.query(problems[i], states[i])) for i in active}
+        pending = list(active)
+        for attempt in range(retries + 1):
+            if not pending:
+                break
+            proposals = proposer.propose([questions[i] for i in pending])
+            still = []
+            for i, prop in zip(pending, proposals):
+                q, out = questions[i], outcomes[i]
+                verdict = task.check(q.problem, prop.value)
+                out.proposals += 1
+                out.parse_failures += prop.value is None
+                if ledger is not None:
+                    ledger.write(
+                        json.dumps(
+                            {
+                                "problem": i,
+                                "step": step,
+                                "attempt": attempt,
+                                "input": proposer.describe(q.problem),
+                                "raw": prop.text,
+                                "parsed": prop.value,
+                                "verdict": verdict,
+                            }
+                        )
+                        + "\n"
+                    )
+                if verdict["ok"]:
+                    states[i] = task.advance(problems[i], states[i], prop.value)
+                    out.steps = step
+                    _note_progress(task, problems[i], states[i], out)
+                else:
+                    q.verdicts.append(verdict)
+                    still.append(i)
+            pending = still
+        for i in pending:
+            outcomes[i].status = "rejected"
+        active = [
+            i for i in active if i not in pending and not _finish_if_done(task, problems[i], states[i], outcomes[i])
+        ]
+    for i in active:
+        outcomes[i].status = "budget"
+    for i, out in enumerate(outcomes):
+        out.answer = task.result(problems[i], states[i])
+        gaps = [g for _, g in out.trace if g is not None]
+        if gaps:
+            out.best_step = next(s for s, g in out.trace if g == min(gaps))
+    return outcomes
+
+
+def _finish_if_done(task, problem, state, out: Outcome) -> bool:
+    if task.done(problem, state):
+        out.status = "done"
+        return True
+    return False
+
+
+def _note_progress(task, problem, state, out: Outcome) -> None:
+    """Track steps to the first feasible answer and to the best one (optimization tasks only)."""
+    judged = task.judge(problem, task.result(problem, state))
+    if "feasible" not in judged:
+        return
+    if judged["feasible"] and out.first_feasible_step is None:
+        out.first_feasible_step = out.steps
+    out.trace.append((out.steps, judged.get("gap")))
