@@ -1,0 +1,91 @@
+"""The iteration lab over training seeds: one-shot vs looped vs external loop, by iterations required.
+
+    python bench/iterate.py --tasks sum,gcd,knapsack --seeds 0,1,2 --samples 100
+
+For each task it trains the preset iter-<task> at every seed (runs/iter/<task>-s<seed>, resumed or skipped if
+already trained; --jobs at once, one thread each), then runs `numerate iterate` on all seeds' models over dial
+settings from 1 to 10x the training range, and writes bench/results/iterate/<task>/ (table, rows, plot, ledgers)
+and bench/results/iterate.md/.json/.png (all tasks, one panel each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import RESULTS, write_results  # noqa: E402
+
+from numerate.cli import main as numerate_main  # noqa: E402
+from numerate.compare import train_in_subprocess  # noqa: E402
+from numerate.iterate.lab import plot_modes  # noqa: E402
+from numerate.iterate.report import series  # noqa: E402
+
+DIALS = {
+    "sum": "2,4,8,12,16,24,32,48,64,80",
+    "gcd": "1,2,4,8,12,16,24,32,48,64,80",
+    "knapsack": "1,2,4,8,12,16,24,32,48,64,80",
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tasks", default="sum,gcd,knapsack")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--samples", type=int, default=100)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every run")
+    args = p.parse_args()
+    tasks, seeds = args.tasks.split(","), [int(s) for s in args.seeds.split(",")]
+    unknown = [t for t in tasks if t not in DIALS]
+    if unknown:
+        p.error(f"unknown tasks {unknown} (known: {', '.join(DIALS)})")
+    runs = [(t, s, Path("runs/iter") / f"{t}-s{s}") for t in tasks for s in seeds]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(
+            pool.map(
+                lambda r: train_in_subprocess(
+                    f"iter-{r[0]}", r[2], [f"train.seed={r[1]}", *args.set], r[2].with_suffix(".log")
+                ),
+                runs,
+            )
+        )
+
+    tables, data = [], {}
+    for task in tasks:
+        out = RESULTS / "iterate" / task
+        models = [str(folder) for t, _, folder in runs if t == task]
+        argv = ["iterate", *models, "--dial", DIALS[task], "--samples", str(args.samples), "--out", str(out)]
+        if numerate_main(argv):
+            raise SystemExit(f"numerate {' '.join(argv)} failed")
+        result = json.loads((out / "results.json").read_text())
+        data[task] = result
+        tables.append(f"## {result['task']}\n\n`numerate {' '.join(argv)}`\n\n" + (out / "results.md").read_text())
+    write_results("iterate", "\n\n".join(tables), {"results": data})
+    plot_all(data, RESULTS / "iterate.png")
+
+
+def plot_all(data: dict, path: Path) -> None:
+    from numerate.config import load
+    from numerate.plots import _pyplot
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(data), figsize=(5 * len(data), 4), squeeze=False)
+    for ax, (task, result) in zip(axes[0], data.items()):
+        cfg = load(f"iter-{task}", [])
+        modes = list(dict.fromkeys(r["mode"] for r in result["summary"]))
+        from numerate.tasks import get_task
+
+        dial = get_task(result["task"]).dial
+        plot_modes(series(result["summary"], modes), cfg.task.train_lengths[1], dial, result["task"], path, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"plot {path}")
+
+
+if __name__ == "__main__":
+    main()
