@@ -104,6 +104,29 @@ def cmd_list(args) -> int:
         print(f"{title}:")
         for name in reg.names():
             print(f"  {name:<18} {reg.doc(name)}")
+    import dataclasses
+
+    from numerate.config import FormatConfig, ModelConfig
+
+    sections = (
+        (
+            "representation options",
+            "format",
+            FormatConfig,
+            ("reverse", "pad", "group", "group_from", "hints", "spaces"),
+        ),
+        (
+            "position and architecture options",
+            "model",
+            ModelConfig,
+            ("pos_random_max", "pos_offset_max", "rel_clip", "input_injection", "recurrences", "test_recurrences"),
+        ),
+    )
+    for title, section, cls, keys in sections:
+        print(f"{title}:")
+        helps = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}
+        for key in keys:
+            print(f"  {section + '.' + key:<24} {helps[key]}")
     print("config presets:")
     for path in sorted(PRESETS_DIR.glob("*.yaml")):
         first = path.read_text().splitlines()[0].lstrip("# ").strip()
