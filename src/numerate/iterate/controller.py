@@ -22,6 +22,7 @@ class Outcome:
     steps: int = 0  # accepted steps
     proposals: int = 0  # including rejected ones
     parse_failures: int = 0
+    first_try_ok: int = 0  # steps whose first proposal was verified
     first_feasible_step: int | None = None
     best_step: int | None = None  # first step at which the loop's answer reached its final value
     trace: list = field(default_factory=list, repr=False)
@@ -64,6 +65,7 @@ def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retr
                         + "\n"
                     )
                 if verdict["ok"]:
+                    out.first_try_ok += attempt == 0
                     states[i] = task.advance(problems[i], states[i], prop.value)
                     out.steps = step
                     _note_progress(task, problems[i], states[i], out)

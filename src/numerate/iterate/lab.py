@@ -56,7 +56,9 @@ def measure(bundle, mode: str, k: int, samples: int, seed: int, max_steps: int, 
         outcomes = run_external(task, problems, ModelProposer(bundle, seed=seed), max_steps, retries, ledger)
         values = [o.answer for o in outcomes]
         proposals = sum(o.proposals for o in outcomes)
+        first_tries = sum(o.steps + (o.status == "rejected") for o in outcomes)
         row.update(
+            step_first_try=sum(o.first_try_ok for o in outcomes) / max(1, first_tries),
             proposals_mean=proposals / len(problems),
             steps_mean=statistics.mean(o.steps for o in outcomes),
             parse_failure_rate=sum(o.parse_failures for o in outcomes) / max(1, proposals),
@@ -127,7 +129,7 @@ def format_table(rows: list[dict], dial: str) -> str:
             ("constraints %", "constraint_satisfaction", 17),
             ("gap %", "gap_mean", 15),
         ]
-    cols += [("parse fail %", "parse_failure_rate", 15)]
+    cols += [("step ok 1st %", "step_first_try", 17), ("parse fail %", "parse_failure_rate", 15)]
     head = f"{'mode':<10} {dial:>12} " + " ".join(f"{t:>{w}}" for t, _, w in cols) + f" {'proposals':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:

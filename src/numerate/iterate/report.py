@@ -9,7 +9,15 @@ from pathlib import Path
 from numerate.errors import UsageError
 from numerate.iterate.lab import MODES, format_table, plot_modes, run_lab
 
-SUMMARY_KEYS = ("exact", "feasible", "constraint_satisfaction", "gap_mean", "proposals_mean", "parse_failure_rate")
+SUMMARY_KEYS = (
+    "exact",
+    "feasible",
+    "constraint_satisfaction",
+    "gap_mean",
+    "step_first_try",
+    "proposals_mean",
+    "parse_failure_rate",
+)
 
 
 def parse_modes(text: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from numerate.tasks import TASKS
-from numerate.tasks.base import Problem
+from numerate.tasks.base import Problem, random_number
 from numerate.tasks.iterative import STEP, IterativeTask
 
 LARGEST = 9999  # operands stay within 4 digits at every dial setting, so the dial counts iterations only
@@ -45,6 +45,13 @@ class GCD(IterativeTask):
                 pair = (g * p, g * q)
                 return Problem(pair if rng.random() < 0.5 else pair[::-1])
         raise ValueError(f"cannot draw a gcd problem with {k} steps and operands <= {LARGEST}")
+
+    def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """Any two different numbers up to LARGEST, each of 1-4 digits with equal chance."""
+        while True:
+            a, b = (random_number(rng, rng.randint(1, len(str(LARGEST)))) for _ in range(2))
+            if a != b and a and b:
+                return Problem((a, b), STEP)
 
     def iterations(self, problem: Problem) -> int:
         a, b = problem.operands

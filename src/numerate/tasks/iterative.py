@@ -87,12 +87,18 @@ class IterativeTask(Task):
         return self.sample_problem(rng, lengths[0])
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
-        """Training mixture: a whole problem with lo..hi iterations, or one step from a state on the way."""
+        """Training mixture: a whole problem with lo..hi iterations, or a single step (`sample_step`)."""
+        if rng.random() < self.step_fraction:
+            return self.sample_step(rng, lo, hi)
+        return self.sample_problem(rng, rng.randint(lo, hi))
+
+    def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """One step question. By default from a state on the way through a problem with lo..hi iterations;
+        tasks override it to draw states from the procedure's whole state space, since a loop that runs longer
+        than any training problem meets states no short run reaches."""
         problem = self.sample_problem(rng, rng.randint(lo, hi))
-        if rng.random() >= self.step_fraction or self.iterations(problem) == 0:
-            return problem
         state = self.start(problem)
-        for _ in range(rng.randrange(self.iterations(problem))):
+        for _ in range(rng.randrange(max(1, self.iterations(problem)))):
             state = self.advance(problem, state, self.step_answer(self.query(problem, state)))
         return self.query(problem, state)
 

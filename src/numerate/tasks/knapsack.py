@@ -41,6 +41,13 @@ class Knapsack(IterativeTask):
     def sample_problem(self, rng: random.Random, k: int) -> Problem:
         return Problem(tuple(10 * rng.randint(1, CAPACITY) + rng.randint(1, 9) for _ in range(max(1, k))))
 
+    def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """The row after 0-40 random items (rows fill up as items accumulate), then one more item."""
+        row = (0,) * (CAPACITY + 1)
+        for item in self.sample_problem(rng, 40).operands[: rng.randint(0, 40)]:
+            row = dp_step(row, item)
+        return Problem((*row, self.sample_problem(rng, 1).operands[0]), STEP)
+
     def iterations(self, problem: Problem) -> int:
         return len(problem.operands)
 

@@ -21,6 +21,10 @@ class RunningSum(IterativeTask):
     def sample_problem(self, rng: random.Random, k: int) -> Problem:
         return Problem(tuple(random_number(rng, rng.randint(1, DIGITS)) for _ in range(max(1, k))))
 
+    def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """A partial sum of 1-5 digits (sums of up to 100 operands) plus one operand."""
+        return Problem((random_number(rng, rng.randint(1, DIGITS + 2)), random_number(rng, rng.randint(1, DIGITS))))
+
     def iterations(self, problem: Problem) -> int:
         return len(problem.operands) - 1
 
