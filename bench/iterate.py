@@ -1,6 +1,6 @@
 """The iteration lab over training seeds: one-shot vs looped vs external loop, by iterations required.
 
-    python bench/iterate.py --tasks sum,gcd,knapsack --seeds 0,1,2 --samples 100
+    python bench/iterate.py --tasks sum,gcd,knapsack --seeds 0,1,2 --samples 100 --retries 10
 
 For each task it trains the preset iter-<task> at every seed (runs/iter/<task>-s<seed>, resumed or skipped if
 already trained; --jobs at once, one thread each), then runs `numerate iterate` on all seeds' models over dial
@@ -36,6 +36,7 @@ def main() -> None:
     p.add_argument("--tasks", default="sum,gcd,knapsack")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--samples", type=int, default=100)
+    p.add_argument("--retries", type=int, default=10, help="external loop: proposals asked again after a rejection")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every run")
     args = p.parse_args()
@@ -59,6 +60,7 @@ def main() -> None:
         out = RESULTS / "iterate" / task
         models = [str(folder) for t, _, folder in runs if t == task]
         argv = ["iterate", *models, "--dial", DIALS[task], "--samples", str(args.samples), "--out", str(out)]
+        argv += ["--retries", str(args.retries)]
         if numerate_main(argv):
             raise SystemExit(f"numerate {' '.join(argv)} failed")
         result = json.loads((out / "results.json").read_text())
