@@ -39,12 +39,14 @@ def main() -> None:
     p.add_argument("--retries", type=int, default=10, help="external loop: proposals asked again after a rejection")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every run")
+    p.add_argument("--runs", default="runs/iter", help="where the trained models live")
+    p.add_argument("--name", default="iterate", help="results go to bench/results/NAME.md/.json/.png and NAME/")
     args = p.parse_args()
     tasks, seeds = args.tasks.split(","), [int(s) for s in args.seeds.split(",")]
     unknown = [t for t in tasks if t not in DIALS]
     if unknown:
         p.error(f"unknown tasks {unknown} (known: {', '.join(DIALS)})")
-    runs = [(t, s, Path("runs/iter") / f"{t}-s{s}") for t in tasks for s in seeds]
+    runs = [(t, s, Path(args.runs) / f"{t}-s{s}") for t in tasks for s in seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         list(
             pool.map(
@@ -57,7 +59,7 @@ def main() -> None:
 
     tables, data = [], {}
     for task in tasks:
-        out = RESULTS / "iterate" / task
+        out = RESULTS / args.name / task
         models = [str(folder) for t, _, folder in runs if t == task]
         argv = ["iterate", *models, "--dial", DIALS[task], "--samples", str(args.samples), "--out", str(out)]
         argv += ["--retries", str(args.retries)]
@@ -66,8 +68,8 @@ def main() -> None:
         result = json.loads((out / "results.json").read_text())
         data[task] = result
         tables.append(f"## {result['task']}\n\n`numerate {' '.join(argv)}`\n\n" + (out / "results.md").read_text())
-    write_results("iterate", "\n\n".join(tables), {"results": data})
-    plot_all(data, RESULTS / "iterate.png")
+    write_results(args.name, "\n\n".join(tables), {"results": data})
+    plot_all(data, RESULTS / f"{args.name}.png")
 
 
 def plot_all(data: dict, path: Path) -> None:
