@@ -42,9 +42,11 @@ class Knapsack(IterativeTask):
         return Problem(tuple(10 * rng.randint(1, CAPACITY) + rng.randint(1, 9) for _ in range(max(1, k))))
 
     def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
-        """The row after 0-40 random items (rows fill up as items accumulate), then one more item."""
+        """The row after 0-40 random items (rows fill up as items accumulate), then one more item. Half the rows
+        come after at most `hi` items, so the first rows of every run, down to the all-zero one, are common."""
         row = (0,) * (CAPACITY + 1)
-        for item in self.sample_problem(rng, 40).operands[: rng.randint(0, 40)]:
+        seen = rng.randint(0, hi) if rng.random() < 0.5 else rng.randint(0, 40)
+        for item in self.sample_problem(rng, 40).operands[:seen]:
             row = dp_step(row, item)
         return Problem((*row, self.sample_problem(rng, 1).operands[0]), STEP)
 
