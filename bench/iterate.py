@@ -22,7 +22,8 @@ from common import RESULTS, write_results  # noqa: E402
 from numerate.cli import main as numerate_main  # noqa: E402
 from numerate.compare import train_in_subprocess  # noqa: E402
 from numerate.iterate.lab import plot_modes  # noqa: E402
-from numerate.iterate.report import series  # noqa: E402
+from numerate.iterate.report import render, series  # noqa: E402
+from numerate.tasks import get_task  # noqa: E402
 
 DIALS = {
     "sum": "2,4,8,12,16,24,32,48,64,80",
@@ -60,14 +61,21 @@ def main() -> None:
     tables, data = [], {}
     for task in tasks:
         out = RESULTS / args.name / task
+        if out.is_relative_to(Path.cwd()):
+            out = out.relative_to(Path.cwd())  # so the recorded command reads the same on any machine
         models = [str(folder) for t, _, folder in runs if t == task]
         argv = ["iterate", *models, "--dial", DIALS[task], "--samples", str(args.samples), "--out", str(out)]
         argv += ["--retries", str(args.retries)]
-        if numerate_main(argv):
-            raise SystemExit(f"numerate {' '.join(argv)} failed")
-        result = json.loads((out / "results.json").read_text())
+        done = out / "results.json"
+        # A task already measured with exactly this command is not measured again (resumable benchmark).
+        if not (done.exists() and json.loads(done.read_text())["command"] == "numerate " + " ".join(argv)):
+            if numerate_main(argv):
+                raise SystemExit(f"numerate {' '.join(argv)} failed")
+        result = json.loads(done.read_text())
         data[task] = result
-        tables.append(f"## {result['task']}\n\n`numerate {' '.join(argv)}`\n\n" + (out / "results.md").read_text())
+        table = render(result["summary"], get_task(result["task"]).dial, len(models))
+        (out / "results.md").write_text(f"# {result['task']}\n\n`{result['command']}`\n\n```\n{table}\n```\n")
+        tables.append(f"## {result['task']}\n\n`{result['command']}`\n\n{table}")
     write_results(args.name, "\n\n".join(tables), {"results": data})
     plot_all(data, RESULTS / f"{args.name}.png")
 
@@ -81,8 +89,6 @@ def plot_all(data: dict, path: Path) -> None:
     for ax, (task, result) in zip(axes[0], data.items()):
         cfg = load(f"iter-{task}", [])
         modes = list(dict.fromkeys(r["mode"] for r in result["summary"]))
-        from numerate.tasks import get_task
-
         dial = get_task(result["task"]).dial
         plot_modes(series(result["summary"], modes), cfg.task.train_lengths[1], dial, result["task"], path, ax=ax)
     fig.tight_layout()

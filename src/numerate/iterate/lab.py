@@ -115,21 +115,21 @@ def _pct(row: dict, key: str, width: int) -> str:
         return f"{'-':>{width}}"
     if key + "_range" in row and row[key + "_range"][0] != row[key + "_range"][1]:
         lo, hi = row[key + "_range"]
-        return f"{100 * row[key]:.1f} [{100 * lo:.0f}-{100 * hi:.0f}]".rjust(width)
+        return f"{100 * row[key]:.1f} [{100 * lo:.1f}-{100 * hi:.1f}]".rjust(width)
     return f"{100 * row[key]:.1f}".rjust(width)
 
 
 def format_table(rows: list[dict], dial: str) -> str:
     """One line per (mode, dial setting); constraint columns only for optimization tasks."""
     optimizing = any("feasible" in r for r in rows)
-    cols = [("exact %", "exact", 17)]
+    cols = [("exact %", "exact", 19)]
     if optimizing:
         cols += [
             ("feasible %", "feasible", 17),
             ("constraints %", "constraint_satisfaction", 17),
             ("gap %", "gap_mean", 15),
         ]
-    cols += [("step ok 1st %", "step_first_try", 17), ("parse fail %", "parse_failure_rate", 15)]
+    cols += [("step ok 1st %", "step_first_try", 19), ("parse fail %", "parse_failure_rate", 15)]
     head = f"{'mode':<10} {dial:>12} " + " ".join(f"{t:>{w}}" for t, _, w in cols) + f" {'proposals':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:
