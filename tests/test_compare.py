@@ -47,3 +47,17 @@ def test_bad_variant_fails_before_any_training(tmp_path):
 
 def test_length_bands():
     assert [(lo, hi) for _, lo, hi, _ in length_bands(10)][:3] == [(1, 10), (11, 20), (21, 40)]
+
+
+def test_report_only_tables_the_finished_runs_and_trains_nothing(tmp_path, capsys):
+    spec = write_spec(tmp_path, {"learned": ["model.pos=learned"], "2d": []})
+    out = tmp_path / "cmp"
+    assert main(["compare", str(spec), "--out", str(out), "--report-only"]) == 2  # nothing finished yet
+    assert "no finished runs" in capsys.readouterr().err
+    assert main(["compare", str(spec), "--out", str(out), "--jobs", "2"]) == 0
+    for path in (out / "2d").glob("s*/compare_eval.json"):
+        path.unlink()  # as if the 2d runs had not finished
+    assert main(["compare", str(spec), "--out", str(out), "--report-only"]) == 0
+    assert set(json.loads((out / "results.json").read_text())["summary"]) == {"learned"}
+    assert "Partial**: 2 of 4 runs" in (out / "results.md").read_text()
+    assert not list((out / "2d").glob("s*/compare_eval.json"))  # still untrained: nothing was run

@@ -85,7 +85,8 @@ def cmd_demo(args) -> int:
 def cmd_compare(args) -> int:
     from numerate.compare import run_compare
 
-    return run_compare(args.spec, Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem)), jobs=args.jobs)
+    out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
+    return run_compare(args.spec, out, jobs=args.jobs, report_only=args.report_only)
 
 
 def cmd_iterate(args) -> int:
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("spec", metavar="SPEC.yaml")
     c.add_argument("--out", help="results folder (default runs/compare-<spec name>)")
     c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")
+    c.add_argument("--report-only", action="store_true", help="table and plot of the finished runs; train nothing")
     c.set_defaults(func=cmd_compare)
 
     it = sub.add_parser(

@@ -12,7 +12,8 @@ A spec is YAML::
       2d: []                   # the base as it is
 
 Runs live in OUT/<variant>/s<seed>. A finished run that has been evaluated is skipped, an unfinished one is
-resumed, so a long comparison can be spread over several sittings. `--jobs N` trains N runs at once, one CPU
+resumed, so a long comparison can be spread over several sittings; `--report-only` writes the table and plot of
+the runs finished so far, marked partial, without training. `--jobs N` trains N runs at once, one CPU
 thread each. The results table gives, per variant, the median and min-max over seeds of exact match in length
 bands: in distribution, up to 2x, up to 4x and beyond the longest training length.
 """
@@ -107,11 +108,17 @@ def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str) -> float |
     return 100 * sum(r["correct"] for r in sel) / sum(r["n"] for r in sel) if sel else None
 
 
-def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
+def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = False) -> int:
     spec = load_spec(spec_path)
     out.mkdir(parents=True, exist_ok=True)
     runs = [(v, s, out / v / f"s{s}") for v in spec["variants"] for s in spec["seeds"]]
     todo = [r for r in runs if not (r[2] / "compare_eval.json").exists()]
+    if report_only:
+        # Table and plot from the runs finished so far, marked as partial; nothing is trained.
+        runs = [r for r in runs if r not in todo]
+        if not runs:
+            raise UsageError(f"{out}: no finished runs to report yet")
+        todo = []
     print(f"{len(runs)} runs, {len(runs) - len(todo)} already done; training {len(todo)} with {jobs} at a time")
     from tqdm.auto import tqdm
 
@@ -122,15 +129,17 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2) -> int:
     with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar:
         for _ in pool.map(lambda r: (run_one(spec, *r), bar.update(1)), todo):
             pass
-    results = {v: {} for v in spec["variants"]}
+    results = {v: {} for v in spec["variants"] if any(r[0] == v for r in runs)}
     for v, s, folder in tqdm(runs, desc="evaluating", unit="run"):
         results[v][s] = evaluate_one(spec, folder)
     train_max = config.load(spec.get("base"), spec["set"]).task.train_lengths[1]
     table, summary = summarize(results, train_max, spec)
     print(table)
+    total = len(spec["variants"]) * len(spec["seeds"])
+    partial = f"\n\n**Partial**: {len(runs)} of {total} runs finished." if len(runs) < total else ""
     (out / "results.md").write_text(
         f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
-        f"--out {out}`\n\n```\n{table}\n```\n"
+        f"--out {out}`{partial}\n\n```\n{table}\n```\n"
     )
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
     plot_bands(results, train_max, out / "results.png")
