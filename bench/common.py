@@ -20,7 +20,10 @@ def provenance() -> dict:
         ).stdout.strip()
         dirty = bool(
             subprocess.run(
-                ["git", "status", "--porcelain", "--", "src", "bench", ":!bench/results"], capture_output=True, text=True, cwd=root
+                ["git", "status", "--porcelain", "--", "src", "bench", ":!bench/results"],
+                capture_output=True,
+                text=True,
+                cwd=root,
             ).stdout.strip()
         )
     except OSError:
