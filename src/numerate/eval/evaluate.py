@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from numerate.eval.decode import PREFILL_CHUNK, greedy_decode
+from numerate.tasks.base import as_tuple
 
 
 ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
@@ -23,11 +24,6 @@ class Answer:
     @property
     def correct(self) -> bool:
         return as_tuple(self.value) == as_tuple(self.truth)
-
-
-def as_tuple(value):
-    """Answers of one number compare equal whether written as 7 or (7,)."""
-    return value if value is None or isinstance(value, tuple) else (value,)
 
 
 def answer_problems(

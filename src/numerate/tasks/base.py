@@ -16,6 +16,11 @@ class Problem:
     mark: str = "="
 
 
+def as_tuple(value):
+    """Answers of one number compare equal whether written as 7 or (7,); None stays None."""
+    return value if value is None or isinstance(value, tuple) else (value,)
+
+
 def random_number(rng: random.Random, n_digits: int) -> int:
     """A uniformly random integer with exactly `n_digits` digits (0–9 for one digit)."""
     if n_digits == 1:

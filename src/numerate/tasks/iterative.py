@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 from numerate.errors import UsageError
-from numerate.tasks.base import Problem, Task
+from numerate.tasks.base import Problem, Task, as_tuple
 
 STEP = ">"
 
@@ -69,13 +69,13 @@ class IterativeTask(Task):
         truth = self.step_answer(query)
         if value is None:
             return {"ok": False, "why": "unparseable"}
-        if _norm(value) != _norm(truth):
+        if as_tuple(value) != as_tuple(truth):
             return {"ok": False, "why": "wrong"}
         return {"ok": True, "why": "verified"}
 
     def judge(self, problem: Problem, value) -> dict:
         """Verdict on a final answer: exact, and for optimization tasks per-constraint feasibility and gap."""
-        return {"exact": value is not None and _norm(value) == _norm(self.final_answer(problem))}
+        return {"exact": value is not None and as_tuple(value) == as_tuple(self.final_answer(problem))}
 
     # --- the Task interface used by training and evaluate() --------------------------------------------------
     def answer(self, problem: Problem):
@@ -101,7 +101,3 @@ class IterativeTask(Task):
         for _ in range(rng.randrange(max(1, self.iterations(problem)))):
             state = self.advance(problem, state, self.step_answer(self.query(problem, state)))
         return self.query(problem, state)
-
-
-def _norm(value):
-    return value if isinstance(value, tuple) else (value,)
