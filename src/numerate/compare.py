@@ -186,8 +186,11 @@ def plot_bands(results: dict, train_max: int, path: Path) -> None:
     from numerate.plots import _pyplot
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for v, per_seed in results.items():
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    # More variants than one colour cycle: cycle colours and line styles together so no two lines look alike.
+    colours = plt.get_cmap("tab10").colors
+    styles = ["-", "--", ":", "-."]
+    for i, (v, per_seed) in enumerate(results.items()):
         lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
         med, lo, hi = [], [], []
         for n in lengths:
@@ -200,13 +203,19 @@ def plot_bands(results: dict, train_max: int, path: Path) -> None:
             med.append(statistics.median(vals) if vals else float("nan"))
             lo.append(min(vals) if vals else float("nan"))
             hi.append(max(vals) if vals else float("nan"))
-        (line,) = ax.plot(lengths, med, label=v)
-        ax.fill_between(lengths, lo, hi, color=line.get_color(), alpha=0.15)
-    ax.axvspan(0.5, train_max + 0.5, color="grey", alpha=0.12)
-    ax.set_xlabel("digits per operand")
-    ax.set_ylabel("exact match (%): median, band = min-max over seeds")
+        colour, style = colours[i % len(colours)], styles[(i // len(colours)) % len(styles)]
+        ax.plot(lengths, med, label=v, color=colour, linestyle=style, marker=".", markersize=4)
+        ax.fill_between(lengths, lo, hi, color=colour, alpha=0.08)
+    ax.axvspan(0.8, train_max + 0.5, color="grey", alpha=0.12)
+    ax.set_title(f"trained on 1-{train_max} digits (shaded)", fontsize=9)
+    # Log-scaled lengths: the interesting drop sits just past training, the test reaches 10x beyond it.
+    ax.set_xscale("log")
+    ticks = [n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if n <= max(train_max * 10, 100)]
+    ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.set_xlabel("digits per operand (log scale)")
+    ax.set_ylabel("exact match (%), uniform operands\nline = median, band = min-max over seeds")
     ax.set_ylim(-2, 102)
-    ax.legend(fontsize=8, ncol=2, loc="center right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
