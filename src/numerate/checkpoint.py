@@ -43,6 +43,13 @@ def build(cfg: config_mod.RunConfig, vocab: list[str] | None = None) -> Bundle:
     fmt = get_format(cfg.format, task)
     tok = CharTokenizer.from_vocab(vocab) if vocab else CharTokenizer(fmt.alphabet)
     model = Transformer(cfg.model, len(tok), tok.digit_ids)
+    breaks = [name for name in ("hints", "group", "spaces") if getattr(cfg.format, name)]
+    if model.scheme.needs_column_layout and breaks:
+        raise UsageError(
+            f"model.pos={cfg.model.pos} numbers digits by their place in a plain run of digits, which "
+            f"format.{breaks[0]} breaks (the ids would silently be wrong); turn it off or use a scheme over "
+            "sequence positions"
+        )
     return Bundle(cfg, task, fmt, tok, model, {})
 
 

@@ -73,7 +73,42 @@ def cmd_eval(args) -> int:
 def cmd_solve(args) -> int:
     from numerate.solve import solve_stream
 
-    return solve_stream(args.model, sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size, device=args.device)
+    return solve_stream(
+        args.model,
+        sys.stdin,
+        sys.stdout,
+        sys.stderr,
+        batch_size=args.batch_size,
+        device=args.device,
+        max_digits_allowed=args.max_digits,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+
+
+def cmd_verify(args) -> int:
+    from numerate.checkpoint import load_model
+    from numerate.train.distributed import pick_device
+    from numerate.verify.prove import certificate, summary, verify
+
+    bundle = load_model(args.model, device=pick_device(args.device))
+    if args.out and not Path(args.out).parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {Path(args.out).parent} does not exist")
+    result = verify(
+        bundle,
+        batch_size=args.batch_size,
+        max_cases=args.max_cases,
+        progress=not args.quiet and sys.stderr.isatty(),
+        float64=not args.no_float64,
+    )
+    cert = certificate(bundle, Path(args.model), result)
+    text = summary(cert)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(json.dumps(cert, indent=2) + "\n")
+        out.with_suffix(".md").write_text("# Certificate\n\n```\n" + text + "\n```\n")
+        print(f"certificate written to {out} and {out.with_suffix('.md')}")
+    return 0 if result.proven else 1
 
 
 def cmd_demo(args) -> int:
@@ -120,7 +155,15 @@ def cmd_list(args) -> int:
             "position and architecture options",
             "model",
             ModelConfig,
-            ("pos_random_max", "pos_offset_max", "rel_clip", "input_injection", "recurrences", "test_recurrences"),
+            (
+                "pos_random_max",
+                "pos_offset_max",
+                "rel_clip",
+                "col_window",
+                "input_injection",
+                "recurrences",
+                "test_recurrences",
+            ),
         ),
     )
     for title, section, cls, keys in sections:
@@ -195,14 +238,46 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "solve",
         help="answer A+B problems read from stdin, one per line",
-        description="Read problems `A+B` (non-negative decimal integers) from stdin, one per line, "
-        "and write the model's answers in the same order. Input is checked before any work: a bad "
-        "line is named on stderr, nothing is written on stdout, and the exit code is 2.",
+        description="Read problems `A+B` (non-negative decimal integers of any length) from stdin, one per "
+        "line, and write the model's answers in the same order. Input is checked before any work: a bad "
+        "line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
+        "streams: a first pass checks every line (spooling a pipe to a temporary file), a second answers "
+        "batch by batch and writes as it goes, so memory does not grow with the input.",
     )
     s.add_argument("model", metavar="MODEL_DIR")
     s.add_argument("--batch-size", type=positive_int, default=512)
+    s.add_argument(
+        "--max-digits",
+        type=positive_int,
+        default=1_000_000,
+        help="refuse operands longer than this (default 1,000,000)",
+    )
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     s.set_defaults(func=cmd_solve)
+
+    v = sub.add_parser(
+        "verify",
+        help="prove a model right on every problem of every length, or find problems it gets wrong",
+        description="Prove that greedy decoding of MODEL_DIR writes the exact answer to every problem of every "
+        "length. The field of view of each answer digit is derived from the model's column window and depth; "
+        "every field it can see (a finite set) is checked against the exact answer, and an induction over the "
+        "answer's digits extends that to all lengths. docs/verification.md states the argument and its "
+        "assumptions.",
+        epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 counterexamples found "
+        "(printed as problems with the model's wrong answer), 2 the model is outside the provable class (no "
+        "column window, absolute positions, an unsupported format) or too many cases: the message says why",
+    )
+    v.add_argument("model", metavar="MODEL_DIR")
+    v.add_argument("--out", metavar="CERT.json", help="write the certificate here (and a readable CERT.md)")
+    v.add_argument("--batch-size", type=positive_int, default=4096, help="cases per forward pass (default 4096)")
+    v.add_argument(
+        "--max-cases", type=positive_int, default=20_000_000, help="refuse proofs needing more (default 2e7)"
+    )
+    v.add_argument("--no-float64", action="store_true", help="skip the float64 re-check (about half the time)")
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
+    v.set_defaults(func=cmd_verify)
 
     d = sub.add_parser(
         "demo",

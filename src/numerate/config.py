@@ -70,6 +70,11 @@ class ModelConfig:
         "subset of [0, pos_random_max) (0 = off)",
     )
     rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias")
+    col_window: list = opt(
+        [],
+        "coupling-local, coupling-2d: column offsets [lo, hi] (key column - query column) a query may attend to; "
+        "[] = [-rel_clip, rel_clip]. [0, 1] makes a model provable with `numerate verify`",
+    )
     recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)")
     test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)")
     input_injection: bool = opt(
@@ -84,6 +89,12 @@ class ModelConfig:
         for key in ("n_layer", "n_head", "n_embd", "mlp_ratio", "max_pos", "recurrences"):
             if getattr(self, key) < 1:
                 raise UsageError(f"model.{key} must be >= 1, got {getattr(self, key)}")
+        if self.col_window and (
+            len(self.col_window) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.col_window)
+            or not self.col_window[0] <= 0 <= self.col_window[1]
+        ):
+            raise UsageError(f"model.col_window must be [lo, hi] integers with lo <= 0 <= hi, got {self.col_window}")
         if "learned" in self.pos.split("+") and self.pos_random_max > self.max_pos:
             raise UsageError(
                 f"model.pos_random_max ({self.pos_random_max}) exceeds the table (model.max_pos = {self.max_pos})"
@@ -105,6 +116,7 @@ class TrainConfig:
     eval_every: int = opt(500, "steps between evaluations logged to metrics.jsonl")
     eval_samples: int = opt(200, "problems per split in those evaluations")
     ckpt_every: int = opt(500, "steps between checkpoints")
+    snapshots: bool = opt(False, "also keep the model of every checkpoint in snapshots/step-N (to study training)")
     threads: int = opt(0, "torch CPU threads (0 = torch's default)")
     device: str = opt("auto", "auto, cpu, cuda or cuda:N")
 

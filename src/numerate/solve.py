@@ -1,56 +1,141 @@
 """`numerate solve`: problems `A+B` on stdin -> the model's answers on stdout, in order.
 
-Every line is checked before any decoding starts, so bad input costs nothing and produces no partial output.
+Streaming, in two passes: the first reads the whole input once, checking every line (and, when stdin is a pipe,
+spooling it to a temporary file); only if every line is good does the second pass read it again in batches,
+answer them and write each batch's answers before reading the next. A bad line anywhere therefore costs no
+decoding and writes nothing on stdout, and memory stays bounded by one batch whatever the input's size.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 
+from numerate.bigint import from_str, to_str
 from numerate.capacity import fits, max_digits
 from numerate.checkpoint import load_model
 from numerate.errors import UsageError
 from numerate.tasks.base import Problem
 
-LINE = re.compile(r"^\s*(\d+)\s*\+\s*(\d+)\s*$")
+MAX_DIGITS = 1_000_000
+CHUNK_DIGITS = 1 << 22  # operand digits per batch read in the second pass (bounded memory)
 
 
-def parse_problems(lines, symbol: str = "+") -> list[Problem]:
-    problems = []
-    for number, line in enumerate(lines, start=1):
-        text = line.rstrip("\n")
-        match = LINE.match(text)
-        if not match:
-            shown = text if len(text) <= 60 else text[:57] + "..."
-            raise UsageError(f"line {number}: {shown!r} is not two non-negative integers joined by '{symbol}'")
-        problems.append(Problem((int(match.group(1)), int(match.group(2)))))
-    return problems
+def line_pattern(symbol: str) -> re.Pattern:
+    return re.compile(r"^\s*(\d+)\s*" + re.escape(symbol) + r"\s*(\d+)\s*$")
 
 
-def solve_stream(model_dir, stdin, stdout, stderr, batch_size: int = 512, device: str = "auto") -> int:
+def parse_line(raw: bytes, number: int, pattern: re.Pattern, symbol: str, max_digits: int) -> Problem:
+    try:
+        text = raw.decode("ascii").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise UsageError(f"line {number}: not plain text (only digits, '{symbol}' and spaces are allowed)") from None
+    match = pattern.match(text)
+    if not match:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UsageError(f"line {number}: {shown!r} is not two non-negative integers joined by '{symbol}'")
+    longest = max(len(match.group(1)), len(match.group(2)))
+    if longest > max_digits:
+        raise UsageError(f"line {number}: a {longest}-digit operand is longer than --max-digits {max_digits}")
+    return Problem((from_str(match.group(1)), from_str(match.group(2))))
+
+
+def parse_problems(lines, symbol: str = "+", max_digits: int = MAX_DIGITS) -> list[Problem]:
+    """Every line (str or bytes) as a problem; UsageError naming the first bad line."""
+    pattern = line_pattern(symbol)
+    return [
+        parse_line(line.encode() if isinstance(line, str) else line, n, pattern, symbol, max_digits)
+        for n, line in enumerate(lines, start=1)
+    ]
+
+
+def _check(bundle, problem: Problem, number: int) -> None:
+    if not fits(bundle, problem):
+        limit = max_digits(bundle)
+        longest = max(len(to_str(x)) for x in problem.operands)
+        raise UsageError(
+            f"line {number}: a {longest}-digit operand is longer than this model can represent "
+            f"(at most {limit} digits)"
+        )
+
+
+def _seekable(stream) -> bool:
+    try:
+        return stream.seekable() and stream.tell() == 0
+    except (OSError, ValueError):
+        return False
+
+
+def solve_stream(
+    model_dir,
+    stdin,
+    stdout,
+    stderr,
+    batch_size: int = 512,
+    device: str = "auto",
+    max_digits_allowed: int = MAX_DIGITS,
+    progress: bool = False,
+) -> int:
+    """stdin: a binary stream (or a text stream, whose buffer is used)."""
     from numerate.eval.evaluate import answer_problems
     from numerate.train.distributed import pick_device
 
     bundle = load_model(model_dir, device=pick_device(device))
     if bundle.task.symbol != "+":
         raise UsageError(f"{model_dir} was trained on '{bundle.task.name}', not addition")
-    problems = parse_problems(stdin.readlines())
-    for number, problem in enumerate(problems, start=1):
-        if not fits(bundle, problem):
-            limit = max_digits(bundle)
-            longest = max(len(str(x)) for x in problem.operands)
-            raise UsageError(
-                f"line {number}: a {longest}-digit operand is longer than this model can represent "
-                f"(at most {limit} digits)"
-            )
-    answers = answer_problems(bundle, problems, batch_size=batch_size)
-    unreadable = 0
-    for a in answers:
-        if a.value is None:
-            unreadable += 1
-            stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
+    source = getattr(stdin, "buffer", stdin)
+    pattern = line_pattern("+")
+
+    spool = None
+    if not _seekable(source):
+        spool = tempfile.TemporaryFile()
+    total_lines, total_digits = 0, 0
+    try:
+        # Pass 1: check every line (and copy a pipe to the spool file).
+        for number, raw in enumerate(source, start=1):
+            if spool is not None:
+                spool.write(raw)
+            problem = parse_line(raw, number, pattern, "+", max_digits_allowed)
+            _check(bundle, problem, number)
+            total_lines, total_digits = number, total_digits + len(raw)
+        if spool is not None:
+            spool.seek(0)
+            reader = spool
         else:
-            stdout.write(f"{a.value}\n")
+            source.seek(0)
+            reader = source
+        # Pass 2: answer batch by batch, in input order.
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total_lines, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
+        unreadable = 0
+        batch: list[Problem] = []
+        digits = 0
+
+        def flush():
+            nonlocal unreadable, digits
+            for a in answer_problems(bundle, batch, batch_size=batch_size):
+                if a.value is None:
+                    unreadable += 1
+                    stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
+                else:
+                    stdout.write(to_str(a.value) + "\n")
+            stdout.flush()
+            bar.update(len(batch))
+            batch.clear()
+            digits = 0
+
+        for number, raw in enumerate(reader, start=1):
+            batch.append(parse_line(raw, number, pattern, "+", max_digits_allowed))
+            digits += len(raw)
+            if len(batch) >= 16 * batch_size or digits >= CHUNK_DIGITS:
+                flush()
+        if batch:
+            flush()
+        bar.close()
+    finally:
+        if spool is not None:
+            spool.close()
     if unreadable:
         stderr.write(f"warning: {unreadable} answer(s) were not a number; written as the model produced them\n")
     return 0

@@ -1,10 +1,16 @@
-"""Batched greedy decoding, with or without a KV cache (the two give the same tokens)."""
+"""Batched greedy decoding, with or without a KV cache (the two give the same tokens).
+
+Models whose positional scheme declares a column window decode in linear time: each query reads only the keys
+its window allows from a cache indexed by column (model/transformer.py, WindowCache), and position ids are
+computed one token at a time. Any other model takes the general path.
+"""
 
 from __future__ import annotations
 
 import torch
 
-from numerate.model.transformer import KVCache
+from numerate.model.posenc.base import PositionalScheme
+from numerate.model.transformer import KVCache, WindowCache, WindowOverflow
 
 PREFILL_CHUNK = 256  # prompt tokens per forward pass while filling the cache
 
@@ -20,13 +26,23 @@ def greedy_decode(
     prefill_chunk: int = PREFILL_CHUNK,
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
+    windowed: bool | None = None,
 ) -> torch.Tensor:
     """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
 
     With the cache, the prompt is read `prefill_chunk` tokens at a time, so attention memory grows with
     chunk x length rather than length squared. Returns the new tokens (B, <= max_new); a row that ended keeps
     emitting `eos_id`. With `temperature` > 0 tokens are sampled instead (from `generator`, on the CPU).
+    `windowed` (default: whenever the scheme has a window and decoding is greedy with the cache) takes the
+    linear-time path.
     """
+    if windowed is None:
+        windowed = use_cache and temperature == 0 and supports_windowed(model)
+    if windowed:
+        try:
+            return windowed_greedy_decode(model, prompts, max_new, eos_id, recurrences)
+        except WindowOverflow:
+            pass  # a model far off the format crowded one column: the general path handles anything
     was_training = model.training
     model.eval()
     seq = prompts
@@ -57,3 +73,93 @@ def greedy_decode(
             logits = model(seq, pos, recurrences=recurrences)
     model.train(was_training)
     return seq[:, prompts.shape[1] :]
+
+
+def supports_windowed(model) -> bool:
+    scheme = model.scheme
+    return scheme.window is not None and type(scheme).next_positions is not PositionalScheme.next_positions
+
+
+@torch.no_grad()
+def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, recurrences=None):
+    """Greedy decoding in time and memory linear in length, for schemes with a column window."""
+    was_training = model.training
+    model.eval()
+    scheme = model.scheme
+    B, Tp = prompts.shape
+    device = prompts.device
+    pos = model.positions(prompts)
+    cols = scheme.columns(pos)
+    n_columns = max(int(cols.max()), int(cols.min()) + max_new) + 2
+    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
+    cache = WindowCache(scheme.window, B, Tp + max_new, n_columns, per_column, device)
+    try:
+        logits = model(prompts, pos, cache=cache, recurrences=recurrences)
+        last_pos, last_tok = pos[:, -1], prompts[:, -1]
+        out = torch.full((B, max_new), eos_id, dtype=torch.long, device=device)
+        done = torch.zeros(B, dtype=torch.bool, device=device)
+        n = 0
+        while n < max_new:
+            nxt = torch.where(done, torch.full_like(last_tok, eos_id), logits[:, -1].argmax(-1))
+            out[:, n] = nxt
+            n += 1
+            done |= nxt == eos_id
+            if n == max_new or bool(done.all()):
+                break
+            new_pos = scheme.next_positions(last_pos, last_tok, nxt)
+            logits = model(nxt[:, None], new_pos[:, None], cache=cache, recurrences=recurrences)
+            last_pos, last_tok = new_pos, nxt
+    finally:
+        model.train(was_training)
+    return out[:, :n]
+
+
+@torch.no_grad()
+def parallel_greedy_decode(model, prompts: torch.Tensor, n_digits: int, digit_ids, eos_id: int, recurrences=None):
+    """Greedy decoding of an answer of (at most) `n_digits` digits then the end token, all digits at once.
+
+    For models where the logits at each answer token depend on no other answer token (its field, see
+    verify/field.py, holds no earlier answer digit: true for a [0, 1] column window), the token after answer digit
+    j is a function f_j of that digit's value alone. One forward pass with every answer digit set to v gives
+    f_j(v) for every j at once; ten passes give the whole table, and the greedy answer is the composition
+    s_0 = first, s_j+1 = f_j(s_j) — exact, and independent of how far carries run. Rows whose composition leaves
+    the digits (a model writing off the format) get None and are decoded sequentially by the caller.
+    Returns a list of token lists (with the end token), or None per row.
+    """
+    was_training = model.training
+    model.eval()
+    scheme = model.scheme
+    B, Tp = prompts.shape
+    device = prompts.device
+    total = Tp + n_digits
+    digits = torch.tensor(digit_ids, device=device)
+    seq = torch.cat((prompts, digits[0].expand(B, n_digits)), dim=1)
+    pos = model.positions(seq)
+    cols = scheme.columns(pos)
+    n_columns = int(cols.max()) + 2
+    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
+    cache = WindowCache(scheme.window, B, total, n_columns, per_column, device)
+    try:
+        logits = model(prompts, pos[:, :Tp], cache=cache, recurrences=recurrences)
+        first = logits[:, -1].argmax(-1)  # (B,)
+        mark = cache.mark()
+        table = torch.empty(len(digit_ids), B, n_digits, dtype=torch.long, device=device)
+        for i, d in enumerate(digit_ids):
+            cache.rewind(mark)
+            seq[:, Tp:] = d
+            pos = model.positions(seq)
+            table[i] = model(seq[:, Tp:], pos[:, Tp:], cache=cache, recurrences=recurrences).argmax(-1)
+    finally:
+        model.train(was_training)
+    index = {d: i for i, d in enumerate(digit_ids)}
+    table = table.permute(1, 2, 0).tolist()  # [row][j][digit index]
+    out = []
+    for b, tok in enumerate(first.tolist()):
+        row = [tok]
+        for j in range(n_digits):
+            if tok not in index:
+                break
+            tok = table[b][j][index[tok]]
+            row.append(tok)
+        out.append(row if row[-1] == eos_id and all(t in index for t in row[:-1]) else None)
+    return out

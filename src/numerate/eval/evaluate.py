@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 import torch
 
-from numerate.eval.decode import PREFILL_CHUNK, greedy_decode
+from numerate.bigint import to_str
+from numerate.eval.decode import PREFILL_CHUNK, greedy_decode, parallel_greedy_decode, supports_windowed
 from numerate.tasks.base import as_tuple
 
 
 ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
+WINDOW_TOKEN_BUDGET = 1 << 19  # tokens in one batch of windowed decoding (activations linear in it)
 
 
 @dataclass
@@ -44,30 +46,53 @@ def answer_problems(
     by_len: dict[int, list[int]] = {}
     for i, ids in enumerate(encoded):
         by_len.setdefault(len(ids), []).append(i)
+    greedy_cached = use_cache and temperature == 0
+    windowed = greedy_cached and supports_windowed(model)
+    parallel = windowed and answers_independent_cached(bundle)
     out: list[Answer | None] = [None] * len(problems)
     for length, idxs in sorted(by_len.items()):
-        # Attention scores or biases are (B, H, chunk, T) while reading the prompt: keep them under the budget.
         total = length + max(fmt.max_target_len(problems[i]) for i in idxs) + 1
-        queries = min(length, PREFILL_CHUNK) if use_cache else total
-        rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * queries * total)))
+        if windowed:  # memory linear in length: bound the tokens of one batch
+            rows = max(1, min(batch_size, WINDOW_TOKEN_BUDGET // total))
+        else:  # attention scores or biases are (B, H, chunk, T) while reading the prompt: keep them bounded
+            queries = min(length, PREFILL_CHUNK) if use_cache else total
+            rows = max(1, min(batch_size, ATTENTION_BUDGET // (model.cfg.n_head * queries * total)))
         for start in range(0, len(idxs), rows):
             chunk = idxs[start : start + rows]
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)
             max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
-            new = greedy_decode(
-                model,
-                prompts,
-                max_new,
-                tok.eos_id,
-                use_cache=use_cache,
-                recurrences=recurrences,
-                temperature=temperature,
-                generator=generator,
-            )
-            for row, i in zip(new.tolist(), chunk):
+            rows_out = [None] * len(chunk)
+            if parallel:
+                rows_out = parallel_greedy_decode(
+                    model, prompts, max_new - 1, tok.digit_ids, tok.eos_id, recurrences=recurrences
+                )
+            todo = [k for k, r in enumerate(rows_out) if r is None]
+            if todo:
+                new = greedy_decode(
+                    model,
+                    prompts[todo],
+                    max_new,
+                    tok.eos_id,
+                    use_cache=use_cache,
+                    recurrences=recurrences,
+                    temperature=temperature,
+                    generator=generator,
+                )
+                for k, row in zip(todo, new.tolist()):
+                    rows_out[k] = row
+            for row, i in zip(rows_out, chunk):
                 text = tok.decode(row)
                 out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text))
     return out
+
+
+def answers_independent_cached(bundle) -> bool:
+    key = "answers_independent"
+    if key not in bundle.meta:
+        from numerate.verify.field import answers_independent
+
+        bundle.meta[key] = answers_independent(bundle)
+    return bundle.meta[key]
 
 
 def wrong_digit_tenths(answers: list[Answer]) -> list[int]:
@@ -80,7 +105,7 @@ def wrong_digit_tenths(answers: list[Answer]) -> list[int]:
     for a in answers:
         if a.value is None or a.correct or isinstance(a.truth, tuple) or isinstance(a.value, tuple):
             continue
-        truth, said = str(a.truth)[::-1], str(a.value)[::-1]
+        truth, said = to_str(a.truth)[::-1], to_str(a.value)[::-1]
         n = len(truth)
         for i in range(max(n, len(said))):
             if i >= n or i >= len(said) or truth[i] != said[i]:

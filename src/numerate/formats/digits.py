@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 import string
 
+from numerate.bigint import from_str, to_str
 from numerate.formats import FORMATS
 from numerate.tasks.base import Problem
 from numerate.tokenizer import DIGITS
@@ -59,7 +60,7 @@ class DigitsFormat:
         return DIGITS + self.symbol + self.marks + extra
 
     def _write(self, value: int, width: int, rng: random.Random | None) -> str:
-        natural = str(value).zfill(width) if self.pad else str(value)
+        natural = to_str(value).zfill(width) if self.pad else to_str(value)
         n = len(natural)
         out = []
         for i in range(n):
@@ -82,7 +83,7 @@ class DigitsFormat:
         return random.Random(f"{part}/{problem.operands}") if self.spaces else None
 
     def width(self, problem: Problem) -> int:
-        return max(len(str(x)) for x in problem.operands)
+        return max(len(to_str(x)) for x in problem.operands)
 
     def prompt(self, problem: Problem) -> str:
         width, rng = self.width(problem), self._rng(problem, "prompt")
@@ -120,4 +121,4 @@ class DigitsFormat:
             text = text[1::2]
         if not text or any(c not in DIGITS for c in text):
             return None
-        return int(text[::-1] if self.reverse else text)
+        return from_str(text[::-1] if self.reverse else text)

@@ -10,6 +10,8 @@ gradient and only the last few with it (truncated backpropagation); at test time
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -51,6 +53,107 @@ class KVCache:
         return self.k[slot][:, :, :end], self.v[slot][:, :, :end]
 
 
+class WindowOverflow(RuntimeError):
+    """More tokens in one column than the window cache was sized for (a model writing far off the format)."""
+
+
+class WindowCache:
+    """KV cache for schemes with a column window, in memory linear in length, read in constant time per query.
+
+    Every token's keys and values are stored (preallocated to `capacity`); a table `slots` (B, columns,
+    per_column) lists, per column, the places of the tokens in it. A query at column c reads only the tokens of
+    columns c + lo .. c + hi that came before it — exactly the keys the scheme's mask leaves visible.
+    """
+
+    def __init__(self, window, batch: int, capacity: int, n_columns: int, per_column: int, device):
+        self.lo, self.hi = window
+        self.capacity, self.n_columns, self.per_column = capacity, n_columns, per_column
+        self.k: dict[int, torch.Tensor] = {}
+        self.v: dict[int, torch.Tensor] = {}
+        self.pos: torch.Tensor | None = None  # (B, capacity, ...) position ids of cached tokens
+        self.slots = torch.full((batch, n_columns, per_column), -1, dtype=torch.long, device=device)
+        self.count = torch.zeros(batch, n_columns, dtype=torch.long, device=device)
+        self.length = 0
+        self.gathered = None  # (index, valid, pos_k) for the tokens of the current call
+
+    def register(self, pos: torch.Tensor, cols: torch.Tensor) -> None:
+        """Add T new tokens (position ids `pos`, columns `cols` (B, T)) and work out which keys each reads."""
+        B, T = cols.shape
+        device = cols.device
+        if self.pos is None:
+            self.pos = pos.new_zeros((B, self.capacity) + tuple(pos.shape[2:]))
+        start = self.length
+        self.pos[:, start : start + T] = pos
+        if int(cols.min()) < 0 or int(cols.max()) >= self.n_columns:
+            raise WindowOverflow("a column id outside the cache's range")
+        places = torch.arange(start, start + T, device=device).expand(B, T)
+        if T == 1:
+            rank = self.count[torch.arange(B, device=device), cols[:, 0]][:, None]
+        else:  # rank of each new token among the new tokens of its column, then after those already there
+            key = cols + self.n_columns * torch.arange(B, device=device)[:, None]
+            flat = key.flatten()
+            order = torch.sort(flat, stable=True).indices
+            sorted_key = flat[order]
+            first = torch.searchsorted(sorted_key, sorted_key, side="left")
+            rank_sorted = torch.arange(flat.numel(), device=device) - first
+            rank = torch.empty_like(flat).scatter_(0, order, rank_sorted).view(B, T)
+            rank = rank + self.count.gather(1, cols)
+        if int(rank.max()) >= self.per_column:
+            raise WindowOverflow("more tokens in one column than the cache holds")
+        b = torch.arange(B, device=device)[:, None].expand(B, T)
+        self.slots[b, cols, rank] = places
+        self.count.scatter_add_(1, cols, torch.ones_like(cols))
+        # The keys of each new query: every slot of columns c + lo .. c + hi, valid if filled and not later.
+        offsets = torch.arange(self.lo, self.hi + 1, device=device)
+        want = cols[:, :, None] + offsets  # (B, T, W)
+        inside = (want >= 0) & (want < self.n_columns)
+        idx = self.slots[b[:, :, None], want.clamp(0, self.n_columns - 1)]  # (B, T, W, R)
+        valid = inside[..., None] & (idx >= 0) & (idx <= places[:, :, None, None])
+        idx, valid = idx.flatten(2), valid.flatten(2)  # (B, T, K)
+        idx = idx.clamp(min=0)
+        pos_k = self.pos[b[:, :, None], idx]  # (B, T, K, ...)
+        self.gathered = (idx, valid, pos_k)
+
+    def mark(self) -> tuple:
+        """A point to come back to with `rewind` (keys stored after it are then overwritten)."""
+        return self.length, self.slots.clone(), self.count.clone()
+
+    def rewind(self, mark: tuple) -> None:
+        self.length, slots, count = mark
+        self.slots.copy_(slots)
+        self.count.copy_(count)
+
+    def append(self, slot: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        start, end = self.length, self.length + k.shape[2]
+        if slot not in self.k:
+            B, H, _, D = k.shape
+            self.k[slot] = k.new_zeros(B, H, self.capacity, D)
+            self.v[slot] = v.new_zeros(B, H, self.capacity, D)
+        self.k[slot][:, :, start:end] = k
+        self.v[slot][:, :, start:end] = v
+        return self.k[slot], self.v[slot]
+
+
+WINDOW_QUERY_CHUNK = 8192  # queries per gathered-attention block while reading a long prompt
+
+
+def windowed_attention(q, k_all, v_all, idx, bias):
+    """softmax(q k^T / sqrt(D) + bias) v over each query's own keys. q (B, H, T, D); k_all, v_all (B, H, S, D);
+    idx (B, T, K) key places; bias (B, H, T, K) with -inf for absent keys."""
+    B, H, T, D = q.shape
+    K = idx.shape[2]
+    out = []
+    for a in range(0, T, WINDOW_QUERY_CHUNK):
+        z = slice(a, a + WINDOW_QUERY_CHUNK)
+        flat = idx[:, z].reshape(B, 1, -1, 1)  # (B, 1, t*K, 1)
+        t = flat.shape[2] // K
+        kg = k_all.gather(2, flat.expand(B, H, t * K, D)).view(B, H, t, K, D)
+        vg = v_all.gather(2, flat.expand(B, H, t * K, D)).view(B, H, t, K, D)
+        scores = torch.einsum("bhtd,bhtkd->bhtk", q[:, :, z], kg) / math.sqrt(D) + bias[:, :, z]
+        out.append(torch.einsum("bhtk,bhtkd->bhtd", scores.softmax(dim=-1), vg))
+    return torch.cat(out, dim=2)
+
+
 class Attention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -67,7 +170,9 @@ class Attention(nn.Module):
             q, k = scheme.rotate(q, pos), scheme.rotate(k, pos)
         if cache is not None:
             k, v = cache.append(slot, k, v)  # (B, H, S, D)
-        if mask is None:
+        if isinstance(cache, WindowCache):
+            y = windowed_attention(q, k, v, cache.gathered[0], mask)
+        elif mask is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1)
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
@@ -132,8 +237,12 @@ class Transformer(nn.Module):
             extra = self.scheme.embed(pos)
             if extra is not None:
                 x = x + extra
-        pos_k = pos if cache is None or cache.pos is None or pos is None else torch.cat((cache.pos, pos), dim=1)
-        mask = self.attention_mask(idx.shape[1], 0 if cache is None else cache.length, pos, pos_k, x.dtype)
+        if isinstance(cache, WindowCache):
+            cache.register(pos, self.scheme.columns(pos))
+            mask = self.window_bias(pos, cache)
+        else:
+            pos_k = pos if cache is None or cache.pos is None or pos is None else torch.cat((cache.pos, pos), dim=1)
+            mask = self.attention_mask(idx.shape[1], 0 if cache is None else cache.length, pos, pos_k, x.dtype)
         n_rec = recurrences or self.default_recurrences()
         n_grad = n_rec if grad_recurrences is None else min(grad_recurrences, n_rec)
         grad_on = torch.is_grad_enabled()
@@ -146,7 +255,9 @@ class Transformer(nn.Module):
                         z = z + x
                     z = block(z, pos, self.scheme, cache, r * len(self.blocks) + i, mask)
                 h = z
-        if cache is not None:
+        if isinstance(cache, WindowCache):
+            cache.length += idx.shape[1]
+        elif cache is not None:
             cache.pos = pos_k
             cache.length += idx.shape[1]
         return self.head(self.ln_f(h))
@@ -164,6 +275,18 @@ class Transformer(nn.Module):
         allowed = torch.ones(T, S, dtype=torch.bool, device=device).tril(past)
         mask = torch.zeros(T, S, dtype=dtype, device=device).masked_fill(~allowed, float("-inf"))
         return mask if bias is None else bias + mask
+
+    def window_bias(self, pos, cache: WindowCache) -> torch.Tensor:
+        """(B, H, T, K): the scheme's bias between each new query and its own gathered keys, -inf where absent."""
+        idx, valid, pos_k = cache.gathered
+        B, T, K = idx.shape
+        q1 = pos.reshape((B * T, 1) + tuple(pos.shape[2:]))
+        k1 = pos_k.reshape((B * T, K) + tuple(pos_k.shape[3:]))
+        bias = self.scheme.bias(q1, k1)  # (B*T, H, 1, K)
+        H = self.cfg.n_head
+        bias = torch.zeros(B * T, H, 1, K, device=idx.device) if bias is None else bias.expand(B * T, H, 1, K)
+        bias = bias.reshape(B, T, H, K).permute(0, 2, 1, 3)
+        return bias.masked_fill(~valid[:, None], float("-inf"))
 
     def positions(self, idx, generator=None):
         return self.scheme.positions(idx, generator)

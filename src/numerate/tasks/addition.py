@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from numerate.bigint import from_str
 from numerate.errors import UsageError
 from numerate.tasks import TASKS
 from numerate.tasks.base import Problem, Task, random_number
@@ -15,6 +16,10 @@ class Addition(Task):
     symbol = "+"
     n_operands = 2
     samplers = ("uniform", "carry")
+    # For proofs (`numerate verify`): the carry into a column is 0 or 1, and one column of operand digits sets it
+    # whatever came below (0 + 0 + 1 < 10 and 9 + 1 >= 10). One entry per carry state, with alternatives for
+    # when that column is the top one and may not be all zeros.
+    column_prefixes = (((0, 0), (1, 0)), ((9, 1), (5, 5)))
 
     def answer(self, problem: Problem) -> int:
         return sum(problem.operands)
@@ -54,6 +59,6 @@ class Addition(Task):
             b_digits.append(9 - d)
         a_digits.append(top_a)
         b_digits.append(9 - top_a)
-        a = int("".join(map(str, reversed(a_digits))))
-        b = int("".join(map(str, reversed(b_digits))))
+        a = from_str("".join(map(str, reversed(a_digits))))
+        b = from_str("".join(map(str, reversed(b_digits))))
         return Problem((a, b))

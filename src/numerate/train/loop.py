@@ -149,6 +149,8 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
         if dist.is_main and (step % tc.ckpt_every == 0 or finished):
             checkpoint.save_model(out, bundle, {"step": step, "metrics": last_row})
             checkpoint.save_train_state(out, optimizer, state)
+            if tc.snapshots:
+                checkpoint.save_model(out / "snapshots" / f"step-{step}", bundle, {"step": step, "metrics": last_row})
         if out_of_time:
             break
     bar.close()

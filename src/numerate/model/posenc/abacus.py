@@ -18,6 +18,8 @@ from numerate.model.posenc.base import PositionalScheme, WithRows, digit_run_ind
 
 
 class _DigitTable(PositionalScheme):
+    depends_on = frozenset({"column"})
+    needs_column_layout = True
     min_offset = 0
 
     def __init__(self, cfg, digit_ids):
@@ -51,6 +53,7 @@ class Coupling(_DigitTable):
 class CouplingMulti(WithRows, Coupling):
     """Position coupling with two levels (Cho et al. 2025): each token gets (coupled id, row), where the row is
     the number it belongs to (0, 1 for the operands, 2 for the answer), and one learned table per level."""
+    depends_on = frozenset({"column", "row"})
 
     def embed(self, pos):
         return self.table(pos[..., 0]) + self.rows(pos[..., 1])

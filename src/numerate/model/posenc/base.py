@@ -10,6 +10,15 @@ A scheme sees token ids, the tokenizer's digit ids and tensors — never a task 
 
 ``table_size`` is one more than the largest position id the scheme can represent (None: unbounded); `fits`
 checks a batch of ids against it so callers can refuse inputs the model cannot represent.
+
+A scheme also *declares* what its hooks depend on, so that other code (the verifier, the windowed decoder, config
+checks) can ask instead of guess:
+
+- ``depends_on``: a subset of ``DEPENDENCIES`` — what of a token's place the scheme lets the model see;
+- ``window``: ``(lo, hi)`` when a query may attend only to keys whose column (coupled digit id) differs from its
+  own by lo..hi, keys outside being masked to -inf; None when every earlier key is visible;
+- ``needs_column_layout``: the ids assume numbers written as plain runs of digits (no index hints, digit-group
+  commas or spaces), which formats that break the runs would silently corrupt.
 """
 
 from __future__ import annotations
@@ -18,8 +27,22 @@ import torch
 from torch import nn
 
 
+DEPENDENCIES = {
+    "sequence-index": "a token's place in the sequence (absolute)",
+    "sequence-offset": "the distance in the sequence between query and key",
+    "column": "a digit's coupled id (its significance) itself, through a learned table",
+    "column-offset": "only the difference between the coupled ids of query and key",
+    "row": "which number of the problem a token belongs to",
+}
+# What a scheme may depend on and still give the same computation to the same neighbourhood at any length.
+SHIFT_INVARIANT = frozenset({"column-offset", "row"})
+
+
 class PositionalScheme(nn.Module):
     table_size: int | None = None
+    depends_on: frozenset = frozenset()
+    window: tuple[int, int] | None = None
+    needs_column_layout: bool = False
 
     def __init__(self, cfg, digit_ids: list[int]):
         super().__init__()
@@ -44,6 +67,17 @@ class PositionalScheme(nn.Module):
 
     def fits(self, pos: torch.Tensor | None) -> bool:
         return pos is None or self.table_size is None or int(pos.max()) < self.table_size
+
+    # Windowed schemes also implement these two, for the linear-time decoder (eval/windowed.py):
+
+    def columns(self, pos: torch.Tensor) -> torch.Tensor:
+        """(B, T) column ids that `window` refers to, from position ids."""
+        raise NotImplementedError
+
+    def next_positions(self, last_pos: torch.Tensor, last_tok: torch.Tensor, new_tok: torch.Tensor) -> torch.Tensor:
+        """Position ids (B, ...) of a token appended after one with ids `last_pos` and token `last_tok`: the same
+        as `positions` of the whole sequence would give it (eval mode), in constant time."""
+        raise NotImplementedError
 
 
 def sequence_index(idx: torch.Tensor, random_max: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -106,3 +140,11 @@ class WithRows:
 
     def positions(self, idx, generator=None):
         return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
+
+    def columns(self, pos):
+        return super().columns(pos[..., 0])
+
+    def next_positions(self, last_pos, last_tok, new_tok):
+        col = super().next_positions(last_pos[..., 0], last_tok, new_tok)
+        sep = ~torch.isin(last_tok, self.digit_ids) & (last_tok != 0)  # pad is id 0, as in row_index
+        return torch.stack((col, (last_pos[..., 1] + sep.long()).clamp(max=MAX_ROWS - 1)), dim=-1)

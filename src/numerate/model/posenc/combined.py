@@ -19,6 +19,11 @@ class Combined(PositionalScheme):
         bounded = [p.table_size for p in parts if p.table_size is not None]
         self.table_size = min(bounded) if bounded else None  # bounded if any part is; `fits` asks each part
         self.widths = [self._width(p, digit_ids) for p in parts]  # ids per token of each part (0: none)
+        self.depends_on = frozenset().union(*(p.depends_on for p in parts))
+        self.needs_column_layout = any(p.needs_column_layout for p in parts)
+        windows = [p.window for p in parts if p.window is not None]  # a key masked by any part is masked
+        if windows:
+            self.window = (max(w[0] for w in windows), min(w[1] for w in windows))
 
     @staticmethod
     def _width(part, digit_ids) -> int:

@@ -1,0 +1,135 @@
+"""How often does a recipe yield a *provable* model, and when during training does a model become provable?
+
+    python bench/proof.py --preset add-proof --seeds 0,1,2,3,4 --jobs 2
+
+Trains the preset at each seed (runs/proof/<preset>-s<seed>, keeping a snapshot at every checkpoint; resumed or
+skipped if already trained), runs `numerate verify` on every final model (float32 and float64) and on every
+snapshot (float32), and reports the provable-correctness rate over seeds and the minimum logit margin against the
+training step (a model is proven when its minimum margin over all cases is positive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import RESULTS, write_results  # noqa: E402
+
+
+def verify_folder(folder: str, float64: bool) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    from numerate.checkpoint import load_model
+    from numerate.verify.prove import verify
+
+    bundle = load_model(folder)
+    r = verify(bundle, progress=False, float64=float64)
+    return {
+        "folder": folder,
+        "step": bundle.meta.get("step"),
+        "proven": r.proven,
+        "cases": r.cases,
+        "failing_cases": r.failing_cases,
+        "min_margin": r.min_margin,
+        "min_margin_f64": r.min_margin_f64,
+        "seconds": round(r.seconds, 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="add-proof")
+    p.add_argument("--seeds", default="0,1,2,3,4")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--runs", default="runs/proof", help="where the training runs live")
+    args = p.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs = {s: Path(args.runs) / f"{args.preset}-s{s}" for s in seeds}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        list(
+            pool.map(
+                lambda_train,
+                [(args.preset, str(runs[s]), [f"train.seed={s}", "train.snapshots=true"]) for s in seeds],
+            )
+        )
+        jobs = [(str(runs[s]), True) for s in seeds]
+        jobs += [(str(snap), False) for s in seeds for snap in sorted((runs[s] / "snapshots").glob("step-*"))]
+        rows = list(pool.map(verify_job, jobs))
+    finals = {r["folder"]: r for r in rows[: len(seeds)]}
+    snaps = rows[len(seeds) :]
+    lines = [f"preset {args.preset}; `numerate verify` on each seed's final model and on its training snapshots", ""]
+    lines.append(f"{'seed':>4} {'proven':>7} {'cases':>8} {'min margin f32':>15} {'f64':>8} {'verify s':>9}")
+    for s in seeds:
+        r = finals[str(runs[s])]
+        lines.append(
+            f"{s:>4} {str(r['proven']):>7} {r['cases']:>8} {r['min_margin']:>15.3f} {r['min_margin_f64']:>8.3f} "
+            f"{r['seconds']:>9.1f}"
+        )
+    n_proven = sum(r["proven"] for r in finals.values())
+    margins = [r["min_margin"] for r in finals.values()]
+    lines += [
+        "",
+        f"provable-correctness rate: {n_proven}/{len(seeds)} seeds; minimum margin median "
+        f"{statistics.median(margins):.2f} [{min(margins):.2f}-{max(margins):.2f}]",
+        "",
+        "minimum margin (float32) by training step; > 0 means proven at that step",
+    ]
+    steps = sorted({r["step"] for r in snaps})
+    lines.append(f"{'step':>6} " + " ".join(f"{'s' + str(s):>8}" for s in seeds))
+    by = {(Path(r["folder"]).parent.parent.name, r["step"]): r for r in snaps}
+    for step in steps:
+        cells = []
+        for s in seeds:
+            r = by.get((runs[s].name, step))
+            cells.append(f"{r['min_margin']:>8.2f}" if r else f"{'':>8}")
+        lines.append(f"{step:>6} " + " ".join(cells))
+    write_results(f"proof-{args.preset}", "\n".join(lines), {"finals": list(finals.values()), "snapshots": snaps})
+    plot(args.preset, seeds, runs, by, steps)
+
+
+def lambda_train(job):
+    from numerate.compare import train_in_subprocess
+
+    preset, folder, overrides = job
+    if not (Path(folder) / "train_state.pt").is_file() or not _finished(Path(folder)):
+        train_in_subprocess(preset, Path(folder), overrides, Path(folder).with_suffix(".log"))
+
+
+def _finished(folder: Path) -> bool:
+    cfg = json.loads((folder / "config.json").read_text())
+    return cfg.get("step") == cfg["config"]["train"]["max_steps"]
+
+
+def verify_job(job):
+    return verify_folder(*job)
+
+
+def plot(preset, seeds, runs, by, steps) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for s in seeds:
+        xs = [st for st in steps if (runs[s].name, st) in by]
+        ax.plot(xs, [by[(runs[s].name, st)]["min_margin"] for st in xs], marker="o", label=f"seed {s}")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("minimum logit margin over all cases")
+    ax.set_title(f"{preset}: when does a model become provable? (> 0 = proven)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"proof-{preset}.png", dpi=120)
+
+
+if __name__ == "__main__":
+    main()
