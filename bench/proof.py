@@ -22,15 +22,23 @@ from common import RESULTS, write_results  # noqa: E402
 
 
 def verify_folder(folder: str, float64: bool) -> dict:
+    """verify one model folder; the result is kept in FOLDER/verify.json (keyed by the weights' hash) for reruns."""
     import torch
 
     torch.set_num_threads(1)
+    import numerate.eval.evaluate  # noqa: F401  (import everything now: a long job must not mix code versions)
     from numerate.checkpoint import load_model
-    from numerate.verify.prove import verify
+    from numerate.verify.prove import sha256, verify
 
+    saved = Path(folder) / "verify.json"
+    digest = sha256(Path(folder) / "model.safetensors")
+    if saved.is_file():
+        row = json.loads(saved.read_text())
+        if row.get("sha256") == digest and (row.get("min_margin_f64") is not None or not float64):
+            return row
     bundle = load_model(folder)
     r = verify(bundle, progress=False, float64=float64)
-    return {
+    row = {
         "folder": folder,
         "step": bundle.meta.get("step"),
         "proven": r.proven,
@@ -39,7 +47,10 @@ def verify_folder(folder: str, float64: bool) -> dict:
         "min_margin": r.min_margin,
         "min_margin_f64": r.min_margin_f64,
         "seconds": round(r.seconds, 1),
+        "sha256": digest,
     }
+    saved.write_text(json.dumps(row))
+    return row
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""A tiny model learns reversed addition: the whole pipeline, measured, in under a minute on one CPU thread."""
+"""A small model learns reversed addition: the whole pipeline, measured, in about half a minute on one CPU thread."""
 
 import torch
 
@@ -13,11 +13,13 @@ def test_tiny_model_learns_short_reversed_addition(tmp_path):
     torch.set_num_threads(1)
     cfg = tiny_config(
         "model.pos=coupling-2d",
+        "model.col_window=[0, 1]",
+        "train.device=cpu",  # one measured number is asserted: pin the device it was measured on
         "model.n_layer=2",
         "model.n_embd=64",
         "model.n_head=4",
         "train.lr=0.003",
-        "train.max_steps=1200",
+        "train.max_steps=600",
         "train.batch_size=128",
         "train.warmup_steps=100",
         "train.eval_every=100000",
@@ -32,4 +34,4 @@ def test_tiny_model_learns_short_reversed_addition(tmp_path):
     longer = split_accuracy(bundle, (6, 8), 400, seed=2024)
     print(f"exact match: {in_dist:.3f} on 1-5 digits, {longer:.3f} on 6-8 digits")
     assert in_dist >= 0.95
-    assert longer >= 0.5  # measured 0.835 at this seed: positions that generalize beyond training
+    assert longer >= 0.9  # measured 1.000 at this seed (0.873 at 400 steps): positions that generalize

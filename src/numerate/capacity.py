@@ -14,7 +14,7 @@ def fits(bundle, problem) -> bool:
         return True
     fmt, tok = bundle.fmt, bundle.tok
     worst = fmt.prompt(problem) + "9" * fmt.max_target_len(problem)
-    ids = torch.tensor([tok.encode(worst) + [tok.eos_id]])
+    ids = torch.tensor([tok.encode(worst) + [tok.eos_id]], device=scheme.digit_ids.device)
     was_training = scheme.training
     scheme.eval()
     pos = scheme.positions(ids)

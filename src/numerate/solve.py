@@ -54,8 +54,7 @@ def _check(bundle, problem: Problem, number: int) -> None:
         limit = max_digits(bundle)
         longest = max(len(to_str(x)) for x in problem.operands)
         raise UsageError(
-            f"line {number}: a {longest}-digit operand is longer than this model can represent "
-            f"(at most {limit} digits)"
+            f"line {number}: a {longest}-digit operand is longer than this model can represent (at most {limit} digits)"
         )
 
 

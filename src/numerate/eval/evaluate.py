@@ -13,6 +13,7 @@ from numerate.tasks.base import as_tuple
 
 
 ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
+DECODERS = ("auto", "parallel", "windowed", "general")
 WINDOW_TOKEN_BUDGET = 1 << 19  # tokens in one batch of windowed decoding (activations linear in it)
 
 
@@ -37,9 +38,16 @@ def answer_problems(
     device=None,
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
+    decoder: str = "auto",
 ) -> list[Answer]:
     """Greedy (or, with a temperature, sampled) answers for any list of problems: grouped by prompt length,
-    batched, returned in input order."""
+    batched, returned in input order.
+
+    `decoder`: "auto" takes the fastest exact path the model allows — "parallel" (answers_independent models),
+    else "windowed" (a column window), else "general"; naming one forces it where the model allows it.
+    """
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
     model, tok, fmt, task = bundle.model, bundle.tok, bundle.fmt, bundle.task
     device = device or next(model.parameters()).device
     encoded = [tok.encode(fmt.prompt(p)) for p in problems]
@@ -47,8 +55,8 @@ def answer_problems(
     for i, ids in enumerate(encoded):
         by_len.setdefault(len(ids), []).append(i)
     greedy_cached = use_cache and temperature == 0
-    windowed = greedy_cached and supports_windowed(model)
-    parallel = windowed and answers_independent_cached(bundle)
+    windowed = greedy_cached and supports_windowed(model) and decoder != "general"
+    parallel = windowed and decoder in ("auto", "parallel") and answers_independent_cached(bundle)
     out: list[Answer | None] = [None] * len(problems)
     for length, idxs in sorted(by_len.items()):
         total = length + max(fmt.max_target_len(problems[i]) for i in idxs) + 1
@@ -77,6 +85,7 @@ def answer_problems(
                     recurrences=recurrences,
                     temperature=temperature,
                     generator=generator,
+                    windowed=windowed,
                 )
                 for k, row in zip(todo, new.tolist()):
                     rows_out[k] = row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -23,13 +24,18 @@ def pick_device(name: str) -> torch.device:
     from numerate.errors import UsageError
 
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
     try:
         device = torch.device(name)
     except RuntimeError:
         raise UsageError(f"unknown device '{name}' (use auto, cpu, cuda or cuda:N)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"device '{name}' asked for, but this machine has no CUDA GPU")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UsageError(f"device '{name}' asked for, but this machine has {torch.cuda.device_count()} CUDA GPU(s)")
     return device
 
 
@@ -41,6 +47,21 @@ def setup(device_name: str) -> DistInfo:
     import torch.distributed as dist
 
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+    if device.type == "cuda" and local_world > torch.cuda.device_count():
+        from numerate.errors import UsageError
+
+        if device_name != "auto":
+            raise UsageError(
+                f"torchrun started {local_world} processes on this machine but it has {torch.cuda.device_count()} "
+                f"GPU(s): use --nproc_per_node={torch.cuda.device_count()}, or train.device=cpu to train on CPUs"
+            )
+        if rank == 0:
+            print(
+                f"note: {local_world} processes but {torch.cuda.device_count()} GPU(s): training on CPUs with gloo",
+                file=sys.stderr,
+            )
+        device = torch.device("cpu")
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)

@@ -61,9 +61,7 @@ def problems(p: CasePlan):
             digits = {(r, c): 0 for r in range(p.n_ops) for c in range(1, n + 1)}
             digits.update(zip(p.varied, values))
             if p.prefix_col is not None:
-                choice = next(
-                    (alt for alt in state if not (p.prefix_col == n and n > 1 and not any(alt))), None
-                )
+                choice = next((alt for alt in state if not (p.prefix_col == n and n > 1 and not any(alt))), None)
                 if choice is None:
                     continue
                 for r, d in enumerate(choice):

@@ -104,8 +104,14 @@ def _margins(model, ids: torch.Tensor, q: int, truth: torch.Tensor) -> tuple[tor
 
 @torch.no_grad()
 def verify(
-    bundle, batch_size: int = 4096, max_cases: int = MAX_CASES, progress: bool = True, float64: bool = True
+    bundle,
+    batch_size: int = 4096,
+    max_cases: int = MAX_CASES,
+    progress: bool = True,
+    float64: bool = True,
+    max_failures: int | None = None,
 ) -> VerifyResult:
+    """Check every case; with `max_failures`, stop once that many cases have failed (a refutation needs one)."""
     start = time.perf_counter()
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
@@ -131,6 +137,8 @@ def verify(
     results, failing, worst = [], [], (float("inf"), None)
     min64, gap = float("inf"), 0.0
     for p in plans:
+        if max_failures is not None and len(failing) >= max_failures:
+            break
         cls, q = p.cls, p.cls.query
         seen: set[bytes] = set()
         class_min, class_fail, n_cases = float("inf"), 0, 0
@@ -169,6 +177,8 @@ def verify(
             batch_problems.append(problem)
             if len(batch_ids) >= batch_size:
                 flush()
+                if max_failures is not None and class_fail >= max_failures:
+                    break
         flush()
         lay = cls.example
         results.append(
@@ -293,13 +303,23 @@ def summary(cert: dict) -> str:
         f"{'field of the query':<48} {'width':>5} {'cases':>9} {'min margin':>11} {'fails':>6}",
     ]
     for c in arg["classes"]:
-        lines.append(f"{c['field'][:48]:<48} {c['width']:>5} {c['cases']:>9} {c['min_margin']:>11.3f} {c['failures']:>6}")
+        lines.append(
+            f"{c['field'][:48]:<48} {c['width']:>5} {c['cases']:>9} {c['min_margin']:>11.3f} {c['failures']:>6}"
+        )
     lines += [
         "",
         f"{arg['cases']} cases; minimum margin {m['min_float32']:.3f} (float32), "
-        + (f"{m['min_float64']:.3f} (float64); largest float32-float64 logit gap {m['max_abs_logit_gap_float32_float64']:.2e}" if m["min_float64"] is not None else "float64 not checked"),
+        + (
+            f"{m['min_float64']:.3f} (float64); largest float32-float64 logit gap "
+            f"{m['max_abs_logit_gap_float32_float64']:.2e}"
+            if m["min_float64"] is not None
+            else "float64 not checked"
+        ),
         f"wall time {cert['wall_time_s']} s on {cert['device']}",
     ]
     for c in cert["counterexamples"]:
-        lines.append(f"counterexample: {c['problem']} = {c['truth']}, model wrote {c['written']!r} (expected {c['expected_written']!r})")
+        lines.append(
+            f"counterexample: {c['problem']} = {c['truth']}, model wrote {c['written']!r} "
+            f"(expected {c['expected_written']!r}, both least significant digit first)"
+        )
     return "\n".join(lines)

@@ -53,6 +53,7 @@ class Coupling(_DigitTable):
 class CouplingMulti(WithRows, Coupling):
     """Position coupling with two levels (Cho et al. 2025): each token gets (coupled id, row), where the row is
     the number it belongs to (0, 1 for the operands, 2 for the answer), and one learned table per level."""
+
     depends_on = frozenset({"column", "row"})
 
     def embed(self, pos):

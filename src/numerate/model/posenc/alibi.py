@@ -14,6 +14,7 @@ def alibi_slopes(n_head: int) -> torch.Tensor:
 @SCHEMES.register("alibi", "fixed per-head linear distance penalty on attention (Press et al. 2022)")
 class ALiBi(PositionalScheme):
     depends_on = frozenset({"sequence-offset"})
+
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
         self.register_buffer("slopes", alibi_slopes(cfg.n_head), persistent=False)

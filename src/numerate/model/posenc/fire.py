@@ -15,6 +15,7 @@ from numerate.model.posenc.base import PositionalScheme
 @SCHEMES.register("fire", "learned MLP bias on log-scaled relative distance, normalized by the query position")
 class FIRE(PositionalScheme):
     depends_on = frozenset({"sequence-index", "sequence-offset"})  # normalized by the query's place
+
     def __init__(self, cfg, digit_ids, hidden: int = 32):
         super().__init__(cfg, digit_ids)
         self.mlp = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, cfg.n_head))

@@ -10,6 +10,7 @@ from numerate.model.posenc.base import PositionalScheme
 @SCHEMES.register("learned", "learned absolute position table over sequence positions (GPT-2)")
 class LearnedAbsolute(PositionalScheme):
     depends_on = frozenset({"sequence-index"})
+
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
         self.table_size = cfg.max_pos

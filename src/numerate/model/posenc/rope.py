@@ -33,6 +33,7 @@ class _Rotary(PositionalScheme):
 @SCHEMES.register("rope", "rotary embeddings over sequence positions (Su et al. 2021)")
 class RoPE(_Rotary):
     depends_on = frozenset({"sequence-offset"})
+
     def positions(self, idx, generator=None):
         return self.sequence_positions(idx, generator)
 
@@ -41,6 +42,7 @@ class RoPE(_Rotary):
 class CouplingRoPE(_Rotary):
     depends_on = frozenset({"column-offset"})
     needs_column_layout = True
+
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
         self.offset_max, self.eval_offset = cfg.pos_offset_max, cfg.pos_eval_offset

@@ -20,6 +20,7 @@ def sinusoid(pos: torch.Tensor, dim: int) -> torch.Tensor:
 @SCHEMES.register("sinusoidal", "fixed sin/cos of the sequence position added to embeddings (Vaswani et al. 2017)")
 class Sinusoidal(PositionalScheme):
     depends_on = frozenset({"sequence-index"})
+
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
         self.dim = cfg.n_embd

@@ -1,0 +1,151 @@
+"""`numerate verify`: the field of view against brute force, proofs of a shipped model, and mutants it must refute."""
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from numerate import checkpoint
+from numerate.cli import main
+from numerate.eval.evaluate import answer_problems
+from numerate.tasks.base import Problem
+from numerate.verify.field import depth_of, reach, template, visibility
+from numerate.verify.prove import NotProvable, verify
+
+PROOF_MODEL = Path(__file__).parent.parent / "models" / "add-proof"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ("model.pos=coupling-2d", "model.col_window=[0, 1]"),
+        ("model.pos=coupling-2d",),
+        ("model.pos=coupling-local", "model.col_window=[-2, 1]"),
+    ],
+)
+def test_declared_window_is_the_mask_the_model_applies(tiny_bundle, overrides):
+    b = tiny_bundle(*overrides)
+    lay = template(b, 6)
+    ids = torch.tensor([lay.ids])
+    pos = b.model.positions(ids)
+    mask = b.model.attention_mask(len(lay.ids), 0, pos, pos, torch.float32)[0, 0]
+    assert torch.equal(torch.isfinite(mask), visibility(lay, b.model.scheme.window))
+
+
+@pytest.mark.parametrize("layers,window", [(2, [0, 1]), (3, [0, 1]), (2, [-1, 1])])
+def test_field_of_view_matches_brute_force(tiny_bundle, layers, window):
+    """Changing a digit outside a query's field leaves its logits bit-identical; inside, some change moves them."""
+    b = tiny_bundle("model.pos=coupling-2d", f"model.col_window={window}", f"model.n_layer={layers}")
+    for p in b.model.parameters():  # larger weights than at initialisation, so influence is visible
+        p.data.normal_(0, 0.5)
+    lay = template(b, 7)
+    r = reach(lay, b.model.scheme.window, depth_of(b.model))
+    base = torch.tensor([lay.ids])
+    digit0 = b.tok.digit_ids[0]
+    with torch.no_grad():
+        logits = b.model(base, b.model.positions(base))[0]
+        for q in lay.queries[::2]:
+            moved_inside = False
+            for k in range(q + 1):
+                if not lay.is_digit[k]:
+                    continue
+                changed = base.clone()
+                changed[0, k] = digit0 + (changed[0, k] - digit0 + 3) % 10
+                out = b.model(changed, b.model.positions(changed))[0, q]
+                if not r[q, k]:
+                    assert torch.equal(out, logits[q]), f"token {k} outside the field of {q} moved it"
+                elif not torch.equal(out, logits[q]):
+                    moved_inside = True
+            assert moved_inside
+
+
+@pytest.fixture(scope="module")
+def proof_bundle():
+    return checkpoint.load_model(PROOF_MODEL)
+
+
+@pytest.fixture(scope="module")
+def fresh_certificate(tmp_path_factory):
+    """`numerate verify models/add-proof --out ...` run once (float32 only, to keep the suite fast)."""
+    import json
+
+    out = tmp_path_factory.mktemp("cert") / "cert.json"
+    assert main(["verify", str(PROOF_MODEL), "--out", str(out), "--no-float64", "--quiet"]) == 0
+    return json.loads(out.read_text()), out
+
+
+def test_shipped_model_is_proven_and_matches_its_certificate(fresh_certificate):
+    import json
+
+    cert, out = fresh_certificate
+    assert cert["proven"] and cert["failing_cases"] == 0 and not cert["counterexamples"]
+    assert cert["margin"]["min_float32"] > 1.0 and cert["argument"]["window"] == [0, 1]
+    assert "PROVEN" in out.with_suffix(".md").read_text()
+    shipped = json.loads((PROOF_MODEL / "certificate.json").read_text())
+    assert shipped["proven"] and shipped["weights_sha256"] == cert["weights_sha256"]
+    assert shipped["argument"]["cases"] == cert["argument"]["cases"]
+    assert shipped["margin"]["min_float32"] == pytest.approx(cert["margin"]["min_float32"], abs=1e-3)
+
+
+def _mutant(bundle, mutate):
+    import copy
+
+    m = copy.copy(bundle)
+    m.model = copy.deepcopy(bundle.model)
+    m.meta = {}
+    with torch.no_grad():
+        mutate(m.model)
+    return m
+
+
+MUTANTS = {
+    "zeroed output row": lambda model: model.head.weight[5].zero_(),
+    "scaled attention": lambda model: model.blocks[0].attn.qkv.weight.mul_(4.0),
+    "noise on one matrix": lambda model: (
+        model.blocks[1]
+        .mlp[0]
+        .weight.add_(torch.randn(model.blocks[1].mlp[0].weight.shape, generator=torch.Generator().manual_seed(0)) * 0.3)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutants_are_refuted_with_real_counterexamples(proof_bundle, name):
+    mutant = _mutant(proof_bundle, MUTANTS[name])
+    result = verify(mutant, progress=False, float64=False, max_failures=1)
+    if result.proven:  # then it must really be right: 10,000 random long problems
+        rng = random.Random(0)
+        problems = [Problem((rng.randrange(10**29), rng.randrange(10**29))) for _ in range(10_000)]
+        assert all(a.correct for a in answer_problems(mutant, problems))
+        return
+    assert result.counterexamples
+    for c in result.counterexamples:  # decoded in full: the model's greedy answer is not the format's answer
+        assert c["value_wrong"] or c["written"] != c["expected_written"]
+
+
+def test_undertrained_model_is_refuted(tmp_path):
+    from numerate import config
+    from numerate.train.loop import train
+
+    cfg = config.load(
+        "add-proof", ["train.max_steps=30", "train.eval_every=30", "train.ckpt_every=30", "train.eval_samples=8"]
+    )
+    train(cfg, tmp_path / "run", quiet=True)
+    bundle = checkpoint.load_model(tmp_path / "run")
+    result = verify(bundle, progress=False, float64=False, max_failures=1)
+    assert not result.proven and result.counterexamples
+    assert any(c["value_wrong"] for c in result.counterexamples)
+
+
+def test_models_outside_the_class_are_refused_with_a_reason(tiny_bundle, capsys):
+    with pytest.raises(NotProvable, match="no column window"):
+        verify(tiny_bundle("model.pos=learned"), progress=False)
+    with pytest.raises(NotProvable, match="cases"):
+        verify(tiny_bundle("model.pos=coupling-2d", "model.n_layer=2"), progress=False)  # +-4 window: 10^30 cases
+    assert main(["verify", str(PROOF_MODEL.parent / "add-long")]) == 2
+    assert "cases" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_certificate_path_in_a_missing_folder(tmp_path):
+    assert main(["verify", str(PROOF_MODEL), "--out", str(tmp_path / "missing" / "c.json")]) == 2
