@@ -68,6 +68,24 @@ def test_refuses_to_overwrite_or_resume_with_another_config(tmp_path):
         train(tiny_config("train.max_steps=10", "model.n_embd=64"), tmp_path / "run", resume=True, quiet=True)
 
 
+def test_a_model_folder_is_never_trained_over(tmp_path):
+    import shutil
+
+    shipped = Path(__file__).parent.parent / "models" / "add-small"
+    copy = tmp_path / "add-small"
+    shutil.copytree(shipped, copy)
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    cfg = tiny_config("train.max_steps=5")
+    with pytest.raises(UsageError, match="already holds a model"):
+        train(cfg, copy, quiet=True)
+    with pytest.raises(UsageError, match="no training state"):
+        train(cfg, copy, resume=True, quiet=True)
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="is a file"):
+        train(cfg, tmp_path / "file", quiet=True)
+
+
 def test_saved_model_loads_and_answers(tmp_path):
     train(tiny_config("train.max_steps=5"), tmp_path / "run", quiet=True)
     bundle = load_model(tmp_path / "run")

@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--batch-size", type=positive_int, default=512)
     e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
     e.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval)
 
     s = sub.add_parser(

@@ -80,6 +80,13 @@ def supports_windowed(model) -> bool:
     return scheme.window is not None and type(scheme).next_positions is not PositionalScheme.next_positions
 
 
+def _window_cache(scheme, cols: torch.Tensor, capacity: int, n_columns: int) -> WindowCache:
+    """A cache sized for these rows: room for every column, and for two more tokens per column than the most
+    crowded one holds now (an answer adds one; a model writing off the format overflows and falls back)."""
+    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
+    return WindowCache(scheme.window, cols.shape[0], capacity, n_columns, per_column, cols.device)
+
+
 @torch.no_grad()
 def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, recurrences=None):
     """Greedy decoding in time and memory linear in length, for schemes with a column window."""
@@ -90,9 +97,7 @@ def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: i
     device = prompts.device
     pos = model.positions(prompts)
     cols = scheme.columns(pos)
-    n_columns = max(int(cols.max()), int(cols.min()) + max_new) + 2
-    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
-    cache = WindowCache(scheme.window, B, Tp + max_new, n_columns, per_column, device)
+    cache = _window_cache(scheme, cols, Tp + max_new, max(int(cols.max()), int(cols.min()) + max_new) + 2)
     try:
         logits = model(prompts, pos, cache=cache, recurrences=recurrences)
         last_pos, last_tok = pos[:, -1], prompts[:, -1]
@@ -136,9 +141,7 @@ def parallel_greedy_decode(model, prompts: torch.Tensor, n_digits: int, digit_id
     seq = torch.cat((prompts, digits[0].expand(B, n_digits)), dim=1)
     pos = model.positions(seq)
     cols = scheme.columns(pos)
-    n_columns = int(cols.max()) + 2
-    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
-    cache = WindowCache(scheme.window, B, total, n_columns, per_column, device)
+    cache = _window_cache(scheme, cols, total, int(cols.max()) + 2)
     try:
         logits = model(prompts, pos[:, :Tp], cache=cache, recurrences=recurrences)
         first = logits[:, -1].argmax(-1)  # (B,)

@@ -39,6 +39,7 @@ def answer_problems(
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
     decoder: str = "auto",
+    progress: bool = False,
 ) -> list[Answer]:
     """Greedy (or, with a temperature, sampled) answers for any list of problems: grouped by prompt length,
     batched, returned in input order.
@@ -58,6 +59,9 @@ def answer_problems(
     windowed = greedy_cached and supports_windowed(model) and decoder != "general"
     parallel = windowed and decoder in ("auto", "parallel") and answers_independent_cached(bundle)
     out: list[Answer | None] = [None] * len(problems)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(problems), disable=not progress, unit="problem", desc="decoding", dynamic_ncols=True)
     for length, idxs in sorted(by_len.items()):
         total = length + max(fmt.max_target_len(problems[i]) for i in idxs) + 1
         if windowed:  # memory linear in length: bound the tokens of one batch
@@ -92,6 +96,8 @@ def answer_problems(
             for row, i in zip(rows_out, chunk):
                 text = tok.decode(row)
                 out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text))
+            bar.update(len(chunk))
+    bar.close()
     return out
 
 
@@ -136,6 +142,7 @@ def evaluate(
     batch_size: int = 512,
     use_cache: bool = True,
     recurrences: int | str | None = None,
+    progress: bool = False,
 ):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
 
@@ -168,7 +175,7 @@ def evaluate(
             bundle, flat, r_min=trained, r_max=4 * trained, batch_size=batch_size, use_cache=use_cache
         )
     else:
-        answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences)
+        answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences, progress=progress)
     mistakes, at = [], 0
     for row, problems in pending:
         mine, at = answers[at : at + len(problems)], at + len(problems)
@@ -181,9 +188,12 @@ def evaluate(
 
 
 def describe_mistake(bundle, a: Answer) -> str:
-    expr = bundle.task.symbol.join(map(str, a.problem.operands))
-    said = a.value if a.value is not None else f"unparseable {a.text!r}"
-    return f"model says {expr} = {said}, truth {a.truth}"
+    expr = bundle.task.symbol.join(map(to_str, a.problem.operands))
+    said = (
+        to_str(a.value) if isinstance(a.value, int) else a.value if a.value is not None else f"unparseable {a.text!r}"
+    )
+    truth = to_str(a.truth) if isinstance(a.truth, int) else a.truth
+    return f"model says {expr} = {said}, truth {truth}"
 
 
 def split_accuracy(bundle, lengths: tuple[int, int], samples: int, seed: int, batch_size: int = 256) -> float:

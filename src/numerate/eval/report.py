@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def run_eval(args) -> list[dict]:
         batch_size=args.batch_size,
         use_cache=not args.no_cache,
         recurrences=args.recurrences,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     seconds = time.perf_counter() - t0
     print(format_table(rows))

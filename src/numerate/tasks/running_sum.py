@@ -17,6 +17,9 @@ class RunningSum(IterativeTask):
     symbol = "+"
     marks = "="  # a step, s + a, is itself a two-operand sum
     dial = "operands"
+    # A step is two-operand addition, so its carries are addition's (see Addition.column_prefixes): a step
+    # model can be proven with `numerate verify`, which checks the two-operand questions.
+    column_prefixes = (((0, 0), (1, 0)), ((9, 1), (5, 5)))
 
     def sample_problem(self, rng: random.Random, k: int) -> Problem:
         return Problem(tuple(random_number(rng, rng.randint(1, DIGITS)) for _ in range(max(1, k))))

@@ -65,7 +65,17 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
     optimizer = make_optimizer(model, tc)
     state = {"step": 0, "elapsed": 0.0, "loss_sum": 0.0, "loss_n": 0}
 
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
     has_state = (out / "train_state.pt").is_file()
+    has_model = any((out / name).exists() for name in ("config.json", "model.safetensors", "metrics.jsonl"))
+    if resume and has_model and not has_state:
+        raise UsageError(
+            f"--resume: {out} holds a model but no training state (train_state.pt), so it cannot be continued; "
+            "refusing to train over it (choose another --out)"
+        )
+    if not resume and has_model and not has_state:
+        raise UsageError(f"{out} already holds a model: refusing to overwrite it (choose another --out)")
     if resume and has_state:
         _check_resume(out, cfg)
         from safetensors.torch import load_file
