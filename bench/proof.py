@@ -59,6 +59,9 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--runs", default="runs/proof", help="where the training runs live")
+    p.add_argument(
+        "--snapshot-steps", default="250,500,750,1000", help="snapshots to verify (the final model is always verified)"
+    )
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = {s: Path(args.runs) / f"{args.preset}-s{s}" for s in seeds}
@@ -70,7 +73,13 @@ def main() -> None:
             )
         )
         jobs = [(str(runs[s]), True) for s in seeds]
-        jobs += [(str(snap), False) for s in seeds for snap in sorted((runs[s] / "snapshots").glob("step-*"))]
+        wanted = {f"step-{x}" for x in args.snapshot_steps.split(",")}
+        jobs += [
+            (str(snap), False)
+            for s in seeds
+            for snap in sorted((runs[s] / "snapshots").glob("step-*"))
+            if snap.name in wanted
+        ]
         rows = list(pool.map(verify_job, jobs))
     finals = {r["folder"]: r for r in rows[: len(seeds)]}
     snaps = rows[len(seeds) :]
@@ -91,6 +100,8 @@ def main() -> None:
         "",
         "minimum margin (float32) by training step; > 0 means proven at that step",
     ]
+    for r in finals.values():  # the final model is the last point of each curve
+        snaps.append({**r, "folder": str(Path(r["folder"]) / "snapshots" / f"step-{r['step']}")})
     steps = sorted({r["step"] for r in snaps})
     lines.append(f"{'step':>6} " + " ".join(f"{'s' + str(s):>8}" for s in seeds))
     by = {(Path(r["folder"]).parent.parent.name, r["step"]): r for r in snaps}
