@@ -14,7 +14,11 @@ from numerate.tasks.base import as_tuple
 
 ATTENTION_BUDGET = 1 << 27  # elements (512 MB in float32) for one batch's attention matrices
 DECODERS = ("auto", "parallel", "windowed", "general")
-WINDOW_TOKEN_BUDGET = 1 << 19  # tokens in one batch of windowed decoding (activations linear in it)
+WINDOW_TOKEN_BUDGET = 1 << 19
+# The parallel decoder does ten passes over every row; the windowed one a step per digit whose fixed cost a batch
+# shares. Measured (bench/long.py, 2 CPU threads): parallel is 10x faster for one long problem, 3x slower for 256
+# rows at once, so "auto" takes it only for batches up to this many rows.
+PARALLEL_MAX_ROWS = 8  # tokens in one batch of windowed decoding (activations linear in it)
 
 
 @dataclass
@@ -44,8 +48,9 @@ def answer_problems(
     """Greedy (or, with a temperature, sampled) answers for any list of problems: grouped by prompt length,
     batched, returned in input order.
 
-    `decoder`: "auto" takes the fastest exact path the model allows — "parallel" (answers_independent models),
-    else "windowed" (a column window), else "general"; naming one forces it where the model allows it.
+    `decoder`: "auto" takes the fastest exact path the model allows — "parallel" (answers_independent models, for
+    batches of at most PARALLEL_MAX_ROWS rows), else "windowed" (a column window), else "general"; naming one
+    forces it where the model allows it.
     """
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
@@ -74,7 +79,7 @@ def answer_problems(
             prompts = torch.tensor([encoded[i] for i in chunk], device=device)
             max_new = max(fmt.max_target_len(problems[i]) for i in chunk) + 1
             rows_out = [None] * len(chunk)
-            if parallel:
+            if parallel and (decoder == "parallel" or len(chunk) <= PARALLEL_MAX_ROWS):
                 rows_out = parallel_greedy_decode(
                     model, prompts, max_new - 1, tok.digit_ids, tok.eos_id, recurrences=recurrences
                 )
