@@ -123,5 +123,15 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     [["format.group=3"], ["format.hints=true"], ["format.spaces=0.3"], ["format.reverse=false", "format.pad=false"]],
 )
 def test_training_runs_with_each_representation(tmp_path, fmt):
-    row = train(tiny_config("train.max_steps=2", "train.eval_every=2", *fmt), tmp_path / "run", quiet=True)
+    # Sequence positions: hints, commas and spaces break the digit runs that column-based schemes number.
+    cfg = tiny_config("train.max_steps=2", "train.eval_every=2", "model.pos=learned", "model.max_pos=256", *fmt)
+    row = train(cfg, tmp_path / "run", quiet=True)
     assert row["step"] == 2 and 0 <= row["acc_id"] <= 1
+
+
+@pytest.mark.parametrize("fmt", ["format.group=3", "format.hints=true", "format.spaces=0.3"])
+@pytest.mark.parametrize("pos", ["coupling-2d", "abacus", "coupling-local", "abacus+fire"])
+def test_column_schemes_refuse_formats_that_break_the_columns(tmp_path, fmt, pos):
+    with pytest.raises(UsageError, match=fmt.split("=")[0]):
+        train(tiny_config("train.max_steps=2", f"model.pos={pos}", fmt), tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()

@@ -134,7 +134,7 @@ class WindowCache:
         return self.k[slot], self.v[slot]
 
 
-WINDOW_QUERY_CHUNK = 8192  # queries per gathered-attention block while reading a long prompt
+WINDOW_BLOCK_ELEMENTS = 1 << 24  # gathered keys per attention block (x4 bytes), whatever the batch and window
 
 
 def windowed_attention(q, k_all, v_all, idx, bias):
@@ -142,9 +142,10 @@ def windowed_attention(q, k_all, v_all, idx, bias):
     idx (B, T, K) key places; bias (B, H, T, K) with -inf for absent keys."""
     B, H, T, D = q.shape
     K = idx.shape[2]
+    chunk = max(1, WINDOW_BLOCK_ELEMENTS // (B * H * K * D))  # many operands put many keys in one column
     out = []
-    for a in range(0, T, WINDOW_QUERY_CHUNK):
-        z = slice(a, a + WINDOW_QUERY_CHUNK)
+    for a in range(0, T, chunk):
+        z = slice(a, a + chunk)
         flat = idx[:, z].reshape(B, 1, -1, 1)  # (B, 1, t*K, 1)
         t = flat.shape[2] // K
         kg = k_all.gather(2, flat.expand(B, H, t * K, D)).view(B, H, t, K, D)
