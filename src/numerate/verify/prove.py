@@ -118,10 +118,14 @@ def verify(
     plans = [cases_mod.plan(bundle, c) for c in classes]
     total = sum(p.count for p in plans)
     if total > max_cases:
+        hint = (
+            "raise --max-cases to check them"
+            if tuple(window) == (0, 1)
+            else "a model trained with the narrower model.col_window=[0, 1] needs a few hundred thousand"
+        )
         raise NotProvable(
             f"the field of view (window {list(window)}, {depth} layers: up to {extent} columns either side) needs "
-            f"about {total:.3g} cases, more than --max-cases {max_cases:.3g}; a narrower window such as "
-            "model.col_window=[0, 1] makes it a few hundred thousand"
+            f"about {total:.3g} cases, more than --max-cases {max_cases:.3g}; {hint}"
         )
     model = bundle.model.eval()
     device = next(model.parameters()).device
