@@ -58,6 +58,17 @@ def _check(bundle, problem: Problem, number: int) -> None:
         )
 
 
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the system (glibc only). Batches of different shapes fragment the heap, and
+    without this the resident size of a long `solve` crept up by about 7 MB a batch (measured), never released."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def _seekable(stream) -> bool:
     try:
         return stream.seekable() and stream.tell() == 0
@@ -123,6 +134,7 @@ def solve_stream(
             bar.update(len(batch))
             batch.clear()
             digits = 0
+            release_free_memory()
 
         for number, raw in enumerate(reader, start=1):
             batch.append(parse_line(raw, number, pattern, "+", max_digits_allowed))
