@@ -1,5 +1,6 @@
 """`numerate verify`: the field of view against brute force, proofs of a shipped model, and mutants it must refute."""
 
+import json
 import random
 from pathlib import Path
 
@@ -65,27 +66,43 @@ def proof_bundle():
     return checkpoint.load_model(PROOF_MODEL)
 
 
-@pytest.fixture(scope="module")
-def fresh_certificate(tmp_path_factory):
-    """`numerate verify models/add-proof --out ...` run once (float32 only, to keep the suite fast)."""
-    import json
-
-    out = tmp_path_factory.mktemp("cert") / "cert.json"
-    assert main(["verify", str(PROOF_MODEL), "--out", str(out), "--no-float64", "--quiet"]) == 0
-    return json.loads(out.read_text()), out
+SHIPPED_CERT = json.loads((PROOF_MODEL / "certificate.json").read_text())
+SHIPPED_CLASSES = SHIPPED_CERT["argument"]["classes"]
 
 
-def test_shipped_model_is_proven_and_matches_its_certificate(fresh_certificate):
-    import json
+def test_shipped_certificate_is_for_the_shipped_weights(proof_bundle):
+    from numerate.verify.prove import sha256
 
-    cert, out = fresh_certificate
-    assert cert["proven"] and cert["failing_cases"] == 0 and not cert["counterexamples"]
-    assert cert["margin"]["min_float32"] > 1.0 and cert["argument"]["window"] == [0, 1]
-    assert "PROVEN" in out.with_suffix(".md").read_text()
-    shipped = json.loads((PROOF_MODEL / "certificate.json").read_text())
-    assert shipped["proven"] and shipped["weights_sha256"] == cert["weights_sha256"]
-    assert shipped["argument"]["cases"] == cert["argument"]["cases"]
-    assert shipped["margin"]["min_float32"] == pytest.approx(cert["margin"]["min_float32"], abs=1e-3)
+    assert SHIPPED_CERT["proven"] and SHIPPED_CERT["failing_cases"] == 0
+    assert SHIPPED_CERT["weights_sha256"] == sha256(PROOF_MODEL / "model.safetensors")
+    assert sum(c["cases"] for c in SHIPPED_CLASSES) == SHIPPED_CERT["argument"]["cases"]
+
+
+@pytest.mark.parametrize("index", range(len(SHIPPED_CLASSES)))
+def test_shipped_model_is_proven_class_by_class(proof_bundle, index):
+    """The proof of models/add-proof, redone one field class per test (float32), against its certificate."""
+    result = verify(proof_bundle, progress=False, float64=False, only_classes=[index])
+    assert not result.proven  # a partial check never claims a proof
+    (got,) = result.classes
+    want = SHIPPED_CLASSES[index]
+    assert got.failures == 0 and got.min_margin > 1.0
+    assert (got.field, got.cases) == (want["field"], want["cases"])
+    assert got.min_margin == pytest.approx(want["min_margin"], abs=1e-3)
+
+
+def test_cli_writes_a_certificate_and_exits_1_on_a_wrong_model(tmp_path, capsys):
+    """`numerate verify --out` on a saved mutant: counterexamples printed, exit 1, certificate says not proven."""
+    from numerate.checkpoint import save_model
+
+    bundle = _mutant(checkpoint.load_model(PROOF_MODEL), MUTANTS["zeroed output row"])
+    save_model(tmp_path / "mutant", bundle, {"step": 0})
+    out = tmp_path / "cert.json"
+    code = main(["verify", str(tmp_path / "mutant"), "--out", str(out), "--max-failures", "1", "--quiet"])
+    assert code == 1
+    cert = json.loads(out.read_text())
+    assert not cert["proven"] and cert["counterexamples"]
+    assert "NOT PROVEN" in out.with_suffix(".md").read_text()
+    assert "counterexample" in capsys.readouterr().out.lower()
 
 
 def _mutant(bundle, mutate):
@@ -148,4 +165,6 @@ def test_models_outside_the_class_are_refused_with_a_reason(tiny_bundle, capsys)
 
 
 def test_cli_refuses_a_certificate_path_in_a_missing_folder(tmp_path):
-    assert main(["verify", str(PROOF_MODEL), "--out", str(tmp_path / "missing" / "c.json")]) == 2
+    with pytest.raises(SystemExit) as exc:  # at argument parsing, before any case is checked
+        main(["verify", str(PROOF_MODEL), "--out", str(tmp_path / "missing" / "c.json")])
+    assert exc.value.code == 2

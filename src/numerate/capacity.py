@@ -40,3 +40,23 @@ def max_digits(bundle, limit: int = 1 << 20) -> int | None:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
     return lo
+
+
+def check_trainable(bundle) -> None:
+    """Refuse, before training, a config whose longest training problem does not fit the position tables."""
+    hi = bundle.cfg.task.train_lengths[1]
+    n_ops = getattr(bundle.task, "n_operands", 2)
+    try:
+        worst = Problem(tuple(10**hi - 1 for _ in range(n_ops)))
+        ok = fits(bundle, worst)
+    except Exception:  # tasks whose problems have another shape: nothing to check here
+        return
+    if not ok:
+        from numerate.errors import UsageError
+
+        limit = max_digits(bundle)
+        raise UsageError(
+            f"model.pos={bundle.cfg.model.pos} with model.max_pos={bundle.cfg.model.max_pos} cannot represent "
+            f"{hi}-digit training problems (at most {limit} digits): raise model.max_pos or lower "
+            "task.train_lengths"
+        )

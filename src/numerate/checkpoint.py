@@ -8,6 +8,7 @@ interrupted write never leaves a half file behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -53,50 +54,100 @@ def build(cfg: config_mod.RunConfig, vocab: list[str] | None = None) -> Bundle:
     return Bundle(cfg, task, fmt, tok, model, {})
 
 
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path), then rename over `path`."""
+    """Call write(tmp_path), flush it to disk, then rename over `path`: readers see the old file or the new one."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def _unwrap(model):
+def unwrap(model):
     return model.module if hasattr(model, "module") else model
 
 
 def save_model(folder: Path, bundle: Bundle, meta: dict) -> None:
+    """Weights, then config.json naming their sha256: a config never describes weights that are not there."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in _unwrap(bundle.model).state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in unwrap(bundle.model).state_dict().items()}
     atomic_write(folder / "model.safetensors", lambda p: save_file(state, str(p)))
-    sidecar = {"format_version": FORMAT_VERSION, "config": bundle.cfg.to_dict(), "vocab": bundle.tok.vocab, **meta}
-    atomic_write(folder / "config.json", lambda p: p.write_text(json.dumps(sidecar, indent=2)))
+    sidecar = {
+        "format_version": FORMAT_VERSION,
+        "config": bundle.cfg.to_dict(),
+        "vocab": bundle.tok.vocab,
+        "weights_sha256": sha256(folder / "model.safetensors"),
+        **meta,
+    }
+    atomic_write(folder / "config.json", lambda p: p.write_text(json.dumps(sidecar, indent=2, allow_nan=False)))
+
+
+def read_sidecar(folder: Path) -> dict:
+    path = folder / "config.json"
+    try:
+        sidecar = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("config"), dict):
+        raise UsageError(f"{path} is not a numerate model config (needs a 'config' mapping and a 'vocab' list)")
+    vocab = sidecar.get("vocab")
+    if not isinstance(vocab, list) or not vocab or not all(isinstance(t, str) for t in vocab):
+        raise UsageError(f"{path}: 'vocab' must be a list of tokens")
+    version = sidecar.get("format_version", 1)
+    if version != FORMAT_VERSION:
+        raise UsageError(
+            f"{path} has format version {version!r}; this numerate reads version {FORMAT_VERSION} "
+            "(use the numerate release that wrote it)"
+        )
+    return sidecar
 
 
 def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
+    """A model folder, checked: readable config and weights that match it, finite, of the right shapes."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "does not exist"
+        raise UsageError(
+            f"{folder} is not a model folder: it {what} (a model folder holds config.json and model.safetensors)"
+        )
     if not (folder / "config.json").is_file() or not (folder / "model.safetensors").is_file():
         raise UsageError(f"{folder} is not a model folder (needs config.json and model.safetensors)")
-    try:
-        sidecar = json.loads((folder / "config.json").read_text())
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{folder / 'config.json'} is not valid JSON ({exc})") from None
+    sidecar = read_sidecar(folder)
     cfg = config_mod.from_dict(sidecar["config"], where=str(folder / "config.json"))
     bundle = build(cfg, sidecar["vocab"])
-    bundle.model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    weights = folder / "model.safetensors"
+    expected = sidecar.get("weights_sha256")
+    if expected is not None:
+        if sha256(weights) != expected:
+            raise UsageError(
+                f"{weights} is not the file {folder / 'config.json'} describes (sha256 differs): damaged, replaced, "
+                "or a save was interrupted (`numerate train --resume` on the run folder rewrites it)"
+            )
+    try:
+        state = load_file(str(weights))
+    except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
+        raise UsageError(f"{weights} cannot be read as safetensors ({exc})") from None
+    try:
+        bundle.model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = next((line.strip() for line in first[1:] if line.strip()), first[0] if first else "")
+        raise UsageError(f"{weights} does not fit the model in config.json: {detail}") from None
+    bad = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise UsageError(f"{weights}: weights are not finite (NaN or inf in {bad[0]}); the model cannot answer")
     bundle.model.to(device).eval()
     bundle.meta = {k: v for k, v in sidecar.items() if k not in ("config", "vocab")}
     return bundle
-
-
-def save_train_state(folder: Path, optimizer, loop_state: dict) -> None:
-    """Optimizer, RNG and the loop's counters (step, elapsed time, loss accumulated since the last log row)."""
-    state = {"optimizer": optimizer.state_dict(), "torch_rng": torch.get_rng_state(), **loop_state}
-    atomic_write(folder / "train_state.pt", lambda p: torch.save(state, p))
-
-
-def load_train_state(folder: Path) -> dict:
-    return torch.load(folder / "train_state.pt", weights_only=False)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from numerate.errors import UsageError
+from numerate.errors import NumerateError, UsageError
 
 
 def parse_lengths(text: str) -> list[int]:
@@ -44,6 +44,28 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def output_file(text: str) -> str:
+    """A file to write at the end of a long command: its folder must exist now, not after the work is done."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {path.parent} does not exist (create it first)")
+    if not os.access(path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in {path.parent}")
+    return text
 
 
 def recurrences_arg(text: str):
@@ -91,14 +113,13 @@ def cmd_verify(args) -> int:
     from numerate.verify.prove import certificate, summary, verify
 
     bundle = load_model(args.model, device=pick_device(args.device))
-    if args.out and not Path(args.out).parent.is_dir():
-        raise UsageError(f"--out {args.out}: folder {Path(args.out).parent} does not exist")
     result = verify(
         bundle,
         batch_size=args.batch_size,
         max_cases=args.max_cases,
         progress=not args.quiet and sys.stderr.isatty(),
         float64=not args.no_float64,
+        max_failures=args.max_failures,
     )
     cert = certificate(bundle, Path(args.model), result)
     text = summary(cert)
@@ -221,8 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--carry", action="store_true", help="also test adversarial carry chains at each length")
     e.add_argument("--samples", type=positive_int, default=100, help="problems per cell (default 100)")
     e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
-    e.add_argument("--json", help="write the rows to this JSON file")
-    e.add_argument("--plot", help="write a PNG: heatmap with --grid, else accuracy against length")
+    e.add_argument("--json", type=output_file, help="write the rows to this JSON file")
+    e.add_argument("--plot", type=output_file, help="write a PNG: heatmap with --grid, else accuracy against length")
     e.add_argument(
         "--recurrences",
         type=recurrences_arg,
@@ -231,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
     e.add_argument("--batch-size", type=positive_int, default=512)
-    e.add_argument("--mistakes", type=int, default=5, help="wrong answers to print (default 5)")
+    e.add_argument("--mistakes", type=non_negative_int, default=5, help="wrong answers to print (default 5)")
     e.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_eval)
@@ -270,10 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
         "column window, absolute positions, an unsupported format) or too many cases: the message says why",
     )
     v.add_argument("model", metavar="MODEL_DIR")
-    v.add_argument("--out", metavar="CERT.json", help="write the certificate here (and a readable CERT.md)")
+    v.add_argument(
+        "--out", type=output_file, metavar="CERT.json", help="write the certificate here (and a readable CERT.md)"
+    )
     v.add_argument("--batch-size", type=positive_int, default=4096, help="cases per forward pass (default 4096)")
     v.add_argument(
         "--max-cases", type=positive_int, default=20_000_000, help="refuse proofs needing more (default 2e7)"
+    )
+    v.add_argument(
+        "--max-failures",
+        type=positive_int,
+        metavar="N",
+        help="stop after N failing cases (one refutes the model); default: check every case",
     )
     v.add_argument("--no-float64", action="store_true", help="skip the float64 re-check (about half the time)")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -321,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("--samples", type=positive_int, default=50, help="problems per dial setting (default 50)")
     it.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
     it.add_argument("--max-steps", type=positive_int, default=1000, help="external loop's step budget per problem")
-    it.add_argument("--retries", type=int, default=3, help="proposals asked again after a rejection (default 3)")
+    it.add_argument(
+        "--retries", type=non_negative_int, default=3, help="proposals asked again after a rejection (default 3)"
+    )
     it.add_argument("--out", default="runs/iterate", help="folder for results.md/json/png and ledgers")
     it.add_argument("--quiet", action="store_true", help="no progress bar")
     it.set_defaults(func=cmd_iterate)
@@ -340,9 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except UsageError as exc:
+    except NumerateError as exc:
         print(f"numerate {args.verb}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

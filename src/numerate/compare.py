@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from numerate import config
-from numerate.errors import UsageError
+from numerate.errors import NumerateError, UsageError
 
 
 def load_spec(path: str) -> dict:
@@ -54,25 +54,17 @@ def load_spec(path: str) -> dict:
 
 
 def train_in_subprocess(config_name: str, folder: Path, overrides: list[str], log_path: Path) -> None:
-    """`numerate train CONFIG --out FOLDER --resume` in a child process on one thread, output to a log file."""
+    """`numerate train CONFIG --out FOLDER` in a child process on one thread, output to a log file; continued
+    with --resume if FOLDER holds an unfinished run (a finished one returns at once)."""
+    from numerate.procs import run_child
+
     folder.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "numerate",
-        "train",
-        config_name,
-        "--out",
-        str(folder),
-        "--resume",
-        "--quiet",
-        "--set",
-        *overrides,
-        "train.threads=1",
-    ]
-    with open(log_path, "w") as log:
-        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode:
-            raise RuntimeError(f"training {folder} failed; see {log_path}")
+    resume = ["--resume"] if (folder / "train_state.pt").is_file() else []
+    cmd = [sys.executable, "-m", "numerate", "train", config_name, "--out", str(folder), *resume, "--quiet"]
+    cmd += ["--set", *overrides, "train.threads=1"]
+    with open(log_path, "a") as log:
+        if run_child(cmd, stdout=log, stderr=subprocess.STDOUT):
+            raise NumerateError(f"training {folder} failed; see {log_path}")
 
 
 def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
@@ -126,7 +118,10 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
         import torch
 
         torch.set_num_threads(1)  # each job's evaluation runs in its own Python thread on one core
-    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar:
+    from numerate.procs import stopping_children
+
+    # stopping_children is innermost: on Ctrl-C/SIGTERM it stops the training children before the pool waits.
+    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar, stopping_children():
         for _ in pool.map(lambda r: (run_one(spec, *r), bar.update(1)), todo):
             pass
     results = {v: {} for v in spec["variants"] if any(r[0] == v for r in runs)}

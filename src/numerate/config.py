@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+import math
+import re
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,82 +20,103 @@ from numerate.registry import did_you_mean
 PRESETS_DIR = Path(__file__).parent / "configs"
 
 
-def opt(default, help: str):
-    """A dataclass field whose help text feeds `numerate train --help`."""
+def opt(default, help: str, *, lo=None, hi=None, choices=None):
+    """A dataclass field whose help text feeds `numerate train --help`, with the range its values must lie in
+    (`lo`/`hi` inclusive; for lists, each element) and, for strings, the choices allowed."""
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices}
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+class Section:
+    """A config section: every field is checked for type, finiteness and range when the section is built, so a
+    bad value is reported by name before any work starts (from YAML, --set or Python alike)."""
+
+    def __post_init__(self):
+        name = SECTION_NAMES.get(type(self), type(self).__name__)
+        for f in dataclasses.fields(self):
+            value = _coerce(
+                getattr(self, f.name), f.default_factory() if f.default is MISSING else f.default, f"{name}.{f.name}"
+            )
+            setattr(self, f.name, value)
+            _check_range(value, f.metadata, f"{name}.{f.name}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks across fields; subclasses override."""
 
 
 @dataclass
-class TaskConfig:
+class TaskConfig(Section):
     name: str = opt("addition", "registered task (see `numerate list`)")
-    train_lengths: list = opt([1, 10], "operand lengths [lo, hi] seen in training, each operand drawn independently")
-    ood_lengths: list = opt([11, 20], "operand lengths [lo, hi] of the longer-than-training test split")
+    train_lengths: list = opt(
+        [1, 10], "operand lengths [lo, hi] seen in training, each operand drawn independently", lo=1, hi=100_000
+    )
+    ood_lengths: list = opt(
+        [11, 20], "operand lengths [lo, hi] of the longer-than-training test split", lo=1, hi=100_000
+    )
 
-    def __post_init__(self):
+    def validate(self):
         for key in ("train_lengths", "ood_lengths"):
             lo_hi = getattr(self, key)
-            if len(lo_hi) != 2 or not 1 <= lo_hi[0] <= lo_hi[1]:
+            if len(lo_hi) != 2 or not lo_hi[0] <= lo_hi[1]:
                 raise UsageError(f"task.{key} must be [lo, hi] with 1 <= lo <= hi, got {lo_hi}")
 
 
 @dataclass
-class FormatConfig:
+class FormatConfig(Section):
     name: str = opt("digits", "registered format (see `numerate list`)")
     reverse: bool = opt(True, "write operands and answer least-significant digit first")
     pad: bool = opt(True, "zero-pad operands to a common length and the answer to that length + 1")
-    group: int = opt(0, "a comma every this many digits (0 = none)")
-    group_from: str = opt("right", "count digit groups from the 'right' (1,234,567) or the 'left' (123,456,7)")
+    group: int = opt(0, "a comma every this many digits (0 = none)", lo=0, hi=1000)
+    group_from: str = opt(
+        "right", "count digit groups from the 'right' (1,234,567) or the 'left' (123,456,7)", choices=("left", "right")
+    )
     hints: bool = opt(False, "precede each digit by a letter naming its significance (index hints)")
-    spaces: float = opt(0.0, "probability of a space after each digit (fixed per problem)")
-
-    def __post_init__(self):
-        if self.group < 0 or self.group_from not in ("left", "right") or not 0 <= self.spaces < 1:
-            raise UsageError("format: group must be >= 0, group_from 'left' or 'right', spaces in [0, 1)")
+    spaces: float = opt(0.0, "probability of a space after each digit (fixed per problem), in [0, 1)", lo=0.0, hi=0.99)
 
 
 @dataclass
-class ModelConfig:
-    n_layer: int = opt(2, "transformer layers (the looped block when recurrences > 1)")
-    n_head: int = opt(4, "attention heads")
-    n_embd: int = opt(64, "residual stream width")
-    mlp_ratio: int = opt(4, "MLP hidden width as a multiple of n_embd")
+class ModelConfig(Section):
+    n_layer: int = opt(2, "transformer layers (the looped block when recurrences > 1)", lo=1, hi=256)
+    n_head: int = opt(4, "attention heads", lo=1, hi=256)
+    n_embd: int = opt(64, "residual stream width", lo=2, hi=16384)
+    mlp_ratio: int = opt(4, "MLP hidden width as a multiple of n_embd", lo=1, hi=64)
     pos: str = opt("coupling-2d", "positional scheme (see `numerate list`)")
-    max_pos: int = opt(128, "size of learned position tables (learned, abacus, coupling)")
-    pos_offset_max: int = opt(0, "largest random position offset drawn per batch while training")
-    pos_eval_offset: int = opt(0, "position offset used at test time; keep it inside the trained range")
-    rope_base: float = opt(10000.0, "RoPE frequency base")
+    max_pos: int = opt(128, "size of learned position tables (learned, abacus, coupling)", lo=1, hi=1 << 22)
+    pos_offset_max: int = opt(0, "largest random position offset drawn per batch while training", lo=0, hi=1 << 22)
+    pos_eval_offset: int = opt(
+        0, "position offset used at test time; keep it inside the trained range", lo=0, hi=1 << 22
+    )
+    rope_base: float = opt(10000.0, "RoPE frequency base", lo=1.0, hi=1e12)
     pos_random_max: int = opt(
         0,
         "randomized positions: while training, sequence indices are a sorted random "
         "subset of [0, pos_random_max) (0 = off)",
+        lo=0,
+        hi=1 << 22,
     )
-    rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias")
+    rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias", lo=1, hi=4096)
     col_window: list = opt(
         [],
         "coupling-local, coupling-2d: column offsets [lo, hi] (key column - query column) a query may attend to; "
         "[] = [-rel_clip, rel_clip]. [0, 1] makes a model provable with `numerate verify`",
+        lo=-4096,
+        hi=4096,
     )
-    recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)")
-    test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)")
+    recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)", lo=1, hi=1024)
+    test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)", lo=0, hi=1 << 16)
     input_injection: bool = opt(
         False, "add the embedded input to every layer's input (looped models always do, once per recurrence)"
     )
 
-    def __post_init__(self):
+    def validate(self):
         if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
             raise UsageError(
                 f"model.n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}) into an even head size"
             )
-        for key in ("n_layer", "n_head", "n_embd", "mlp_ratio", "max_pos", "recurrences"):
-            if getattr(self, key) < 1:
-                raise UsageError(f"model.{key} must be >= 1, got {getattr(self, key)}")
-        if self.col_window and (
-            len(self.col_window) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in self.col_window)
-            or not self.col_window[0] <= 0 <= self.col_window[1]
-        ):
+        if self.col_window and (len(self.col_window) != 2 or not self.col_window[0] <= 0 <= self.col_window[1]):
             raise UsageError(f"model.col_window must be [lo, hi] integers with lo <= 0 <= hi, got {self.col_window}")
         if "learned" in self.pos.split("+") and self.pos_random_max > self.max_pos:
             raise UsageError(
@@ -102,30 +125,33 @@ class ModelConfig:
 
 
 @dataclass
-class TrainConfig:
-    seed: int = opt(0, "seed for initialisation, data and position offsets")
-    batch_size: int = opt(128, "problems per step (per process under torchrun)")
-    max_steps: int = opt(3000, "optimizer steps; the LR schedule spans them")
-    max_minutes: float = opt(0.0, "stop early after this many minutes (0 = no limit; not reproducible)")
-    lr: float = opt(3e-3, "peak learning rate (AdamW)")
-    min_lr_ratio: float = opt(0.1, "final LR as a fraction of the peak, after cosine decay")
-    warmup_steps: int = opt(100, "linear warmup steps")
-    weight_decay: float = opt(0.1, "AdamW weight decay on matrices (not on norms, biases, embeddings)")
-    grad_clip: float = opt(1.0, "clip the gradient norm to this (0 = off)")
+class TrainConfig(Section):
+    seed: int = opt(0, "seed for initialisation, data and position offsets", lo=0, hi=2**31 - 1)
+    batch_size: int = opt(128, "problems per step (per process under torchrun)", lo=1, hi=1 << 24)
+    max_steps: int = opt(3000, "optimizer steps; the LR schedule spans them", lo=1, hi=1 << 40)
+    max_minutes: float = opt(0.0, "stop early after this many minutes (0 = no limit; not reproducible)", lo=0.0, hi=1e9)
+    lr: float = opt(3e-3, "peak learning rate (AdamW), > 0", lo=0.0, hi=1e6)
+    min_lr_ratio: float = opt(0.1, "final LR as a fraction of the peak, after cosine decay", lo=0.0, hi=1.0)
+    warmup_steps: int = opt(100, "linear warmup steps", lo=0, hi=1 << 40)
+    weight_decay: float = opt(0.1, "AdamW weight decay on matrices (not on norms, biases, embeddings)", lo=0.0, hi=1e3)
+    grad_clip: float = opt(1.0, "clip the gradient norm to this (0 = off)", lo=0.0, hi=1e12)
     bucket: bool = opt(False, "one operand-length pair per batch: no padding, but slower learning per step")
-    eval_every: int = opt(500, "steps between evaluations logged to metrics.jsonl")
-    eval_samples: int = opt(200, "problems per split in those evaluations")
-    ckpt_every: int = opt(500, "steps between checkpoints")
+    eval_every: int = opt(500, "steps between evaluations logged to metrics.jsonl", lo=1, hi=1 << 40)
+    eval_samples: int = opt(200, "problems per split in those evaluations", lo=1, hi=1 << 24)
+    ckpt_every: int = opt(500, "steps between checkpoints", lo=1, hi=1 << 40)
     snapshots: bool = opt(False, "also keep the model of every checkpoint in snapshots/step-N (to study training)")
-    threads: int = opt(0, "torch CPU threads (0 = torch's default)")
-    device: str = opt("auto", "auto, cpu, cuda or cuda:N")
+    deterministic: bool = opt(
+        True,
+        "deterministic kernels: the same seed, config and thread count give byte-identical weights and metrics",
+    )
+    threads: int = opt(0, "torch CPU threads (0 = torch's default)", lo=0, hi=4096)
+    device: str = opt("auto", "auto, cpu, mps, cuda or cuda:N")
 
-    def __post_init__(self):
-        for key in ("batch_size", "max_steps", "eval_every", "eval_samples", "ckpt_every"):
-            if getattr(self, key) < 1:
-                raise UsageError(f"train.{key} must be >= 1, got {getattr(self, key)}")
-        if self.threads < 0 or self.warmup_steps < 0 or self.lr <= 0:
-            raise UsageError("train.threads and train.warmup_steps must be >= 0 and train.lr > 0")
+    def validate(self):
+        if self.lr <= 0:
+            raise UsageError(f"train.lr must be > 0, got {self.lr}")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
+            raise UsageError(f"train.device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
 
 
 @dataclass
@@ -140,6 +166,21 @@ class RunConfig:
 
 
 SECTION_TYPES = {"task": TaskConfig, "format": FormatConfig, "model": ModelConfig, "train": TrainConfig}
+SECTION_NAMES = {cls: name for name, cls in SECTION_TYPES.items()}
+
+
+def _number(value: Any) -> float | None:
+    """A YAML/CLI value as a float: numbers, and strings such as '1e-3' (YAML 1.1 reads those as strings)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
@@ -150,16 +191,33 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     elif isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        number = _number(value)
+        if number is not None and math.isfinite(number) and number == int(number):
+            return int(number)  # 1e4 or 1000.0 for an integer
     elif isinstance(default, float):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+        number = _number(value)
+        if number is not None:
+            if not math.isfinite(number):
+                raise UsageError(f"{where} must be a finite number, got {value!r}")
+            return number
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
     elif isinstance(default, list):
         if isinstance(value, (list, tuple)):
-            return list(value)
+            return [_coerce(v, 0, f"{where}[{i}]") for i, v in enumerate(value)]  # every list holds integers
     raise UsageError(f"{where} expects {type(default).__name__}, got {value!r}")
+
+
+def _check_range(value: Any, meta, where: str) -> None:
+    lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+    if choices is not None and value not in choices:
+        raise UsageError(f"{where} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise UsageError(f"{where} must lie in [{lo}, {hi}], got {value!r}")
 
 
 def from_dict(data: dict, where: str = "config") -> RunConfig:
@@ -177,7 +235,10 @@ def from_dict(data: dict, where: str = "config") -> RunConfig:
             if key not in known:
                 raise UsageError(f"{where}: unknown key '{name}.{key}'{did_you_mean(key, known)}")
             kwargs[key] = _coerce(value, getattr(defaults, key), f"{where}: {name}.{key}")
-        sections[name] = cls(**kwargs)
+        try:
+            sections[name] = cls(**kwargs)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}" if not str(exc).startswith(where) else str(exc)) from None
     for name in data:
         if name not in SECTION_TYPES and name != "include":
             raise UsageError(f"{where}: unknown section '{name}'{did_you_mean(name, SECTION_TYPES)}")
@@ -212,7 +273,11 @@ def read_yaml(path: Path, seen: tuple = ()) -> dict:
     if path.resolve() in seen:
         raise UsageError(f"{path}: include cycle")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text file (expected YAML)") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):

@@ -46,35 +46,24 @@ def run_demo(out: Path, quick: bool = False) -> int:
     out.mkdir(parents=True, exist_ok=True)
     overrides = ["train.threads=1"] + (QUICK if quick else [])
     t0 = time.perf_counter()
-    log = open(out / "baseline.log", "w")
-    cmd = [
-        sys.executable,
-        "-m",
-        "numerate",
-        "train",
-        BASELINE,
-        "--out",
-        str(out / "learned"),
-        "--resume",
-        "--quiet",
-        "--set",
-        *overrides,
-    ]
-    baseline = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    from numerate.procs import start_child, stopping_children
+
+    main_dir, base_dir = out / "main", out / "learned"
+    resume = ["--resume"] if (base_dir / "train_state.pt").is_file() else []
+    cmd = [sys.executable, "-m", "numerate", "train", BASELINE, "--out", str(base_dir), *resume, "--quiet"]
+    cmd += ["--set", *overrides]
+    # Ctrl-C or SIGTERM stops the baseline too (it checkpoints; running the demo again continues both runs).
+    with open(out / "baseline.log", "a") as log, stopping_children():
+        baseline = start_child(cmd, stdout=log, stderr=subprocess.STDOUT)
         print(
             f"training the default model ({MAIN}) here and the learned-positions baseline in the background "
             f"(log: {out / 'baseline.log'})"
         )
-        train(config.load(MAIN, overrides), out / "main", resume=True)
+        train(config.load(MAIN, overrides), main_dir, resume=(main_dir / "train_state.pt").is_file())
         print("waiting for the baseline to finish ...")
         if baseline.wait() != 0:
             print(f"the baseline run failed; see {out / 'baseline.log'}", file=sys.stderr)
             return 1
-    finally:
-        if baseline.poll() is None:
-            baseline.terminate()
-        log.close()
     train_minutes = (time.perf_counter() - t0) / 60
 
     proof = prove_and_add_long(out, quick)

@@ -124,7 +124,7 @@ def solve_stream(
 
         def flush():
             nonlocal unreadable, digits
-            for a in answer_problems(bundle, batch, batch_size=batch_size):
+            for a in answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1):
                 if a.value is None:
                     unreadable += 1
                     stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")

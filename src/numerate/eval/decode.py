@@ -13,6 +13,13 @@ from numerate.model.posenc.base import PositionalScheme
 from numerate.model.transformer import KVCache, WindowCache, WindowOverflow
 
 PREFILL_CHUNK = 256  # prompt tokens per forward pass while filling the cache
+LONG_ANSWER = 2000  # answers at least this many tokens long get a token progress bar (when progress is on)
+
+
+def _token_bar(max_new: int, progress: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=max_new, disable=not progress or max_new < LONG_ANSWER, unit="token", desc="answer", leave=False)
 
 
 @torch.no_grad()
@@ -27,6 +34,7 @@ def greedy_decode(
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
     windowed: bool | None = None,
+    progress: bool = False,
 ) -> torch.Tensor:
     """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
 
@@ -40,7 +48,7 @@ def greedy_decode(
         windowed = use_cache and temperature == 0 and supports_windowed(model)
     if windowed:
         try:
-            return windowed_greedy_decode(model, prompts, max_new, eos_id, recurrences)
+            return windowed_greedy_decode(model, prompts, max_new, eos_id, recurrences, progress=progress)
         except WindowOverflow:
             pass  # a model far off the format crowded one column: the general path handles anything
     was_training = model.training
@@ -55,7 +63,9 @@ def greedy_decode(
             logits = model(seq[:, part], None if pos is None else pos[:, part], cache=cache, recurrences=recurrences)
     else:
         logits = model(seq, pos, recurrences=recurrences)
+    bar = _token_bar(max_new, progress)
     for _ in range(max_new):
+        bar.update(1)
         if temperature > 0:
             probs = torch.softmax(logits[:, -1].float().cpu() / temperature, dim=-1)
             nxt = torch.multinomial(probs, 1, generator=generator)[:, 0].to(logits.device)
@@ -71,6 +81,7 @@ def greedy_decode(
             logits = model(nxt[:, None], None if pos is None else pos[:, -1:], cache=cache, recurrences=recurrences)
         else:
             logits = model(seq, pos, recurrences=recurrences)
+    bar.close()
     model.train(was_training)
     return seq[:, prompts.shape[1] :]
 
@@ -88,7 +99,9 @@ def _window_cache(scheme, cols: torch.Tensor, capacity: int, n_columns: int) -> 
 
 
 @torch.no_grad()
-def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, recurrences=None):
+def windowed_greedy_decode(
+    model, prompts: torch.Tensor, max_new: int, eos_id: int, recurrences=None, progress: bool = False
+):
     """Greedy decoding in time and memory linear in length, for schemes with a column window."""
     was_training = model.training
     model.eval()
@@ -98,6 +111,7 @@ def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: i
     pos = model.positions(prompts)
     cols = scheme.columns(pos)
     cache = _window_cache(scheme, cols, Tp + max_new, max(int(cols.max()), int(cols.min()) + max_new) + 2)
+    bar = _token_bar(max_new, progress)
     try:
         logits = model(prompts, pos, cache=cache, recurrences=recurrences)
         last_pos, last_tok = pos[:, -1], prompts[:, -1]
@@ -108,6 +122,7 @@ def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: i
             nxt = torch.where(done, torch.full_like(last_tok, eos_id), logits[:, -1].argmax(-1))
             out[:, n] = nxt
             n += 1
+            bar.update(1)
             done |= nxt == eos_id
             if n == max_new or bool(done.all()):
                 break
@@ -115,6 +130,7 @@ def windowed_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: i
             logits = model(nxt[:, None], new_pos[:, None], cache=cache, recurrences=recurrences)
             last_pos, last_tok = new_pos, nxt
     finally:
+        bar.close()
         model.train(was_training)
     return out[:, :n]
 

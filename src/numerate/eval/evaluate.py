@@ -95,6 +95,7 @@ def answer_problems(
                     temperature=temperature,
                     generator=generator,
                     windowed=windowed,
+                    progress=progress,
                 )
                 for k, row in zip(todo, new.tolist()):
                     rows_out[k] = row
