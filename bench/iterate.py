@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
 from numerate.cli import main as numerate_main  # noqa: E402
-from numerate.compare import train_in_subprocess  # noqa: E402
-from numerate.iterate.lab import plot_modes  # noqa: E402
-from numerate.iterate.report import render, series  # noqa: E402
+from numerate.commands.compare import train_in_subprocess  # noqa: E402
+from numerate.plots import plot_modes  # noqa: E402
+from numerate.iterate.summary import render, series  # noqa: E402
 from numerate.tasks import get_task  # noqa: E402
 
 DIALS = {

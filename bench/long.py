@@ -40,7 +40,7 @@ def main() -> None:
     from numerate.checkpoint import load_model
     from numerate.eval.evaluate import answer_problems
     from numerate.tasks.base import Problem
-    from numerate.train.distributed import pick_device
+    from numerate.devices import pick_device
 
     bundle = load_model(args.model, device=pick_device(args.device))
     decoders = ["general", "windowed", "parallel"]

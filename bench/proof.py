@@ -116,7 +116,7 @@ def main() -> None:
 
 
 def lambda_train(job):
-    from numerate.compare import train_in_subprocess
+    from numerate.commands.compare import train_in_subprocess
 
     preset, folder, overrides = job
     if not (Path(folder) / "train_state.pt").is_file() or not _finished(Path(folder)):

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
 from numerate.checkpoint import load_model  # noqa: E402
-from numerate.cli import parse_lengths  # noqa: E402
+from numerate.lengths import parse_lengths  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
-from numerate.eval.report import make_cells  # noqa: E402
+from numerate.eval.cells import make_cells  # noqa: E402
 
 
 def main() -> None:

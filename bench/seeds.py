@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import write_results  # noqa: E402
 
 from numerate.checkpoint import load_model  # noqa: E402
-from numerate.cli import parse_lengths  # noqa: E402
-from numerate.compare import train_in_subprocess  # noqa: E402
+from numerate.lengths import parse_lengths  # noqa: E402
+from numerate.commands.compare import train_in_subprocess  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
 
 

@@ -27,11 +27,31 @@ def run(argv, stdin=""):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_solve_answers_one_line_per_problem(model_dir):
-    code, out, err = run(["solve", str(model_dir)], "12+34\n0+0\n 7 + 5 \n")
+PROVEN = Path(__file__).parent.parent / "models" / "add-proof"  # proven right at every length: answers are exact
+
+
+def test_solve_answers_one_line_per_problem_in_order():
+    problems = ["12+34", "0+0", " 7 + 5 ", "99999999999999999999+1", "5+123456789012345678901234567890"]
+    code, out, err = run(["solve", str(PROVEN)], "\n".join(problems) + "\n")
     assert code == 0, err
-    lines = out.splitlines()
-    assert len(lines) == 3 and all(line.strip() for line in lines)
+    truth = [str(sum(int(x) for x in p.split("+"))) for p in problems]
+    assert out.splitlines() == truth
+
+
+def test_solve_writes_unreadable_answers_in_reading_order(monkeypatch, capsys):
+    """A reply that is not a number is shown as the model wrote it, turned most-significant-first like numbers."""
+    import io
+
+    import numerate.eval.evaluate as evaluate
+    from numerate.commands.solve import solve_stream
+
+    def garbled(bundle, problems, **kwargs):
+        return [evaluate.Answer(p, sum(p.operands), "21=", None) for p in problems]
+
+    monkeypatch.setattr(evaluate, "answer_problems", garbled)
+    out, err = io.StringIO(), io.StringIO()
+    assert solve_stream(PROVEN, io.BytesIO(b"1+2\n"), out, err, device="cpu") == 0
+    assert out.getvalue() == "=12\n" and "not a number" in err.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -79,32 +99,16 @@ def test_eval_lengths_must_parse(model_dir):
     assert code == 2 and "--lengths" in err
 
 
-def test_eval_writes_rows_and_plots(model_dir, tmp_path):
+def test_eval_writes_rows_and_plots(tmp_path):
     rows_file, plot = tmp_path / "rows.json", tmp_path / "grid.png"
-    assert (
-        main(
-            [
-                "eval",
-                str(model_dir),
-                "--lengths",
-                "1-3",
-                "--grid",
-                "--carry",
-                "--samples",
-                "4",
-                "--json",
-                str(rows_file),
-                "--plot",
-                str(plot),
-            ]
-        )
-        == 0
-    )
+    argv = ["eval", str(PROVEN), "--lengths", "1-3", "--grid", "--carry", "--samples", "4"]
+    assert main(argv + ["--json", str(rows_file), "--plot", str(plot), "--quiet"]) == 0
     rows = json.loads(rows_file.read_text())["rows"]
-    assert len(rows) == 9 + 3
-    assert {r["sampler"] for r in rows} == {"uniform", "carry"}
-    assert all(0 <= r["exact_match"] <= 1 for r in rows)
-    assert plot.stat().st_size > 1000
+    assert [(r["sampler"], r["len_a"], r["len_b"]) for r in rows] == [
+        ("uniform", a, b) for a in (1, 2, 3) for b in (1, 2, 3)
+    ] + [("carry", n, n) for n in (1, 2, 3)]
+    assert all(r["n"] == 4 and r["correct"] == 4 and r["exact_match"] == 1.0 for r in rows)  # a proven model
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 1000
 
 
 def test_eval_marks_unrepresentable_lengths(model_dir, tmp_path):
@@ -135,6 +139,41 @@ def test_quick_demo_runs_end_to_end(tmp_path):
     assert set(results["rows"]) == {"default", "learned abs."}
     for png in ("heatmap.png", "sweep.png"):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
+
+
+def test_sigterm_of_the_demo_stops_its_background_training(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "numerate", "demo", "--quick", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    t = time.time()
+    while not (out / "learned" / "train_state.pt").exists():  # the baseline child has started training
+        assert time.time() - t < 120 and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+
+    def children():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if str(out / "learned").encode() in cmdline:
+                found.append(pid)
+        return found
+
+    t = time.time()
+    while children() and time.time() - t < 30:
+        time.sleep(0.1)
+    assert not children()
 
 
 def test_eval_auto_recurrences_reports_depth_used(model_dir, tmp_path):
@@ -171,14 +210,14 @@ def test_eval_auto_recurrences_reports_depth_used(model_dir, tmp_path):
     ],
 )
 def test_parse_lengths(text, lengths):
-    from numerate.cli import parse_lengths
+    from numerate.lengths import parse_lengths
 
     assert parse_lengths(text) == lengths
 
 
 @pytest.mark.parametrize("text", ["", "a", "5-1", "0-3", "1-9:0", "7:2", "1--3"])
 def test_parse_lengths_rejects(text):
-    from numerate.cli import parse_lengths
+    from numerate.lengths import parse_lengths
     from numerate.errors import UsageError
 
     with pytest.raises(UsageError):

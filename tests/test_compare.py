@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from numerate.cli import main
-from numerate.compare import length_bands, load_spec
+from numerate.commands.compare import length_bands, load_spec
 from numerate.errors import UsageError
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"

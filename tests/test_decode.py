@@ -12,7 +12,7 @@ from numerate import checkpoint
 from numerate.bigint import from_str, to_str
 from numerate.eval.decode import greedy_decode, parallel_greedy_decode, supports_windowed
 from numerate.eval.evaluate import answer_problems
-from numerate.solve import solve_stream
+from numerate.commands.solve import solve_stream
 from numerate.tasks.base import Problem
 
 MODELS = Path(__file__).parent.parent / "models"

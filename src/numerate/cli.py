@@ -11,29 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from numerate.errors import NumerateError, UsageError
-
-
-def parse_lengths(text: str) -> list[int]:
-    """'1-40', '5,10,20', '1-10,20,40' or '5-100:5' (every 5th) -> sorted list of lengths."""
-    out: set[int] = set()
-    try:
-        for part in text.split(","):
-            span, _, step = part.partition(":")
-            if "-" in span:
-                lo, hi = (int(x) for x in span.split("-", 1))
-                if lo > hi or (step and int(step) < 1):
-                    raise ValueError
-                out.update(range(lo, hi + 1, int(step) if step else 1))
-            elif step:
-                raise ValueError
-            else:
-                out.add(int(span))
-    except ValueError:
-        raise UsageError(f"--lengths '{text}' must look like 1-40, 5,10,20, 1-10,20 or 5-100:5") from None
-    if not out or min(out) < 1:
-        raise UsageError(f"--lengths '{text}': lengths must be >= 1")
-    return sorted(out)
+from numerate.errors import NumerateError
+from numerate.lengths import parse_lengths  # noqa: F401  (part of the command-line API)
 
 
 def positive_int(text: str) -> int:
@@ -86,14 +65,14 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from numerate.eval.report import run_eval
+    from numerate.commands.eval import run_eval
 
     run_eval(args)
     return 0
 
 
 def cmd_solve(args) -> int:
-    from numerate.solve import solve_stream
+    from numerate.commands.solve import solve_stream
 
     return solve_stream(
         args.model,
@@ -109,7 +88,7 @@ def cmd_solve(args) -> int:
 
 def cmd_verify(args) -> int:
     from numerate.checkpoint import load_model
-    from numerate.train.distributed import pick_device
+    from numerate.devices import pick_device
     from numerate.verify.prove import certificate, summary, verify
 
     bundle = load_model(args.model, device=pick_device(args.device))
@@ -133,20 +112,20 @@ def cmd_verify(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from numerate.demo import run_demo
+    from numerate.commands.demo import run_demo
 
     return run_demo(Path(args.out), quick=args.quick)
 
 
 def cmd_compare(args) -> int:
-    from numerate.compare import run_compare
+    from numerate.commands.compare import run_compare
 
     out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
     return run_compare(args.spec, out, jobs=args.jobs, report_only=args.report_only)
 
 
 def cmd_iterate(args) -> int:
-    from numerate.iterate.report import run_iterate
+    from numerate.commands.iterate import run_iterate
 
     return run_iterate(args)
 
@@ -322,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compare",
         help="train variants x seeds on identical data; table and plot by length band",
-        description=__import__("numerate.compare", fromlist=["x"]).__doc__,
+        description=__import__("numerate.commands.compare", fromlist=["x"]).__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("spec", metavar="SPEC.yaml")
@@ -352,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("--max-steps", type=positive_int, default=1000, help="external loop's step budget per problem")
     it.add_argument(
         "--retries", type=non_negative_int, default=3, help="proposals asked again after a rejection (default 3)"
+    )
+    it.add_argument(
+        "--proposer",
+        default="model",
+        help="who proposes steps in the external mode: model (default) or oracle (the exact step, a reference)",
     )
     it.add_argument("--out", default="runs/iterate", help="folder for results.md/json/png and ledgers")
     it.add_argument("--quiet", action="store_true", help="no progress bar")

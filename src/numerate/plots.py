@@ -78,3 +78,65 @@ def sweep(series: dict[str, list[dict]], path: str | Path, title: str = "", trai
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_modes(series: dict, train_max: int, dial: str, title: str, path: Path, ax=None) -> None:
+    """Exact match against the dial, one curve per mode. `series[mode]` = list of (k, median, lo, hi) in %."""
+    plt = _pyplot()
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    for mode, points in series.items():
+        ks = [p[0] for p in points]
+        (line,) = ax.plot(ks, [p[1] for p in points], marker="o", ms=3, label=mode)
+        ax.fill_between(ks, [p[2] for p in points], [p[3] for p in points], color=line.get_color(), alpha=0.15)
+    ax.axvspan(0, train_max + 0.5, color="grey", alpha=0.12, label="training range")
+    ax.set_xlabel(f"{dial} (iterations the procedure needs)")
+    ax.set_ylabel("exact answers (%)")
+    ax.set_ylim(-2, 102)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    if own:
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+
+
+def plot_bands(results: dict, train_max: int, path: Path) -> None:
+    """Exact match against operand length per variant: median line, min-max band over seeds."""
+    import statistics
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    # More variants than one colour cycle: cycle colours and line styles together so no two lines look alike.
+    colours = plt.get_cmap("tab10").colors
+    styles = ["-", "--", ":", "-."]
+    for i, (v, per_seed) in enumerate(results.items()):
+        lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
+        med, lo, hi = [], [], []
+        for n in lengths:
+            vals = [
+                100 * r["exact_match"]
+                for rows in per_seed.values()
+                for r in rows
+                if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None
+            ]
+            med.append(statistics.median(vals) if vals else float("nan"))
+            lo.append(min(vals) if vals else float("nan"))
+            hi.append(max(vals) if vals else float("nan"))
+        colour, style = colours[i % len(colours)], styles[(i // len(colours)) % len(styles)]
+        ax.plot(lengths, med, label=v, color=colour, linestyle=style, marker=".", markersize=4)
+        ax.fill_between(lengths, lo, hi, color=colour, alpha=0.08)
+    ax.axvspan(0.8, train_max + 0.5, color="grey", alpha=0.12)
+    ax.set_title(f"trained on 1-{train_max} digits (shaded)", fontsize=9)
+    # Log-scaled lengths: the interesting drop sits just past training, the test reaches 10x beyond it.
+    ax.set_xscale("log")
+    ticks = [n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if n <= max(train_max * 10, 100)]
+    ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.set_xlabel("digits per operand (log scale)")
+    ax.set_ylabel("exact match (%), uniform operands\nline = median, band = min-max over seeds")
+    ax.set_ylim(-2, 102)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

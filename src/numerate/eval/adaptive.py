@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from numerate.eval.evaluate import Answer, answer_problems
+from numerate.eval.answer import Answer, answer_problems
+
+MAX_DEPTH_FACTOR = 4  # test-time recurrences go up to this many times the trained depth
+
+
+def is_looped(bundle) -> bool:
+    return bundle.cfg.model.recurrences > 1
+
+
+def auto_depths(bundle) -> tuple[int, int]:
+    """(r_min, r_max) for `recurrences="auto"`: from the trained depth up to MAX_DEPTH_FACTOR times it."""
+    trained = bundle.cfg.model.recurrences
+    return trained, MAX_DEPTH_FACTOR * trained
 
 
 def answer_until_stable(

@@ -1,10 +1,9 @@
 """Formats: how a problem is written as a prompt, how its answer is written, and how an answer is read back."""
 
-from numerate.registry import Registry
+from numerate.formats.base import FORMATS
+from numerate.formats import digits  # noqa: E402,F401,I001  (registers itself)
 
-FORMATS: Registry = Registry("format")
-
-from numerate.formats import digits  # noqa: E402,F401  (registers itself)
+__all__ = ["FORMATS", "get_format"]
 
 
 def get_format(cfg, task):

@@ -27,7 +27,7 @@ import random
 import string
 
 from numerate.bigint import from_str, to_str
-from numerate.formats import FORMATS
+from numerate.formats.base import FORMATS
 from numerate.tasks.base import Problem
 from numerate.tokenizer import DIGITS
 

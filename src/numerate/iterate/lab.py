@@ -4,7 +4,10 @@ Modes, all with the same trained model:
 
 - ``one-shot``: the model writes the final answer directly, at its training depth;
 - ``looped``: a looped model deepens each answer from its training depth up to 4x until the answer stops changing;
-- ``external``: the model answers one step at a time inside the controller's propose-verify-refine loop.
+- ``external``: a proposer (``PROPOSERS``: the model by default) answers one step at a time inside the
+  controller's propose-verify-refine loop.
+
+Modes are registered in ``MODES``: a mode is a function (bundle, problems, settings) -> (answers, row fields).
 
 The test problems of a dial setting depend only on (task, setting, seed), so every model and mode is measured on
 the same problems.
@@ -13,74 +16,100 @@ the same problems.
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
+from dataclasses import dataclass
 
 from numerate.errors import UsageError
+from numerate.eval.adaptive import answer_until_stable, auto_depths, is_looped
+from numerate.eval.answer import answer_problems
+from numerate.iterate.proposer import PROPOSERS
+from numerate.registry import Registry
 
-MODES = ("one-shot", "looped", "external")
+MODES: Registry = Registry("iteration mode")
 
 
 def _judge_rows(task, problems, answers) -> list[dict]:
     return [task.judge(p, a) for p, a in zip(problems, answers)]
 
 
-def _direct_answers(bundle, problems, mode: str):
-    """Answers of one-shot or looped decoding; problems the model cannot represent get None."""
+def _direct_answers(bundle, problems, deepen: bool) -> tuple[list, dict]:
+    """Answers of one decoding (deepened until stable when `deepen`); problems the model cannot represent get
+    None."""
     from numerate.capacity import fits
-    from numerate.eval.adaptive import answer_until_stable
-    from numerate.eval.evaluate import answer_problems
 
     ok = [i for i, p in enumerate(problems) if fits(bundle, p)]
-    values, depths = [None] * len(problems), []
+    values, extra = [None] * len(problems), {}
     todo = [problems[i] for i in ok]
-    if todo and mode == "one-shot":
+    if todo and not deepen:
         answers = answer_problems(bundle, todo)
     elif todo:
-        trained = bundle.cfg.model.recurrences
-        answers, depths = answer_until_stable(bundle, todo, r_min=trained, r_max=4 * trained)
+        r_min, r_max = auto_depths(bundle)
+        answers, depths = answer_until_stable(bundle, todo, r_min=r_min, r_max=r_max)
+        extra["recurrences_mean"] = statistics.mean(depths)
     for i, a in zip(ok, answers if todo else []):
         values[i] = a.value
-    return values, len(ok), depths
+    extra.update(
+        proposals_mean=1.0,
+        parse_failure_rate=sum(v is None for v in values) / len(problems),
+        unrepresentable=len(problems) - len(ok),
+    )
+    return values, extra
 
 
-def measure(bundle, mode: str, k: int, samples: int, seed: int, max_steps: int, retries: int, ledger=None) -> dict:
-    """One row of the lab's table: how `mode` does on `samples` problems needing k iterations."""
-    from numerate.eval.evaluate import cell_problems
+@MODES.register("one-shot", "the model writes the final answer directly, at its training depth")
+def one_shot(bundle, problems, settings: "LabSettings"):
+    return _direct_answers(bundle, problems, deepen=False)
+
+
+@MODES.register("looped", "a looped model deepens each answer up to 4x its training depth until it is stable")
+def looped(bundle, problems, settings: "LabSettings"):
+    if not is_looped(bundle):
+        raise UsageError("mode 'looped' needs a looped model (trained with model.recurrences > 1)")
+    return _direct_answers(bundle, problems, deepen=True)
+
+
+@MODES.register("external", "one step at a time inside the controller's propose-verify loop")
+def external(bundle, problems, settings: "LabSettings"):
     from numerate.iterate.controller import run_external
-    from numerate.iterate.proposer import ModelProposer
+
+    proposer = PROPOSERS.get(settings.proposer)(bundle, settings)
+    outcomes = run_external(bundle.task, problems, proposer, settings.max_steps, settings.retries, settings.ledger)
+    proposals = sum(o.proposals for o in outcomes)
+    first_tries = sum(o.steps + (o.status == "rejected") for o in outcomes)
+    extra = dict(
+        step_first_try=sum(o.first_try_ok for o in outcomes) / max(1, first_tries),
+        proposals_mean=proposals / len(problems),
+        steps_mean=statistics.mean(o.steps for o in outcomes),
+        parse_failure_rate=sum(o.parse_failures for o in outcomes) / max(1, proposals),
+        status={s: sum(o.status == s for o in outcomes) for s in ("done", "rejected", "budget")},
+    )
+    firsts = [o.first_feasible_step for o in outcomes if o.first_feasible_step is not None]
+    bests = [o.best_step for o in outcomes if o.best_step is not None]
+    if firsts:
+        extra["first_feasible_step_mean"] = statistics.mean(firsts)
+    if bests:
+        extra["best_step_mean"] = statistics.mean(bests)
+    return [o.answer for o in outcomes], extra
+
+
+@dataclass
+class LabSettings:
+    samples: int = 50
+    seed: int = 1234
+    max_steps: int = 1000
+    retries: int = 3
+    proposer: str = "model"  # a name in PROPOSERS, for the external mode
+    ledger: object = None  # an open JSONL file for the external loop's proposals
+
+
+def measure(bundle, mode: str, k: int, settings: LabSettings) -> dict:
+    """One row of the lab's table: how `mode` does on `settings.samples` problems needing k iterations."""
+    from numerate.eval.evaluate import cell_problems
 
     task = bundle.task
-    problems = cell_problems(task, "uniform", (k,), samples, seed)
+    problems = cell_problems(task, "uniform", (k,), settings.samples, settings.seed)
     row: dict = {"mode": mode, "k": k, "n": len(problems)}
-    if mode == "external":
-        outcomes = run_external(task, problems, ModelProposer(bundle, seed=seed), max_steps, retries, ledger)
-        values = [o.answer for o in outcomes]
-        proposals = sum(o.proposals for o in outcomes)
-        first_tries = sum(o.steps + (o.status == "rejected") for o in outcomes)
-        row.update(
-            step_first_try=sum(o.first_try_ok for o in outcomes) / max(1, first_tries),
-            proposals_mean=proposals / len(problems),
-            steps_mean=statistics.mean(o.steps for o in outcomes),
-            parse_failure_rate=sum(o.parse_failures for o in outcomes) / max(1, proposals),
-            status={s: sum(o.status == s for o in outcomes) for s in ("done", "rejected", "budget")},
-        )
-        firsts = [o.first_feasible_step for o in outcomes if o.first_feasible_step is not None]
-        bests = [o.best_step for o in outcomes if o.best_step is not None]
-        if firsts:
-            row["first_feasible_step_mean"] = statistics.mean(firsts)
-        if bests:
-            row["best_step_mean"] = statistics.mean(bests)
-    else:
-        if mode == "looped" and bundle.cfg.model.recurrences == 1:
-            raise UsageError("mode 'looped' needs a looped model (trained with model.recurrences > 1)")
-        values, fitting, depths = _direct_answers(bundle, problems, mode)
-        row.update(
-            proposals_mean=1.0,
-            parse_failure_rate=sum(v is None for v in values) / len(problems),
-            unrepresentable=len(problems) - fitting,
-        )
-        if depths:
-            row["recurrences_mean"] = statistics.mean(depths)
+    values, extra = MODES.get(mode)(bundle, problems, settings)
+    row.update(extra)
     judged = _judge_rows(task, problems, values)
     row["exact"] = sum(j["exact"] for j in judged) / len(judged)
     if "feasible" in judged[0]:
@@ -93,16 +122,20 @@ def measure(bundle, mode: str, k: int, samples: int, seed: int, max_steps: int, 
     return row
 
 
-def run_lab(bundle, modes, dials, samples=50, seed=1234, max_steps=1000, retries=3, ledger_path=None, progress=True):
+def run_lab(bundle, modes, dials, settings: LabSettings | None = None, ledger_path=None, progress=True):
     """Every (mode, dial) row; the external loop's proposals go to `ledger_path` as JSONL."""
+    from dataclasses import replace
+
     from tqdm.auto import tqdm
 
+    settings = settings or LabSettings()
     rows = []
     ledger = open(ledger_path, "w") if ledger_path else None
     try:
+        run_settings = replace(settings, ledger=ledger)
         cells = [(m, k) for m in modes for k in dials]
         for mode, k in tqdm(cells, desc="iterate", unit="cell", disable=not progress):
-            rows.append(measure(bundle, mode, k, samples, seed, max_steps, retries, ledger))
+            rows.append(measure(bundle, mode, k, run_settings))
     finally:
         if ledger:
             ledger.close()
@@ -136,27 +169,3 @@ def format_table(rows: list[dict], dial: str) -> str:
         cells = " ".join(_pct(r, key, w) for _, key, w in cols)
         lines.append(f"{r['mode']:<10} {r['k']:>12} {cells} {r.get('proposals_mean', 0):9.1f}")
     return "\n".join(lines)
-
-
-def plot_modes(series: dict, train_max: int, dial: str, title: str, path: Path, ax=None) -> None:
-    """Exact match against the dial, one curve per mode. `series[mode]` = list of (k, median, lo, hi) in %."""
-    from numerate.plots import _pyplot
-
-    plt = _pyplot()
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    for mode, points in series.items():
-        ks = [p[0] for p in points]
-        (line,) = ax.plot(ks, [p[1] for p in points], marker="o", ms=3, label=mode)
-        ax.fill_between(ks, [p[2] for p in points], [p[3] for p in points], color=line.get_color(), alpha=0.15)
-    ax.axvspan(0, train_max + 0.5, color="grey", alpha=0.12, label="training range")
-    ax.set_xlabel(f"{dial} (iterations the procedure needs)")
-    ax.set_ylabel("exact answers (%)")
-    ax.set_ylim(-2, 102)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    if own:
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-        plt.close(fig)

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 
 import torch
 
+from numerate.registry import Registry
 from numerate.tasks.base import Problem
+
+# Proposers by name, for `numerate iterate --proposer`: each entry builds one from (bundle, lab settings).
+PROPOSERS: Registry = Registry("proposer")
 
 
 @dataclass
@@ -38,6 +42,16 @@ class Proposer:
         return repr(problem.operands) + problem.mark
 
 
+@PROPOSERS.register("model", "the trained model: greedy first, sampled on retries")
+def _model_proposer(bundle, settings) -> "ModelProposer":
+    return ModelProposer(bundle, seed=settings.seed)
+
+
+@PROPOSERS.register("oracle", "the task's exact step (a reference: what a perfect proposer scores)")
+def _oracle_proposer(bundle, settings) -> "OracleProposer":
+    return OracleProposer(bundle.task, seed=settings.seed)
+
+
 class ModelProposer(Proposer):
     """A trained model: greedy on the first attempt, sampled at `temperature` on retries (seeded)."""
 
@@ -49,7 +63,7 @@ class ModelProposer(Proposer):
         return self.bundle.fmt.prompt(problem)
 
     def propose(self, questions: list[Question]) -> list[Proposal]:
-        from numerate.eval.evaluate import answer_problems
+        from numerate.eval.answer import answer_problems
 
         out: list[Proposal | None] = [None] * len(questions)
         first = [i for i, q in enumerate(questions) if not q.verdicts]

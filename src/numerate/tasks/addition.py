@@ -6,8 +6,7 @@ import random
 
 from numerate.bigint import from_str
 from numerate.errors import UsageError
-from numerate.tasks import TASKS
-from numerate.tasks.base import Problem, Task, random_number
+from numerate.tasks.base import TASKS, Problem, Task, random_number
 
 
 @TASKS.register("addition", "a + b for non-negative integers a and b")

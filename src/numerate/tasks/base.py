@@ -3,6 +3,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from numerate.registry import Registry
+
+TASKS: Registry = Registry("task")
+
 
 @dataclass(frozen=True)
 class Problem:

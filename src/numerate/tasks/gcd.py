@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from numerate.tasks import TASKS
-from numerate.tasks.base import Problem, random_number
+from numerate.tasks.base import TASKS, Problem, random_number
 from numerate.tasks.iterative import STEP, IterativeTask
 
 LARGEST = 9999  # operands stay within 4 digits at every dial setting, so the dial counts iterations only

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import random
 
-from numerate.tasks import TASKS
-from numerate.tasks.base import Problem
+from numerate.tasks.base import TASKS, Problem
 from numerate.tasks.iterative import STEP, IterativeTask
 
 CAPACITY = 9

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 
-from numerate.tasks import TASKS
-from numerate.tasks.base import Problem, random_number
+from numerate.tasks.base import TASKS, Problem, random_number
 from numerate.tasks.iterative import IterativeTask
 
 DIGITS = 3  # each operand has 1-3 digits; the dial is how many there are

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import torch
 
+from numerate.devices import pick_device
+
 
 @dataclass
 class DistInfo:
@@ -18,25 +20,6 @@ class DistInfo:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
-
-
-def pick_device(name: str) -> torch.device:
-    from numerate.errors import UsageError
-
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UsageError(f"unknown device '{name}' (use auto, cpu, cuda or cuda:N)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"device '{name}' asked for, but this machine has no CUDA GPU")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise UsageError(f"device '{name}' asked for, but this machine has {torch.cuda.device_count()} CUDA GPU(s)")
-    return device
 
 
 def setup(device_name: str) -> DistInfo:
@@ -85,4 +68,6 @@ def teardown(info: DistInfo) -> None:
     if info.world_size > 1:
         import torch.distributed as dist
 
+        # Rank 0 may still be writing its last checkpoint: leave together, or gloo's threads abort on exit.
+        dist.barrier()
         dist.destroy_process_group()

@@ -1,11 +1,9 @@
 """Positional schemes, registered by name. Each is one small file; `base.py` documents the hooks."""
 
-from numerate.registry import Registry
-
-SCHEMES: Registry = Registry("positional scheme")
-
+from numerate.model.posenc.base import SCHEMES, PositionalScheme
 from numerate.model.posenc import abacus, alibi, fire, learned, nope, relative, rope, sinusoidal, twod  # noqa: E402,F401,I001
-from numerate.model.posenc.base import PositionalScheme  # noqa: E402,F401
+
+__all__ = ["SCHEMES", "PositionalScheme", "build_scheme"]
 
 
 def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":

@@ -13,7 +13,7 @@ zero-padded operands so all three numbers have aligned significances).
 import torch
 from torch import nn
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme, WithRows, digit_run_index, random_offset
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme
 
 

@@ -26,6 +26,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from numerate.registry import Registry
+
+SCHEMES: Registry = Registry("positional scheme")
+
 
 DEPENDENCIES = {
     "sequence-index": "a token's place in the sequence (absolute)",

@@ -8,7 +8,7 @@ is what lets it extrapolate.
 import torch
 from torch import nn
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme
 
 

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme
 
 

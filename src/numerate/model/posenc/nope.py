@@ -1,6 +1,6 @@
 """NoPE: no positional information beyond what causal attention implies (Kazemnejad et al. 2023)."""
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme
 
 

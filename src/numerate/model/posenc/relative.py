@@ -8,7 +8,7 @@ no offset ever seen at test time is new, so the attention pattern is the same fo
 import torch
 from torch import nn
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
 
 

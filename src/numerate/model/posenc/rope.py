@@ -7,7 +7,7 @@ next-lower significance" is the same at every length and needs no table of train
 
 import torch
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme, digit_run_index, random_offset
 
 

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import PositionalScheme
 
 

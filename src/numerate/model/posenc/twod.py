@@ -11,7 +11,7 @@ row. A transformer reads one line, so here each token gets both coordinates expl
 Neither coordinate grows with the length of the numbers, so nothing the model sees at 1000 digits is new.
 """
 
-from numerate.model.posenc import SCHEMES
+from numerate.model.posenc.base import SCHEMES
 from numerate.model.posenc.base import WithRows
 from numerate.model.posenc.relative import CouplingLocal
 

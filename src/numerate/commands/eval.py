@@ -8,38 +8,13 @@ import time
 from pathlib import Path
 
 from numerate.checkpoint import load_model
+from numerate.devices import pick_device
+from numerate.eval.cells import format_table, make_cells
 from numerate.eval.evaluate import describe_mistake, evaluate
-
-
-def make_cells(lengths: list[int], grid: bool, carry: bool) -> list:
-    if grid:
-        cells = [("uniform", (a, b)) for a in lengths for b in lengths]
-    else:
-        cells = [("uniform", (n, n)) for n in lengths]
-    if carry:
-        cells += [("carry", (n, n)) for n in lengths]
-    return cells
-
-
-def format_table(rows: list[dict], columns: dict[str, list[dict]] | None = None) -> str:
-    """Rows as a text table; with `columns`, one exact-match column per named row list."""
-    columns = columns or {"exact match": rows}
-    head = f"{'sampler':<8} {'len a':>5} {'len b':>5} " + " ".join(f"{name:>14}" for name in columns)
-    lines = [head, "-" * len(head)]
-    for i, r in enumerate(rows):
-        cells = []
-        for series in columns.values():
-            em = series[i]["exact_match"]
-            cells.append(f"{'n/a':>14}" if em is None else f"{100 * em:>13.1f}%")
-        lines.append(f"{r['sampler']:<8} {r['len_a']:>5} {r['len_b']:>5} " + " ".join(cells))
-    return "\n".join(lines)
+from numerate.lengths import parse_lengths
 
 
 def run_eval(args) -> list[dict]:
-    from numerate.cli import parse_lengths
-
-    from numerate.train.distributed import pick_device
-
     bundle = load_model(args.model, device=pick_device(args.device))
     cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry)
     t0 = time.perf_counter()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from numerate import config
 from numerate.errors import NumerateError, UsageError
+from numerate.plots import plot_bands
 
 
 def load_spec(path: str) -> dict:
@@ -43,13 +44,14 @@ def load_spec(path: str) -> dict:
     unknown = set(spec) - {"base", "seeds", "set", "eval", "variants"}
     if unknown:
         raise UsageError(f"{path}: unknown keys {sorted(unknown)} (known: base, seeds, set, eval, variants)")
+    spec.setdefault("base", "demo")  # the preset every variant starts from; validated and trained alike
     spec.setdefault("seeds", [0, 1, 2])
     spec.setdefault("set", [])
     spec.setdefault("eval", {})
     for name, overrides in spec["variants"].items():
         spec["variants"][name] = list(overrides or [])
         # Fail now, not an hour into the comparison, if a variant's config is wrong.
-        config.load(spec.get("base"), spec["set"] + spec["variants"][name])
+        config.load(spec["base"], spec["set"] + spec["variants"][name])
     return spec
 
 
@@ -69,15 +71,15 @@ def train_in_subprocess(config_name: str, folder: Path, overrides: list[str], lo
 
 def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
     overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}"]
-    train_in_subprocess(spec.get("base") or "demo", folder, overrides, folder.parent / f"s{seed}.log")
+    train_in_subprocess(spec["base"], folder, overrides, folder.parent / f"s{seed}.log")
     evaluate_one(spec, folder)  # while the other jobs still train, so the cores stay busy
 
 
 def evaluate_one(spec: dict, folder: Path) -> list[dict]:
     from numerate.checkpoint import load_model
-    from numerate.cli import parse_lengths
+    from numerate.lengths import parse_lengths
     from numerate.eval.evaluate import evaluate
-    from numerate.eval.report import make_cells
+    from numerate.eval.cells import make_cells
 
     out = folder / "compare_eval.json"
     ev = spec["eval"]
@@ -127,7 +129,7 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
     results = {v: {} for v in spec["variants"] if any(r[0] == v for r in runs)}
     for v, s, folder in tqdm(runs, desc="evaluating", unit="run"):
         results[v][s] = evaluate_one(spec, folder)
-    train_max = config.load(spec.get("base"), spec["set"]).task.train_lengths[1]
+    train_max = config.load(spec["base"], spec["set"]).task.train_lengths[1]
     table, summary = summarize(results, train_max, spec)
     print(table)
     total = len(spec["variants"]) * len(spec["seeds"])
@@ -175,42 +177,3 @@ def summarize(results: dict, train_max: int, spec: dict) -> tuple[str, dict]:
             cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
         lines.append(f"{v:<22} " + " ".join(f"{c:>20}" for c in cells))
     return "\n".join(lines), summary
-
-
-def plot_bands(results: dict, train_max: int, path: Path) -> None:
-    from numerate.plots import _pyplot
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    # More variants than one colour cycle: cycle colours and line styles together so no two lines look alike.
-    colours = plt.get_cmap("tab10").colors
-    styles = ["-", "--", ":", "-."]
-    for i, (v, per_seed) in enumerate(results.items()):
-        lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
-        med, lo, hi = [], [], []
-        for n in lengths:
-            vals = [
-                100 * r["exact_match"]
-                for rows in per_seed.values()
-                for r in rows
-                if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None
-            ]
-            med.append(statistics.median(vals) if vals else float("nan"))
-            lo.append(min(vals) if vals else float("nan"))
-            hi.append(max(vals) if vals else float("nan"))
-        colour, style = colours[i % len(colours)], styles[(i // len(colours)) % len(styles)]
-        ax.plot(lengths, med, label=v, color=colour, linestyle=style, marker=".", markersize=4)
-        ax.fill_between(lengths, lo, hi, color=colour, alpha=0.08)
-    ax.axvspan(0.8, train_max + 0.5, color="grey", alpha=0.12)
-    ax.set_title(f"trained on 1-{train_max} digits (shaded)", fontsize=9)
-    # Log-scaled lengths: the interesting drop sits just past training, the test reaches 10x beyond it.
-    ax.set_xscale("log")
-    ticks = [n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if n <= max(train_max * 10, 100)]
-    ax.set_xticks(ticks, [str(n) for n in ticks])
-    ax.set_xlabel("digits per operand (log scale)")
-    ax.set_ylabel("exact match (%), uniform operands\nline = median, band = min-max over seeds")
-    ax.set_ylim(-2, 102)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -88,7 +88,7 @@ def solve_stream(
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used)."""
     from numerate.eval.evaluate import answer_problems
-    from numerate.train.distributed import pick_device
+    from numerate.devices import pick_device
 
     bundle = load_model(model_dir, device=pick_device(device))
     if bundle.task.symbol != "+":

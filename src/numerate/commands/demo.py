@@ -18,7 +18,7 @@ from pathlib import Path
 from numerate import config
 from numerate.checkpoint import load_model
 from numerate.eval.evaluate import describe_mistake, evaluate
-from numerate.eval.report import make_cells
+from numerate.eval.cells import make_cells
 from numerate.train.loop import train
 
 MAIN, BASELINE = "add-proof", "demo-learned"
