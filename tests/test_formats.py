@@ -88,3 +88,16 @@ def test_parse_rejects_non_numbers(bad):
 def test_tokenizer_names_unknown_character():
     with pytest.raises(ValueError, match="'x'"):
         CharTokenizer("0123456789+=").encode("1x2")
+
+
+def test_format_config_and_format_options_are_one_list():
+    """A new representation option is declared in FormatConfig and read by the format: nothing mirrors it."""
+    import inspect
+
+    from numerate.config import FormatConfig
+    from numerate.formats import FORMATS
+
+    config_keys = set(FormatConfig.__dataclass_fields__) - {"name"}
+    for name in FORMATS.names():
+        params = set(inspect.signature(FORMATS.get(name)).parameters) - {"symbol", "marks", "answer_shape"}
+        assert params == config_keys, name

@@ -16,3 +16,72 @@ def test_import_numerate_is_light():
     code = "import sys, numerate; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# The layers, bottom to top. A module may import from its own layer and the ones below, never from above.
+SHARED = {"errors", "registry", "bigint", "lengths", "devices", "procs"}
+APPLICATION = {"cli", "commands", "__main__"}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> numerate modules it imports, at top level or inside functions (both can close a cycle)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(numerate.__file__).parent.parent
+    modules = {}
+    for path in (root / "numerate").rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+
+    def resolve(target: str) -> str:
+        while target not in modules and "." in target:
+            target = target.rsplit(".", 1)[0]
+        return target
+
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("numerate"):
+                targets |= {resolve(f"{node.module}.{a.name}") for a in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {resolve(a.name) for a in node.names if a.name.startswith("numerate")}
+        graph[name] = {t for t in targets if t != name and t in modules}
+    return graph
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt) :] + [nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else ""
+    if part in APPLICATION:
+        return 2
+    return 0 if part in SHARED or module == "numerate" else 1
+
+
+def test_library_never_imports_the_application_and_helpers_import_only_helpers():
+    bad = [
+        f"{m} -> {t}"
+        for m, targets in import_graph().items()
+        for t in targets
+        if _layer(t) > _layer(m) and not (m == "numerate" and t == "numerate.__main__")
+    ]
+    assert not bad, "imports from a higher layer: " + ", ".join(sorted(bad))

@@ -11,7 +11,7 @@ import torch
 from numerate.config import FormatConfig
 from numerate.formats import get_format
 from numerate.iterate.controller import run_external
-from numerate.iterate.proposer import OracleProposer
+from numerate.iterate.proposers.oracle import OracleProposer
 from numerate.tasks import get_task
 from numerate.tasks.base import Problem
 from numerate.tasks.knapsack import CAPACITY

@@ -216,3 +216,41 @@ def test_multi_level_coupling_ids_on_known_string(tiny_bundle):
     pos = b.model.positions(encode(b, "21+543=457"))
     assert pos[0, :, 0].tolist() == [2, 3, 1, 2, 3, 4, 1, 2, 3, 4]  # significance + 1, from start 1
     assert pos[0, :, 1].tolist() == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]  # which number
+
+
+def test_each_part_of_a_combination_reads_its_own_settings():
+    from numerate import checkpoint
+
+    from conftest import tiny_config
+
+    cfg = tiny_config("model.pos=abacus+learned", "model.max_pos=40", "model.posenc={abacus: {max_pos: 24}}")
+    scheme = checkpoint.build(cfg).model.scheme
+    abacus, learned = scheme.parts
+    assert abacus.table_size == 24 and learned.table_size == 40
+
+
+@pytest.mark.parametrize(
+    "posenc, message",
+    [
+        ("{abacus: {rel_clip: 3}}", "has no setting 'rel_clip'"),
+        ("{fir: {rope_base: 2}}", "did you mean 'fire'"),
+        ("{abacus: {max_pos: 0}}", "model.posenc.abacus"),
+        ("{abacus: 3}", "must map scheme names"),
+    ],
+)
+def test_part_settings_are_checked_by_name(posenc, message):
+    from numerate import checkpoint
+    from numerate.errors import UsageError
+
+    from conftest import tiny_config
+
+    with pytest.raises(UsageError, match=message):
+        checkpoint.build(tiny_config("model.pos=abacus+fire", f"model.posenc={posenc}"))
+
+
+def test_every_scheme_declares_settings_the_model_config_has():
+    from numerate.config import ModelConfig
+
+    keys = set(ModelConfig.__dataclass_fields__)
+    for name in SCHEMES.names():
+        assert set(SCHEMES.get(name).settings) <= keys, name

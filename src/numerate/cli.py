@@ -140,6 +140,8 @@ def cmd_list(args) -> int:
         print(f"{title}:")
         for name in reg.names():
             print(f"  {name:<18} {reg.doc(name)}")
+            if reg is SCHEMES:
+                print(f"  {'':<18}   settings (model.* or model.posenc.{name}.*): {', '.join(reg.get(name).settings)}")
     import dataclasses
 
     from numerate.config import FormatConfig, ModelConfig

@@ -105,6 +105,12 @@ class ModelConfig(Section):
         lo=-4096,
         hi=4096,
     )
+    posenc: dict = opt(
+        {},
+        "settings of one part of the positional scheme, overriding the model.* value for that part alone, e.g. "
+        "{abacus: {max_pos: 256}, fire: {pos_random_max: 0}} for pos abacus+fire; each scheme accepts the keys it "
+        "reads (see `numerate list`)",
+    )
     recurrences: int = opt(1, "times the layer block is applied while training (1 = not looped)", lo=1, hi=1024)
     test_recurrences: int = opt(0, "recurrences at test time (0 = same as training)", lo=0, hi=1 << 16)
     input_injection: bool = opt(
@@ -203,6 +209,10 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     elif isinstance(default, str):
         if isinstance(value, str):
             return value
+    elif isinstance(default, dict):
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, dict) for k, v in value.items()):
+            return {k: dict(v) for k, v in value.items()}
+        raise UsageError(f"{where} must map scheme names to mappings of settings, got {value!r}")
     elif isinstance(default, list):
         if isinstance(value, (list, tuple)):
             return [_coerce(v, 0, f"{where}[{i}]") for i, v in enumerate(value)]  # every list holds integers

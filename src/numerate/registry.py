@@ -44,3 +44,14 @@ class Registry(Generic[T]):
 
     def doc(self, name: str) -> str:
         return self._docs[name]
+
+
+def import_submodules(package: str, path) -> None:
+    """Import every module of a package, so each registers itself: a new task, format, positional scheme or
+    proposer is one new file, with no list to edit."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+        if not info.name.startswith("_") and info.name != "base":
+            importlib.import_module(f"{package}.{info.name}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from numerate.errors import UsageError
 from numerate.eval.adaptive import is_looped
 from numerate.iterate.lab import MODES, LabSettings, run_lab
-from numerate.iterate.proposer import PROPOSERS
+from numerate.iterate.proposers import PROPOSERS
 from numerate.iterate.summary import render, series, summarize
 from numerate.lengths import parse_lengths
 from numerate.plots import plot_modes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from numerate.iterate.proposer import Proposer, Question
+from numerate.iterate.proposers import Proposer, Question
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from numerate.errors import UsageError
 from numerate.eval.adaptive import answer_until_stable, auto_depths, is_looped
 from numerate.eval.answer import answer_problems
-from numerate.iterate.proposer import PROPOSERS
+from numerate.iterate.proposers import PROPOSERS
 from numerate.registry import Registry
 
 MODES: Registry = Registry("iteration mode")

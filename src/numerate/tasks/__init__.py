@@ -1,7 +1,9 @@
 """Tasks: what a problem is and its exact answer. A task never knows how problems are written or tokenized."""
 
+from numerate.registry import import_submodules
 from numerate.tasks.base import TASKS, Problem, Task
-from numerate.tasks import addition, gcd, knapsack, running_sum  # noqa: E402,F401,I001  (register themselves)
+
+import_submodules(__name__, __path__)  # every module here registers its tasks
 
 __all__ = ["TASKS", "Problem", "Task", "get_task"]
 

@@ -1,15 +1,46 @@
 """Positional schemes, registered by name. Each is one small file; `base.py` documents the hooks."""
 
+import dataclasses
+
+from numerate.errors import UsageError
 from numerate.model.posenc.base import SCHEMES, PositionalScheme
-from numerate.model.posenc import abacus, alibi, fire, learned, nope, relative, rope, sinusoidal, twod  # noqa: E402,F401,I001
+from numerate.registry import did_you_mean, import_submodules
+
+import_submodules(__name__, __path__)  # every module here registers its schemes (combined.py registers none)
 
 __all__ = ["SCHEMES", "PositionalScheme", "build_scheme"]
 
 
 def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":
-    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits; 'a+b' combines schemes."""
-    if "+" in cfg.pos:
-        from numerate.model.posenc.combined import build_combined
+    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits; 'a+b' combines schemes.
+    Each part is built from the model config with its own `model.posenc.<name>` settings applied."""
+    names = cfg.pos.split("+")
+    classes = [SCHEMES.get(name) for name in names]
+    for name in cfg.posenc:
+        if name not in names:
+            raise UsageError(
+                f"model.posenc.{name}: '{name}' is not a part of model.pos={cfg.pos}{did_you_mean(name, names)}"
+            )
+    parts = [cls(part_config(cfg, name, cls), digit_ids) for name, cls in zip(names, classes)]
+    if len(parts) == 1:
+        return parts[0]
+    from numerate.model.posenc.combined import Combined
 
-        return build_combined(cfg.pos.split("+"), cfg, digit_ids, SCHEMES)
-    return SCHEMES.get(cfg.pos)(cfg, digit_ids)
+    return Combined(cfg, digit_ids, parts)
+
+
+def part_config(cfg, name: str, cls) -> object:
+    """`cfg` with the part's own settings (model.posenc.<name>) in place of the shared model.* values."""
+    overrides = cfg.posenc.get(name, {})
+    for key in overrides:
+        if key not in cls.settings:
+            raise UsageError(
+                f"model.posenc.{name}.{key}: scheme '{name}' has no setting '{key}'{did_you_mean(key, cls.settings)} "
+                f"(its settings: {', '.join(cls.settings)})"
+            )
+    if not overrides:
+        return cfg
+    try:
+        return dataclasses.replace(cfg, posenc={}, **overrides)
+    except UsageError as exc:
+        raise UsageError(f"model.posenc.{name}: {exc}") from None

@@ -18,6 +18,7 @@ from numerate.model.posenc.base import PositionalScheme, WithRows, digit_run_ind
 
 
 class _DigitTable(PositionalScheme):
+    settings = ("max_pos", "pos_offset_max", "pos_eval_offset")
     depends_on = frozenset({"column"})
     needs_column_layout = True
     min_offset = 0

@@ -17,6 +17,7 @@ checks) can ask instead of guess:
 - ``depends_on``: a subset of ``DEPENDENCIES`` — what of a token's place the scheme lets the model see;
 - ``window``: ``(lo, hi)`` when a query may attend only to keys whose column (coupled digit id) differs from its
   own by lo..hi, keys outside being masked to -inf; None when every earlier key is visible;
+- ``settings``: the ``model.*`` keys it reads, which ``model.posenc.<name>`` may set for it alone;
 - ``needs_column_layout``: the ids assume numbers written as plain runs of digits (no index hints, digit-group
   commas or spaces), which formats that break the runs would silently corrupt.
 """
@@ -43,6 +44,8 @@ SHIFT_INVARIANT = frozenset({"column-offset", "row"})
 
 
 class PositionalScheme(nn.Module):
+    # The model.* keys this scheme reads: in a combination, model.posenc.<name> may set them for this part alone.
+    settings: tuple[str, ...] = ("pos_random_max",)
     table_size: int | None = None
     depends_on: frozenset = frozenset()
     window: tuple[int, int] | None = None

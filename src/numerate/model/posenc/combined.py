@@ -68,7 +68,3 @@ class Combined(PositionalScheme):
 
     def fits(self, pos):
         return pos is None or all(part.fits(p) for part, p in self._split(pos))
-
-
-def build_combined(names: list[str], cfg, digit_ids, registry) -> Combined:
-    return Combined(cfg, digit_ids, [registry.get(name)(cfg, digit_ids) for name in names])

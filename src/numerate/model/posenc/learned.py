@@ -9,6 +9,7 @@ from numerate.model.posenc.base import PositionalScheme
 
 @SCHEMES.register("learned", "learned absolute position table over sequence positions (GPT-2)")
 class LearnedAbsolute(PositionalScheme):
+    settings = ("max_pos", "pos_random_max")
     depends_on = frozenset({"sequence-index"})
 
     def __init__(self, cfg, digit_ids):

@@ -14,6 +14,7 @@ from numerate.model.posenc.base import PositionalScheme, digit_run_index, random
 
 @SCHEMES.register("coupling-relative", "learned per-head bias on the clipped offset between coupled digit ids")
 class CouplingRelative(PositionalScheme):
+    settings = ("rel_clip", "pos_offset_max", "pos_eval_offset")
     depends_on = frozenset({"column-offset"})
     needs_column_layout = True
 
@@ -56,6 +57,8 @@ class CouplingLocal(CouplingRelative):
     dilutes the attention as length grows. A one-sided window such as [0, 1] also bounds what a query can
     depend on through any number of layers, which is what makes `numerate verify` possible.
     """
+
+    settings = CouplingRelative.settings + ("col_window",)
 
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)

@@ -20,6 +20,8 @@ def rotate_half_pairs(t: torch.Tensor, pos: torch.Tensor, inv_freq: torch.Tensor
 
 
 class _Rotary(PositionalScheme):
+    settings = ("rope_base", "pos_offset_max", "pos_eval_offset")
+
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
         head_dim = cfg.n_embd // cfg.n_head
