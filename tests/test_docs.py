@@ -1,0 +1,136 @@
+"""The README and docs say what the code does: numbers copied from results files, commands that parse, paths that
+exist, and extension examples that run."""
+
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from numerate.cli import build_parser
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"```(\w*)\n(.*?)```", text, re.S)
+
+
+def block_starting(marker: str) -> str:
+    found = [b for _, b in fenced_blocks(README) if b.lstrip().startswith(marker)]
+    assert len(found) == 1, f"README has {len(found)} blocks starting with {marker!r}"
+    return found[0]
+
+
+# Output blocks of the README and the results file each was copied from: a rerun of the benchmark that changes a
+# number makes this fail until the README is updated.
+COPIED = [
+    ("preset demo , seeds", "bench/results/seeds-demo.md"),
+    ("exact match %, median [min-max] over seeds", "bench/results/compare-standard/results.md"),
+    ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
+    ("PROVEN: For every pair", "models/add-proof/certificate.md"),
+    ("preset add-proof; `numerate verify`", "bench/results/proof-add-proof.md"),
+    ("model models/add-proof; 2 threads", "bench/results/long.md"),
+    ("training (1-10 digits; one process", "bench/results/throughput.md"),
+]
+
+
+@pytest.mark.parametrize("marker, source", COPIED)
+def test_readme_numbers_match_their_results_file(marker, source):
+    lines = {line.strip() for line in (ROOT / source).read_text().splitlines()}
+    missing = [line for line in block_starting(marker).splitlines() if line.strip() and line.strip() not in lines]
+    assert not missing, f"README lines not in {source}: {missing[:3]}"
+
+
+def test_demo_output_proves_the_shipped_model():
+    """The demo trains add-proof on one thread; its printed proof is models/add-proof's certificate."""
+    import json
+
+    cert = json.loads((ROOT / "models/add-proof/certificate.json").read_text())
+    demo = block_starting("proving the default model")
+    assert f"weights sha256 {cert['weights_sha256'][:16]}" in demo
+    assert f"{cert['argument']['cases']} cases; minimum margin {cert['margin']['min_float32']:.3f}" in demo
+    for c in cert["argument"]["classes"]:
+        assert f"{c['cases']:>9} {c['min_margin']:>11.3f}" in demo
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def readme_commands() -> list[list[str]]:
+    out = []
+    for lang, block in fenced_blocks(README):
+        if lang != "bash":
+            continue
+        for line in block.splitlines():
+            line = line.split("#", 1)[0]
+            for part in re.split(r"\|\||&&|\|", line):
+                words = shlex.split(part)
+                if "numerate" in words and words.index("numerate") + 1 < len(words):
+                    out.append(words[words.index("numerate") + 1 :])
+    return out
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=lambda a: " ".join(a)[:60])
+def test_readme_commands_parse(argv):
+    """Every `numerate ...` line in the README names a verb and options that exist (nothing is run)."""
+    parsers = _subparsers()
+    assert argv[0] in parsers, f"no verb {argv[0]}"
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit as exc:
+        pytest.fail(f"`numerate {' '.join(argv)}` does not parse (exit {exc.code})")
+
+
+def test_readme_layout_names_files_that_exist():
+    block = block_starting("src/numerate/")
+    names = re.findall(r"\b([a-z_]+(?:\.py|/))", block)
+    base = ROOT / "src" / "numerate"
+    missing = [
+        n
+        for n in names
+        if not any(p.name == n.rstrip("/") for p in base.rglob(n.rstrip("/")))
+        and not (ROOT / n).exists()
+        and not (ROOT / "docs" / n).exists()
+        and n not in ("src/", "numerate/")
+    ]
+    assert not missing, f"README layout names missing files: {missing}"
+
+
+def test_architecture_examples_run(tmp_path):
+    """The one-file extension examples in docs/architecture.md work as written (in a fresh process, so their
+    registrations do not leak into other tests)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    code = [b for lang, b in fenced_blocks(text) if lang == "python"]
+    scheme, task, proposer, callback = code[:4]
+    script = "\n\n".join([scheme, task, proposer]) + '''
+
+import random
+from numerate import config, checkpoint
+from numerate.tasks import get_task
+from numerate.iterate.proposers import PROPOSERS, Question
+from numerate.train.loop import train
+
+cfg = config.load(None, ["model.pos=half-distance", "model.n_layer=1", "model.n_embd=16", "model.n_head=2",
+                         "task.name=max", "train.max_steps=4", "train.eval_every=2", "train.ckpt_every=2",
+                         "train.eval_samples=4", "train.batch_size=8", "task.train_lengths=[1,3]",
+                         "task.ood_lengths=[4,5]", "train.threads=1"])
+''' + callback.replace('train(cfg, "runs/x"', 'train(cfg, OUT').replace("from numerate.train.loop import train\n", "") + '''
+task = get_task("max")
+p = task.sample(random.Random(0), "uniform", (3, 5))
+assert task.answer(p) == max(p.operands)
+assert PROPOSERS.get("zero")(None, None).propose([Question(p)])[0].value == 0
+bundle = checkpoint.load_model(OUT)
+assert bundle.meta["step"] == 4
+print("ok")
+'''
+    script = f"OUT = {str(tmp_path / 'run')!r}\n" + script
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
