@@ -57,6 +57,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="models/add-proof")
     p.add_argument("--sizes-mb", default="2,8")
+    p.add_argument("--via", default="file,pipe", help="file, pipe or both (default file,pipe)")
     args = p.parse_args()
     cmd = [sys.executable, "-m", "numerate", "solve", args.model, "--quiet"]
     rows, lines = [], [f"`numerate solve {args.model}` on random 1-12 digit problems", ""]
@@ -65,7 +66,7 @@ def main() -> None:
         for mb in [float(x) for x in args.sizes_mb.split(",")]:
             src, out = Path(tmp) / "in.txt", Path(tmp) / "out.txt"
             sums = make_input(src, mb, seed=int(mb * 10))
-            for pipe in (False, True):
+            for pipe in [v == "pipe" for v in args.via.split(",")]:
                 # ru_maxrss of children is a running maximum over all of them: measure each run in a fresh child.
                 probe = subprocess.run(
                     [sys.executable, __file__, "--measure-one", str(src), str(out), str(int(pipe)), *cmd],

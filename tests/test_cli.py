@@ -20,7 +20,24 @@ def model_dir(tmp_path_factory):
     return out
 
 
-def run(argv, stdin=""):
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """`numerate ARGV` in this process (no interpreter start-up per call): (exit code, stdout, stderr)."""
+    import io
+
+    def call(argv, stdin=""):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8"))
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own errors and --help
+            code = exc.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+def run_process(argv, stdin=""):
     proc = subprocess.run(
         [sys.executable, "-m", "numerate", *argv], input=stdin, capture_output=True, text=True, timeout=300
     )
@@ -30,7 +47,7 @@ def run(argv, stdin=""):
 PROVEN = Path(__file__).parent.parent / "models" / "add-proof"  # proven right at every length: answers are exact
 
 
-def test_solve_answers_one_line_per_problem_in_order():
+def test_solve_answers_one_line_per_problem_in_order(run):
     problems = ["12+34", "0+0", " 7 + 5 ", "99999999999999999999+1", "5+123456789012345678901234567890"]
     code, out, err = run(["solve", str(PROVEN)], "\n".join(problems) + "\n")
     assert code == 0, err
@@ -65,14 +82,14 @@ def test_solve_writes_unreadable_answers_in_reading_order(monkeypatch, capsys):
         ("1.5+2\n", "line 1"),
     ],
 )
-def test_solve_rejects_bad_lines_and_writes_nothing(model_dir, stdin, message):
+def test_solve_rejects_bad_lines_and_writes_nothing(model_dir, stdin, message, run):
     code, out, err = run(["solve", str(model_dir)], stdin)
     assert code == 2
     assert out == ""
     assert message in err and "Traceback" not in err
 
 
-def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir):
+def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir, run):
     code, out, err = run(["solve", str(model_dir)], "1+1\n" + "9" * 40 + "+1\n")
     assert code == 2 and out == ""
     assert "line 2" in err and "at most" in err
@@ -88,13 +105,13 @@ def test_solve_refuses_numbers_longer_than_the_model_represents(model_dir):
         (["eval", str(Path(__file__).parent.parent / "models" / "add-small"), "--device", "tpu"], "unknown device"),
     ],
 )
-def test_errors_are_named_with_exit_code_2(argv, message):
+def test_errors_are_named_with_exit_code_2(argv, message, run):
     code, out, err = run(argv)
     assert code == 2
     assert message in err and "Traceback" not in err
 
 
-def test_eval_lengths_must_parse(model_dir):
+def test_eval_lengths_must_parse(model_dir, run):
     code, _, err = run(["eval", str(model_dir), "--lengths", "ten"])
     assert code == 2 and "--lengths" in err
 
@@ -118,21 +135,21 @@ def test_eval_marks_unrepresentable_lengths(model_dir, tmp_path):
     assert rows[0]["exact_match"] is not None and rows[1]["exact_match"] is None
 
 
-def test_list_shows_registries():
+def test_list_shows_registries(run):
     code, out, _ = run(["list"])
     assert code == 0
     for name in ("addition", "digits", "learned", "nope", "rope", "abacus", "coupling", "demo"):
         assert name in out
 
 
-def test_no_verb_prints_help():
+def test_no_verb_prints_help(run):
     code, out, _ = run([])
     assert code == 2 and "train" in out
 
 
-def test_quick_demo_runs_end_to_end(tmp_path):
+def test_quick_demo_runs_end_to_end(tmp_path, run):
     """The README's first command, shortened: both models train, evaluate, and the outputs appear."""
-    code, out, err = run(["demo", "--quick", "--out", str(tmp_path / "demo")])
+    code, out, err = run_process(["demo", "--quick", "--out", str(tmp_path / "demo")])
     assert code == 0, err[-2000:]
     assert "default uniform" in out and "learned abs. uniform" in out
     results = json.loads((tmp_path / "demo" / "results.json").read_text())

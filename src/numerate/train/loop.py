@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import random
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
     callbacks = [
         Evaluate(),
         checkpointer,
-        ProgressBar(tc.max_steps, state["step"], disable=quiet or not dist.is_main),
+        ProgressBar(tc.max_steps, state["step"], disable=quiet or not dist.is_main or not sys.stderr.isatty()),
         *extra_callbacks,
     ]
     t0 = time.perf_counter() - state["elapsed"]
