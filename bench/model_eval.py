@@ -1,4 +1,5 @@
-"""Evaluate a model folder on uniform operands and carry chains at a list of lengths; refresh its model card.
+"""Evaluate a model folder on uniform operands and its task's adversarial samplers at a list of lengths; refresh
+its model card.
 
     python bench/model_eval.py models/add-small --lengths 1,5,10,15,20,25,30,40,50,60,80,100 --samples 1000
 
@@ -25,16 +26,17 @@ from numerate.eval.evaluate import evaluate  # noqa: E402
 from numerate.eval.cells import make_cells  # noqa: E402
 
 
-def table(rows: list[dict], lengths: list[int]) -> str:
-    lines = ["| digits (both operands) | uniform random | carry chains |", "|---:|---:|---:|"]
+def table(rows: list[dict], lengths: list[int], samplers: list[str]) -> str:
+    """One line per length, one column per sampler (the task's own: carry chains, borrow chains, ...)."""
+    lines = ["| digits (both operands) | " + " | ".join(samplers) + " |", "|---:|" + "---:|" * len(samplers)]
     for n in lengths:
         cells = []
-        for kind in ("uniform", "carry"):
+        for kind in samplers:
             r = next(r for r in rows if r["sampler"] == kind and r["len_a"] == n)
             cells.append(
                 "n/a" if r["exact_match"] is None else f"{100 * r['exact_match']:.1f}% ({r['correct']}/{r['n']})"
             )
-        lines.append(f"| {n} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -50,9 +52,10 @@ def main() -> None:
     lengths = parse_lengths(args.lengths)
     bundle = load_model(args.model)
     t0 = time.perf_counter()
-    rows, _ = evaluate(bundle, make_cells(lengths, grid=False, carry=True), samples=args.samples, seed=args.seed)
+    cells = make_cells(lengths, grid=False, carry=True, task=bundle.task)
+    rows, _ = evaluate(bundle, cells, samples=args.samples, seed=args.seed)
     seconds = time.perf_counter() - t0
-    text = table(rows, lengths)
+    text = table(rows, lengths, list(bundle.task.samplers))
     name = Path(args.model).name
     write_results(
         f"{name}-eval",

@@ -55,6 +55,15 @@ def test_solve_answers_one_line_per_problem_in_order(run):
     assert out.splitlines() == truth
 
 
+def test_solve_subtracts_with_the_subtraction_model(run):
+    problems = ["1000-1", "3-5", "7-7", "12345678901234567890-98765432109876543210", " 40 - 2 "]
+    code, out, err = run(["solve", str(PROVEN.parent / "sub"), "--quiet"], "\n".join(problems) + "\n")
+    assert code == 0, err
+    assert out.splitlines() == [str(int(a) - int(b)) for a, b in (p.split("-") for p in problems)]
+    code, out, err = run(["solve", str(PROVEN.parent / "sub")], "1000-1\n1+2\n")
+    assert code == 2 and out == "" and "line 2" in err and "joined by '-'" in err
+
+
 def test_solve_writes_unreadable_answers_in_reading_order(monkeypatch, capsys):
     """A reply that is not a number is shown as the model wrote it, turned most-significant-first like numbers."""
     import io

@@ -21,7 +21,7 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def block_starting(marker: str) -> str:
-    found = [b for _, b in fenced_blocks(README) if b.lstrip().startswith(marker)]
+    found = [b for _, b in fenced_blocks(README) if marker in b.lstrip().split("\n", 1)[0]]
     assert len(found) == 1, f"README has {len(found)} blocks starting with {marker!r}"
     return found[0]
 
@@ -32,7 +32,8 @@ COPIED = [
     ("preset demo , seeds", "bench/results/seeds-demo.md"),
     ("exact match %, median [min-max] over seeds", "bench/results/compare-standard/results.md"),
     ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
-    ("PROVEN: For every pair", "models/add-proof/certificate.md"),
+    ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
+    ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),
     ("preset add-proof; `numerate verify`", "bench/results/proof-add-proof.md"),
     ("model models/add-proof; 2 threads", "bench/results/long.md"),
     ("training (1-10 digits; one process", "bench/results/throughput.md"),
@@ -42,7 +43,8 @@ COPIED = [
 @pytest.mark.parametrize("marker, source", COPIED)
 def test_readme_numbers_match_their_results_file(marker, source):
     lines = {line.strip() for line in (ROOT / source).read_text().splitlines()}
-    missing = [line for line in block_starting(marker).splitlines() if line.strip() and line.strip() not in lines]
+    shown = [line.strip() for line in block_starting(marker).splitlines() if line.strip() not in ("", "...")]
+    missing = [line for line in shown if line not in lines]
     assert not missing, f"README lines not in {source}: {missing[:3]}"
 
 
@@ -110,7 +112,9 @@ def test_architecture_examples_run(tmp_path):
     text = (ROOT / "docs" / "architecture.md").read_text()
     code = [b for lang, b in fenced_blocks(text) if lang == "python"]
     scheme, task, proposer, callback = code[:4]
-    script = "\n\n".join([scheme, task, proposer]) + '''
+    script = (
+        "\n\n".join([scheme, task, proposer])
+        + """
 
 import random
 from numerate import config, checkpoint
@@ -122,7 +126,11 @@ cfg = config.load(None, ["model.pos=half-distance", "model.n_layer=1", "model.n_
                          "task.name=max", "train.max_steps=4", "train.eval_every=2", "train.ckpt_every=2",
                          "train.eval_samples=4", "train.batch_size=8", "task.train_lengths=[1,3]",
                          "task.ood_lengths=[4,5]", "train.threads=1"])
-''' + callback.replace('train(cfg, "runs/x"', 'train(cfg, OUT').replace("from numerate.train.loop import train\n", "") + '''
+"""
+        + callback.replace('train(cfg, "runs/x"', "train(cfg, OUT").replace(
+            "from numerate.train.loop import train\n", ""
+        )
+        + """
 task = get_task("max")
 p = task.sample(random.Random(0), "uniform", (3, 5))
 assert task.answer(p) == max(p.operands)
@@ -130,7 +138,8 @@ assert PROPOSERS.get("zero")(None, None).propose([Question(p)])[0].value == 0
 bundle = checkpoint.load_model(OUT)
 assert bundle.meta["step"] == 4
 print("ok")
-'''
+"""
+    )
     script = f"OUT = {str(tmp_path / 'run')!r}\n" + script
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]

@@ -99,5 +99,40 @@ def test_format_config_and_format_options_are_one_list():
 
     config_keys = set(FormatConfig.__dataclass_fields__) - {"name"}
     for name in FORMATS.names():
-        params = set(inspect.signature(FORMATS.get(name)).parameters) - {"symbol", "marks", "answer_shape"}
+        params = set(inspect.signature(FORMATS.get(name)).parameters) - {"symbol", "marks", "answer_shape", "signed"}
         assert params == config_keys, name
+
+
+@pytest.mark.parametrize("reverse", [True, False])
+@pytest.mark.parametrize("pad", [True, False])
+def test_negative_answers_with_a_sign(reverse, pad):
+    from numerate import config
+    from numerate.formats import get_format
+    from numerate.tasks import get_task
+
+    task = get_task("subtraction")
+    fmt = get_format(config.FormatConfig(reverse=reverse, pad=pad, negatives="sign"), task)
+    for a, b in [(3, 5), (12, 345), (1000, 1), (7, 7), (0, 99999)]:
+        p = Problem((a, b))
+        text = fmt.target(p, a - b)
+        assert fmt.parse(text) == a - b
+        assert (text.endswith("-") if reverse else text.startswith("-")) == (a < b)
+    assert fmt.parse("0-" if reverse else "-0") is None  # no negative zero
+    assert "-" in fmt.alphabet
+
+
+def test_negative_answers_as_complements_are_local():
+    """3 - 5 = -2 is written as the digits a borrow leaves: 10^w - 2 in the padded width (top digit 9)."""
+    from numerate import config
+    from numerate.errors import UsageError
+    from numerate.formats import get_format
+    from numerate.tasks import get_task
+
+    task = get_task("subtraction")
+    fmt = get_format(config.FormatConfig(negatives="complement"), task)
+    assert fmt.target(Problem((3, 5)), -2) == "89"  # reversed: 98 is 100 - 2
+    assert fmt.target(Problem((210, 543)), -333) == "7669"  # 10^4 - 333 = 9667
+    assert fmt.target(Problem((543, 210)), 333) == "3330"
+    assert fmt.parse("89") == -2 and fmt.parse("3330") == 333
+    with pytest.raises(UsageError, match="pad"):
+        get_format(config.FormatConfig(negatives="complement", pad=False), task)

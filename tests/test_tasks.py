@@ -79,3 +79,69 @@ def test_wrong_digit_tenths_locates_errors():
         Answer(p, 5, "", None),  # unparseable: not counted
     ]
     assert wrong_digit_tenths(answers) == [1, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+
+
+# The task contract, checked for every registered task.
+from numerate.tasks import TASKS  # noqa: E402
+from numerate.tasks.base import as_tuple  # noqa: E402
+from numerate.tasks.iterative import IterativeTask  # noqa: E402
+
+
+@pytest.mark.parametrize("name", TASKS.names())
+def test_every_task_meets_the_contract(name):
+    import random
+
+    from numerate import config
+    from numerate.formats import get_format
+
+    task = get_task(name)
+    assert list(task.samplers)[0] == "uniform" and all(task.samplers.values())
+    lo, hi = task.operand_counts
+    rng = random.Random(0)
+    modes = ["sign", "complement"] if task.signed else ["sign"]
+    for negatives in modes:
+        fmt = get_format(config.FormatConfig(negatives=negatives), task)
+        for sampler, cell in task.cells([1, 2, 5], grid=len(task.cell_dims) == 2, adversarial=True):
+            assert len(cell) == len(task.cell_dims)
+            for _ in range(5):
+                p = task.sample(rng, sampler, cell)
+                assert lo <= len(p.operands) <= hi or isinstance(task, IterativeTask)
+                truth = task.answer(p)
+                assert isinstance(truth, (int, tuple))
+                if not task.signed:
+                    assert all(v >= 0 for v in (truth if isinstance(truth, tuple) else (truth,)))
+                assert as_tuple(fmt.parse(fmt.target(p, truth))) == as_tuple(truth)  # written, read back
+                _, digits = task.answer_shape(p, fmt.width(p))
+                for v in truth if isinstance(truth, tuple) else (truth,):
+                    assert len(str(abs(v))) <= digits
+                if not isinstance(task, IterativeTask):  # an expression a user would type reads back the same
+                    assert task.parse_expression(task.symbol.join(map(str, p.operands))) == p
+    with pytest.raises(Exception, match="no sampler"):
+        task.sample(rng, "no-such-sampler", (1,) * len(task.cell_dims))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 20, 100])
+def test_borrow_chains_borrow_through_every_digit(n):
+    """In every borrow-chain problem the borrow born in the lowest column reaches the top column."""
+    import random
+
+    task = get_task("subtraction")
+    rng = random.Random(n)
+    for _ in range(50):
+        a, b = task.sample(rng, "borrow", (n, n)).operands
+        width = max(len(str(a)), len(str(b)))
+        borrow, borrows = 0, []
+        for j in range(width):
+            d = (a // 10**j) % 10 - (b // 10**j) % 10 - borrow
+            borrow = 1 if d < 0 else 0
+            borrows.append(borrow)
+        assert n == 1 or all(borrows[:-1]) or all(borrows), (a, b, borrows)
+
+
+def test_subtraction_expressions_and_signs():
+    task = get_task("subtraction")
+    assert task.answer(task.parse_expression(" 1000 - 1 ")) == 999
+    assert task.answer(task.parse_expression("3-5")) == -2
+    for bad in ("1-2-3", "-1-2", "1+2", "1.5-2", "a-b", "1-"):
+        with pytest.raises(ValueError):
+            task.parse_expression(bad)

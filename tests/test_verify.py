@@ -70,12 +70,28 @@ SHIPPED_CERT = json.loads((PROOF_MODEL / "certificate.json").read_text())
 SHIPPED_CLASSES = SHIPPED_CERT["argument"]["classes"]
 
 
-def test_shipped_certificate_is_for_the_shipped_weights(proof_bundle):
+@pytest.mark.parametrize("model", ["add-proof", "sub"])
+def test_shipped_certificate_is_for_the_shipped_weights(model):
     from numerate.verify.prove import sha256
 
-    assert SHIPPED_CERT["proven"] and SHIPPED_CERT["failing_cases"] == 0
-    assert SHIPPED_CERT["weights_sha256"] == sha256(PROOF_MODEL / "model.safetensors")
-    assert sum(c["cases"] for c in SHIPPED_CLASSES) == SHIPPED_CERT["argument"]["cases"]
+    folder = PROOF_MODEL.parent / model
+    cert = json.loads((folder / "certificate.json").read_text())
+    assert cert["proven"] and cert["failing_cases"] == 0
+    assert cert["weights_sha256"] == sha256(folder / "model.safetensors")
+    assert sum(c["cases"] for c in cert["argument"]["classes"]) == cert["argument"]["cases"]
+    assert checkpoint.load_model(folder).task.name in cert["statement"]
+
+
+def test_subtraction_mutant_is_refuted():
+    mutant = _mutant(checkpoint.load_model(PROOF_MODEL.parent / "sub"), MUTANTS["zeroed output row"])
+    result = verify(mutant, progress=False, float64=False, max_failures=1)
+    assert not result.proven and result.counterexamples
+
+
+def test_signed_answers_with_a_minus_sign_are_refused(tiny_bundle):
+    b = tiny_bundle("task.name=subtraction", "model.pos=coupling-2d", "model.col_window=[0, 1]")
+    with pytest.raises(NotProvable, match="negatives=complement"):
+        verify(b, progress=False)
 
 
 @pytest.mark.parametrize("index", range(len(SHIPPED_CLASSES)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from numerate.tasks.base import Problem
 
 
 def fits(bundle, problem) -> bool:
@@ -26,10 +25,8 @@ def max_digits(bundle, limit: int = 1 << 20) -> int | None:
     """Longest operand length (all operands that long) the model can represent; None if unbounded."""
     if bundle.model.scheme.table_size is None:
         return None
-    n_ops = getattr(bundle.task, "n_operands", 2)
-
     def ok(n):
-        return fits(bundle, Problem(tuple(10**n - 1 for _ in range(n_ops))))
+        return fits(bundle, bundle.task.worst_case(n))
 
     if not ok(1):
         return 0
@@ -45,10 +42,8 @@ def max_digits(bundle, limit: int = 1 << 20) -> int | None:
 def check_trainable(bundle) -> None:
     """Refuse, before training, a config whose longest training problem does not fit the position tables."""
     hi = bundle.cfg.task.train_lengths[1]
-    n_ops = getattr(bundle.task, "n_operands", 2)
     try:
-        worst = Problem(tuple(10**hi - 1 for _ in range(n_ops)))
-        ok = fits(bundle, worst)
+        ok = fits(bundle, bundle.task.worst_case(hi))
     except Exception:  # tasks whose problems have another shape: nothing to check here
         return
     if not ok:

@@ -41,6 +41,7 @@ def build(cfg: config_mod.RunConfig, vocab: list[str] | None = None) -> Bundle:
     from numerate.model.transformer import Transformer
 
     task = get_task(cfg.task.name)
+    task.configure(cfg.task)
     fmt = get_format(cfg.format, task)
     tok = CharTokenizer.from_vocab(vocab) if vocab else CharTokenizer(fmt.alphabet)
     model = Transformer(cfg.model, len(tok), tok.digit_ids)

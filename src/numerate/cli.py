@@ -224,7 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20, 1-10,20 or 5-100:5 (default 1-40)"
     )
     e.add_argument("--grid", action="store_true", help="all (len a, len b) pairs instead of equal lengths")
-    e.add_argument("--carry", action="store_true", help="also test adversarial carry chains at each length")
+    e.add_argument(
+        "--carry",
+        "--adversarial",
+        dest="carry",
+        action="store_true",
+        help="also test the task's adversarial samplers at each length (addition: carry chains; subtraction: "
+        "borrow chains and negative answers)",
+    )
     e.add_argument("--samples", type=positive_int, default=100, help="problems per cell (default 100)")
     e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
     e.add_argument("--json", type=output_file, help="write the rows to this JSON file")
@@ -244,8 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser(
         "solve",
-        help="answer A+B problems read from stdin, one per line",
-        description="Read problems `A+B` (non-negative decimal integers of any length) from stdin, one per "
+        help="answer problems (A+B, A-B, ... as the model's task) read from stdin, one per line",
+        description="Read problems written as the model's task writes them — `A+B` for addition, `A-B` for "
+        "subtraction (non-negative decimal integers of any length; answers may be negative) — from stdin, one per "
         "line, and write the model's answers in the same order. Input is checked before any work: a bad "
         "line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
         "streams: a first pass checks every line (spooling a pipe to a temporary file), a second answers "

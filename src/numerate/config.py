@@ -56,8 +56,13 @@ class TaskConfig(Section):
     ood_lengths: list = opt(
         [11, 20], "operand lengths [lo, hi] of the longer-than-training test split", lo=1, hi=100_000
     )
+    operands: list = opt(
+        [], "tasks with many operands: how many [lo, hi] in training ([] = the task's default)", lo=2, hi=10_000
+    )
 
     def validate(self):
+        if self.operands and (len(self.operands) != 2 or self.operands[0] > self.operands[1]):
+            raise UsageError(f"task.operands must be [lo, hi] with 2 <= lo <= hi, got {self.operands}")
         for key in ("train_lengths", "ood_lengths"):
             lo_hi = getattr(self, key)
             if len(lo_hi) != 2 or not lo_hi[0] <= lo_hi[1]:
@@ -75,6 +80,12 @@ class FormatConfig(Section):
     )
     hints: bool = opt(False, "precede each digit by a letter naming its significance (index hints)")
     spaces: float = opt(0.0, "probability of a space after each digit (fixed per problem), in [0, 1)", lo=0.0, hi=0.99)
+    negatives: str = opt(
+        "sign",
+        "negative answers: 'sign' (a minus at the most significant end) or 'complement' (ten's complement in the "
+        "padded width: a top digit 9 is negative; local, so provable)",
+        choices=("sign", "complement"),
+    )
 
 
 @dataclass

@@ -16,7 +16,7 @@ from numerate.lengths import parse_lengths
 
 def run_eval(args) -> list[dict]:
     bundle = load_model(args.model, device=pick_device(args.device))
-    cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry)
+    cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=bundle.task)
     t0 = time.perf_counter()
     rows, mistakes = evaluate(
         bundle,
@@ -29,7 +29,7 @@ def run_eval(args) -> list[dict]:
         progress=not args.quiet and sys.stderr.isatty(),
     )
     seconds = time.perf_counter() - t0
-    print(format_table(rows))
+    print(format_table(rows, dims=bundle.task.cell_dims))
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
     rate = solved / max(seconds, 1e-9)
     print(

@@ -1,4 +1,4 @@
-"""`numerate solve`: problems `A+B` on stdin -> the model's answers on stdout, in order.
+"""`numerate solve`: problems like `A+B` or `A-B` (the model's task) on stdin -> its answers on stdout, in order.
 
 Streaming, in two passes: the first reads the whole input once, checking every line (and, when stdin is a pipe,
 spooling it to a temporary file); only if every line is good does the second pass read it again in batches,
@@ -8,10 +8,9 @@ decoding and writes nothing on stdout, and memory stays bounded by one batch wha
 
 from __future__ import annotations
 
-import re
 import tempfile
 
-from numerate.bigint import from_str, to_str
+from numerate.bigint import to_str
 from numerate.capacity import fits, max_digits
 from numerate.checkpoint import load_model
 from numerate.errors import UsageError
@@ -21,30 +20,29 @@ MAX_DIGITS = 1_000_000
 CHUNK_DIGITS = 1 << 22  # operand digits per batch read in the second pass (bounded memory)
 
 
-def line_pattern(symbol: str) -> re.Pattern:
-    return re.compile(r"^\s*(\d+)\s*" + re.escape(symbol) + r"\s*(\d+)\s*$")
-
-
-def parse_line(raw: bytes, number: int, pattern: re.Pattern, symbol: str, max_digits: int) -> Problem:
+def parse_line(raw: bytes, number: int, task, max_digits: int) -> Problem:
+    """One input line as a problem of `task` (e.g. `A+B`, `A-B`); UsageError naming the line and what is wrong."""
+    symbol = task.symbol
     try:
         text = raw.decode("ascii").rstrip("\r\n")
     except UnicodeDecodeError:
         raise UsageError(f"line {number}: not plain text (only digits, '{symbol}' and spaces are allowed)") from None
-    match = pattern.match(text)
-    if not match:
+    parts = [p.strip() for p in text.split(symbol)]
+    if all(p.isdigit() for p in parts):  # check the length before converting a huge number
+        longest = max(len(p) for p in parts)
+        if longest > max_digits:
+            raise UsageError(f"line {number}: a {longest}-digit operand is longer than --max-digits {max_digits}")
+    try:
+        return task.parse_expression(text)
+    except ValueError as exc:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        raise UsageError(f"line {number}: {shown!r} is not two non-negative integers joined by '{symbol}'")
-    longest = max(len(match.group(1)), len(match.group(2)))
-    if longest > max_digits:
-        raise UsageError(f"line {number}: a {longest}-digit operand is longer than --max-digits {max_digits}")
-    return Problem((from_str(match.group(1)), from_str(match.group(2))))
+        raise UsageError(f"line {number}: {shown!r} is not {exc}") from None
 
 
-def parse_problems(lines, symbol: str = "+", max_digits: int = MAX_DIGITS) -> list[Problem]:
+def parse_problems(lines, task, max_digits: int = MAX_DIGITS) -> list[Problem]:
     """Every line (str or bytes) as a problem; UsageError naming the first bad line."""
-    pattern = line_pattern(symbol)
     return [
-        parse_line(line.encode() if isinstance(line, str) else line, n, pattern, symbol, max_digits)
+        parse_line(line.encode() if isinstance(line, str) else line, n, task, max_digits)
         for n, line in enumerate(lines, start=1)
     ]
 
@@ -106,10 +104,10 @@ def solve_stream(
 
     bound_heap_growth()
     bundle = load_model(model_dir, device=pick_device(device))
-    if bundle.task.symbol != "+":
-        raise UsageError(f"{model_dir} was trained on '{bundle.task.name}', not addition")
+    task = bundle.task
+    if not task.symbol:
+        raise UsageError(f"{model_dir} was trained on '{task.name}', whose problems are not written as expressions")
     source = getattr(stdin, "buffer", stdin)
-    pattern = line_pattern("+")
 
     spool = None
     if not _seekable(source):
@@ -120,7 +118,7 @@ def solve_stream(
         for number, raw in enumerate(source, start=1):
             if spool is not None:
                 spool.write(raw)
-            problem = parse_line(raw, number, pattern, "+", max_digits_allowed)
+            problem = parse_line(raw, number, task, max_digits_allowed)
             _check(bundle, problem, number)
             total_lines, total_digits = number, total_digits + len(raw)
         if spool is not None:
@@ -152,7 +150,7 @@ def solve_stream(
             release_free_memory()
 
         for number, raw in enumerate(reader, start=1):
-            batch.append(parse_line(raw, number, pattern, "+", max_digits_allowed))
+            batch.append(parse_line(raw, number, task, max_digits_allowed))
             digits += len(raw)
             if len(batch) >= 16 * batch_size or digits >= CHUNK_DIGITS:
                 flush()

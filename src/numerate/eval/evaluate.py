@@ -46,7 +46,8 @@ def evaluate(
 ):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
 
-    A row: {"sampler", "len_a", "len_b", "n", "correct", "exact_match"}; cells the model cannot represent get
+    A row: {"sampler", <the task's cell_dims, e.g. "len_a", "len_b">, "n", "correct", "exact_match"}; cells the
+    model cannot represent get
     "exact_match": None and a "note". All cells are decoded together, grouped by prompt length, so a grid costs
     little more than its longest row. `mistakes` holds up to three wrong answers per cell.
 
@@ -58,7 +59,7 @@ def evaluate(
     rows, pending = [], []
     for sampler, lengths in cells:
         problems = cell_problems(bundle.task, sampler, lengths, samples, seed)
-        row = {"sampler": sampler, "len_a": lengths[0], "len_b": lengths[-1], "n": len(problems)}
+        row = {"sampler": sampler, **dict(zip(bundle.task.cell_dims, lengths)), "n": len(problems)}
         longest = max(problems, key=lambda p: len(bundle.fmt.prompt(p)))
         if not fits(bundle, longest):
             row.update(correct=None, exact_match=None, note="longer than the model can represent")

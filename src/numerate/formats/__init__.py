@@ -14,4 +14,6 @@ def get_format(cfg, task):
     """Build the format named in a FormatConfig for a task (its operator, prompt marks and answer shape). Every
     option of the config is passed through by name, so an option is declared once, in FormatConfig."""
     options = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "name"}
-    return FORMATS.get(cfg.name)(symbol=task.symbol, marks=task.marks, answer_shape=task.answer_shape, **options)
+    return FORMATS.get(cfg.name)(
+        symbol=task.symbol, marks=task.marks, answer_shape=task.answer_shape, signed=task.signed, **options
+    )

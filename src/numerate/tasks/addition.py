@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from numerate.bigint import from_str
-from numerate.errors import UsageError
 from numerate.tasks.base import TASKS, Problem, Task, random_number
 
 
@@ -13,8 +12,10 @@ from numerate.tasks.base import TASKS, Problem, Task, random_number
 class Addition(Task):
     name = "addition"
     symbol = "+"
-    n_operands = 2
-    samplers = ("uniform", "carry")
+    samplers = {
+        "uniform": "operands of exactly the cell's lengths, uniformly random",
+        "carry": "a carry through every digit: 99…9 + 1, or digit pairs summing to 9 above a carry",
+    }
     # For proofs (`numerate verify`): the carry into a column is 0 or 1, and one column of operand digits sets it
     # whatever came below (0 + 0 + 1 < 10 and 9 + 1 >= 10). One entry per carry state, with alternatives for
     # when that column is the top one and may not be all zeros.
@@ -29,7 +30,7 @@ class Addition(Task):
             return Problem(tuple(random_number(rng, n) for n in lengths))
         if sampler == "carry":
             return self.carry_chain(rng, max(lengths))
-        raise UsageError(f"addition has no sampler '{sampler}' (known: {', '.join(self.samplers)})")
+        raise self.unknown_sampler(sampler)
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         return Problem((random_number(rng, rng.randint(lo, hi)), random_number(rng, rng.randint(lo, hi))))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from numerate.bigint import from_str
+from numerate.errors import UsageError
 from numerate.registry import Registry
 
 TASKS: Registry = Registry("task")
@@ -33,12 +35,33 @@ def random_number(rng: random.Random, n_digits: int) -> int:
 
 
 class Task:
-    """Sample problems and compute exact answers. Subclasses register under a name."""
+    """The contract every task meets. Subclasses register under a name in TASKS.
+
+    - ``answer(problem)``: the exact answer, Python integers of any size and sign (a tuple for several numbers);
+    - ``answer_shape(problem, width)``: how many numbers the answer has and the digits each may need, when the
+      operands have at most ``width`` digits (a bound: formats pad to it, decoders budget by it);
+    - ``samplers``: named ways to draw test problems, "uniform" first, adversarial ones after, each documented;
+    - ``cell_dims``: what the numbers of an evaluation cell mean (two operand lengths by default); ``cells()``
+      builds the cells of a sweep or grid and ``sample(rng, sampler, cell)`` draws one problem of a cell;
+    - ``sample_range(rng, lo, hi)``: the training distribution, operand lengths in [lo, hi];
+    - ``operand_counts``: how many operands a problem may have (for parsing expressions like ``A-B``);
+    - ``worst_case(width)``: the problem whose prompt and answer are longest at this width (capacity checks).
+    """
 
     name: str = ""
-    symbol: str = ""  # operator written between operands by formats
+    symbol: str = ""  # operator written between operands by formats and in expressions
     marks: str = "="  # symbols that can end a prompt
-    samplers: tuple[str, ...] = ("uniform",)
+    samplers: dict[str, str] = {"uniform": "operands of exactly the cell's lengths, uniformly random"}
+    cell_dims: tuple[str, ...] = ("len_a", "len_b")
+    operand_counts: tuple[int, int] = (2, 2)
+    signed: bool = False  # answers may be negative
+
+    @property
+    def n_operands(self) -> int:
+        return self.operand_counts[1]
+
+    def configure(self, cfg) -> None:
+        """Read task-specific settings from a TaskConfig (most tasks have none)."""
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         """(how many numbers the answer has, digits each can need) when operands have at most `width` digits."""
@@ -53,3 +76,35 @@ class Task:
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """Each operand length drawn independently and uniformly from [lo, hi]."""
         raise NotImplementedError
+
+    def unknown_sampler(self, sampler: str) -> UsageError:
+        return UsageError(f"{self.name} has no sampler '{sampler}' (known: {', '.join(self.samplers)})")
+
+    def cells(self, lengths: list[int], grid: bool = False, adversarial: bool = False) -> list[tuple]:
+        """Evaluation cells (sampler, cell): every length on both operands (or, with `grid`, every pair), and with
+        `adversarial` each adversarial sampler at every length."""
+        dims = len(self.cell_dims)
+        if grid and dims == 2:
+            shapes = [(a, b) for a in lengths for b in lengths]
+        else:
+            shapes = [(n,) * dims for n in lengths]
+        cells = [("uniform", shape) for shape in shapes]
+        if adversarial:
+            cells += [(name, (n,) * dims) for name in list(self.samplers)[1:] for n in lengths]
+        return cells
+
+    def worst_case(self, width: int) -> Problem:
+        return Problem(tuple(10**width - 1 for _ in range(self.n_operands)))
+
+    def parse_expression(self, text: str) -> Problem:
+        """`A<symbol>B...` (non-negative decimal integers, spaces allowed around them) as a problem; ValueError with
+        the reason if the text is not one."""
+        parts = text.split(self.symbol) if self.symbol else [text]
+        lo, hi = self.operand_counts
+        if not lo <= len(parts) <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise ValueError(f"{want} non-negative integers joined by '{self.symbol}'")
+        numbers = [p.strip() for p in parts]
+        if not all(n.isascii() and n.isdigit() for n in numbers):
+            raise ValueError(f"non-negative integers joined by '{self.symbol}'")
+        return Problem(tuple(from_str(n) for n in numbers))

@@ -23,7 +23,8 @@ STEP = ">"
 
 class IterativeTask(Task):
     marks = "=" + STEP
-    samplers = ("uniform",)
+    samplers = {"uniform": "problems needing exactly the cell's number of iterations"}
+    cell_dims = ("k",)
     dial = "iterations"  # what the difficulty dial counts, for tables and plots
     step_fraction = 0.5  # share of training examples that are single-step questions
 

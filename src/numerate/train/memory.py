@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 
 from numerate.errors import UsageError
-from numerate.tasks.base import Problem
 
 FLOAT_BYTES = 4
 
@@ -14,9 +13,8 @@ FLOAT_BYTES = 4
 def longest_example(bundle) -> int:
     """Tokens in the longest training example (all operands at the longest training length, answer and end)."""
     hi = bundle.cfg.task.train_lengths[1]
-    n_ops = getattr(bundle.task, "n_operands", 2)
-    problem = Problem(tuple(10**hi - 1 for _ in range(n_ops)))
     try:
+        problem = bundle.task.worst_case(hi)
         prompt = bundle.fmt.prompt(problem)
         target_len = bundle.fmt.max_target_len(problem)
     except Exception:  # tasks whose problems have another shape (iterative tasks): a generous guess

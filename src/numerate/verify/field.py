@@ -169,6 +169,9 @@ def answers_independent(bundle) -> bool:
         return False
     if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces or not getattr(bundle.task, "symbol", ""):
         return False
+    lo, hi = getattr(bundle.task, "operand_counts", (2, 2))
+    if lo != hi or getattr(bundle.task, "signed", False) and fc.negatives != "complement":
+        return False  # the layouts below assume one operand count; a leading sign depends on every digit
     depth = depth_of(bundle.model)
     width = 2 * depth * max(-scheme.window[0], scheme.window[1]) + 7
     lay = template(bundle, width)

@@ -83,12 +83,22 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
             f"model.pos={bundle.cfg.model.pos} depends on {', '.join(sorted(extra))}: the same digits at another "
             "place in a longer problem are computed differently, so no finite set of cases covers every length"
         )
+    lo, hi = getattr(task, "operand_counts", (2, 2))
+    if lo != hi:
+        raise NotProvable(
+            f"task '{task.name}' has {lo} to {hi} operands: the argument covers tasks with a fixed number of operands"
+        )
     if not getattr(task, "column_prefixes", None):
         raise NotProvable(f"task '{task.name}' does not describe its carries (column_prefixes); it cannot be proven")
     if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces:
         raise NotProvable(
             "the argument needs reversed, zero-padded numbers written as plain digits (format.reverse, format.pad; "
             "no hints, group or spaces)"
+        )
+    if getattr(task, "signed", False) and fc.negatives != "complement":
+        raise NotProvable(
+            "negative answers written with a minus sign need the sign before any digit is known to be right, which "
+            "depends on every digit: train with format.negatives=complement (ten's complements, local like carries)"
         )
     return scheme.window, depth_of(bundle.model)
 
