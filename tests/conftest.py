@@ -32,3 +32,11 @@ def tiny_bundle():
         return bundle
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def restore_torch_threads():
+    """Training with train.threads=1 sets torch's global thread count; later tests get the default back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -1,4 +1,4 @@
-"""A small model learns reversed addition: the whole pipeline, measured, in about half a minute on one CPU thread."""
+"""A small model learns reversed addition: the whole pipeline, measured, in about 20 seconds on two CPU threads."""
 
 import torch
 
@@ -10,8 +10,9 @@ from conftest import tiny_config
 
 
 def test_tiny_model_learns_short_reversed_addition(tmp_path):
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     cfg = tiny_config(
+        "train.threads=2",  # the thread count changes the bits (sums in another order): pinned with the device
         "model.pos=coupling-2d",
         "model.col_window=[0, 1]",
         "train.device=cpu",  # one measured number is asserted: pin the device it was measured on
@@ -34,4 +35,4 @@ def test_tiny_model_learns_short_reversed_addition(tmp_path):
     longer = split_accuracy(bundle, (6, 8), 400, seed=2024)
     print(f"exact match: {in_dist:.3f} on 1-5 digits, {longer:.3f} on 6-8 digits")
     assert in_dist >= 0.95
-    assert longer >= 0.9  # measured 1.000 at this seed (0.873 at 400 steps): positions that generalize
+    assert longer >= 0.9  # measured 1.000 at this seed on 2 threads: positions that generalize

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 
-
 def fits(bundle, problem) -> bool:
     """True if the prompt plus the longest possible answer gets position ids inside the model's tables."""
     scheme = bundle.model.scheme
@@ -25,6 +24,7 @@ def max_digits(bundle, limit: int = 1 << 20) -> int | None:
     """Longest operand length (all operands that long) the model can represent; None if unbounded."""
     if bundle.model.scheme.table_size is None:
         return None
+
     def ok(n):
         return fits(bundle, bundle.task.worst_case(n))
 

@@ -72,10 +72,11 @@ def cmd_eval(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    # oneDNN caches a compiled kernel per tensor shape it meets, and a long input meets ever more shapes: without a
-    # bound, memory grew with the input (measured: ~0.6 MB per batch). Uncached kernels cost ~4% time here. Set
-    # before torch is imported, which is when oneDNN reads it.
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
+    if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
+        # slow everything after it): tune memory for long streams before torch loads.
+        from numerate.commands.solve import configure_for_streaming
+
+        configure_for_streaming()
     from numerate.commands.solve import solve_stream
 
     return solve_stream(

@@ -8,6 +8,7 @@ decoding and writes nothing on stdout, and memory stays bounded by one batch wha
 
 from __future__ import annotations
 
+import os
 import tempfile
 
 from numerate.bigint import to_str
@@ -65,10 +66,16 @@ def _libc():
         return None
 
 
-def bound_heap_growth() -> None:
-    """Serve large blocks (>= 1 MB: batch tensors) from mmap, returned to the system when freed. glibc otherwise
-    raises this threshold as blocks are freed and serves them from the heap, which batches of varying shapes
-    fragment: peak memory then crept up with the input (measured: 516 MB for 1 MB of input, 800 MB for 16 MB)."""
+def configure_for_streaming() -> None:
+    """Process-wide settings that keep a long `solve` at constant memory; call before torch is imported.
+
+    - oneDNN caches a compiled kernel per tensor shape it meets, and a long input meets ever more shapes: memory grew
+      about 0.6 MB a batch (516, 659, 800 MB peak for 1, 4, 16 MB of input). Uncached kernels cost ~4% time here.
+    - Blocks of 1 MB or more (batch tensors) are served from mmap and returned when freed; glibc otherwise raises this
+      threshold as blocks are freed and serves them from a heap that batches of varying shapes fragment.
+    Both would slow other work in the same process, so only the `solve` command sets them.
+    """
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
     libc = _libc()
     if libc is not None:
         libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD; setting it also turns off glibc's dynamic adjustment
@@ -102,7 +109,6 @@ def solve_stream(
     from numerate.eval.evaluate import answer_problems
     from numerate.devices import pick_device
 
-    bound_heap_growth()
     bundle = load_model(model_dir, device=pick_device(device))
     task = bundle.task
     if not task.symbol:

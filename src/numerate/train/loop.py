@@ -52,13 +52,15 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
     dist = distributed.setup(tc.device)
     folder = RunFolder(out)
     saved = folder.claim(cfg, resume) if dist.is_main else (folder.load_state() if resume else None)
+    # Global torch settings are set for the run and put back after it, so a caller's process is left as it was.
+    threads, was_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     if tc.threads:
         torch.set_num_threads(tc.threads)
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(tc.deterministic, warn_only=True)
     try:
         return _train(cfg, folder, saved, dist, quiet, list(callbacks))
     finally:
+        torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(was_deterministic)
         distributed.teardown(dist)
 

@@ -121,11 +121,13 @@ def verify(
     float64: bool = True,
     max_failures: int | None = None,
     only_classes: list[int] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> VerifyResult:
     """Check every case; with `max_failures`, stop once that many cases have failed (a refutation needs one).
 
-    `only_classes` checks just those field classes (indices into the structure's class list): a partial check,
-    never reported as proven, for spreading a proof over processes or tests."""
+    `only_classes` checks just those field classes (indices into the structure's class list), and `shard=(i, n)`
+    only the i-th of every n problems each class enumerates: partial checks, never reported as proven, for
+    spreading a proof over processes or tests."""
     start = time.perf_counter()
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
@@ -188,7 +190,9 @@ def verify(
             batch_ids.clear()
             batch_problems.clear()
 
-        for problem in cases_mod.problems(p):
+        for index, problem in enumerate(cases_mod.problems(p)):
+            if shard is not None and index % shard[1] != shard[0]:
+                continue
             ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
             view = bytes(ids[k] for k in cls.field) + bytes([ids[q + 1]])
             if view in seen:
@@ -216,7 +220,7 @@ def verify(
     bar.close()
     n_fail = sum(r.failures for r in results)
     out = VerifyResult(
-        proven=n_fail == 0 and only_classes is None,
+        proven=n_fail == 0 and only_classes is None and shard is None,
         classes=results,
         cases=sum(r.cases for r in results),
         min_margin=min(r.min_margin for r in results),
