@@ -72,7 +72,7 @@ SHIPPED_CLASSES = SHIPPED_CERT["argument"]["classes"]
 
 @pytest.mark.parametrize("model", ["add-proof", "sub"])
 def test_shipped_certificate_is_for_the_shipped_weights(model):
-    from numerate.verify.prove import sha256
+    from numerate.checkpoint import sha256
 
     folder = PROOF_MODEL.parent / model
     cert = json.loads((folder / "certificate.json").read_text())

@@ -18,7 +18,6 @@ The argument (docs/verification.md has it in full):
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 import torch
 
 from numerate.bigint import to_str
+from numerate.checkpoint import sha256
 from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
@@ -257,14 +257,6 @@ def decode_counterexamples(bundle, problems) -> list[dict]:
             }
         )
     return out
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
