@@ -153,7 +153,7 @@ def cmd_list(args) -> int:
             "representation options",
             "format",
             FormatConfig,
-            ("reverse", "pad", "group", "group_from", "hints", "spaces"),
+            ("reverse", "pad", "group", "group_from", "hints", "spaces", "negatives"),
         ),
         (
             "position and architecture options",
@@ -164,6 +164,7 @@ def cmd_list(args) -> int:
                 "pos_offset_max",
                 "rel_clip",
                 "col_window",
+                "posenc",
                 "input_injection",
                 "recurrences",
                 "test_recurrences",
