@@ -22,7 +22,8 @@ def format_table(rows: list[dict], columns: dict[str, list[dict]] | None = None,
     of a cell (the task's `cell_dims`)."""
     columns = columns or {"exact match": rows}
     width = max(5, *(len(d) for d in dims))
-    head = f"{'sampler':<8} " + " ".join(f"{d.replace('_', ' '):>{width}}" for d in dims) + " "
+    sw = max(8, *(len(r["sampler"]) for r in rows)) if rows else 8
+    head = f"{'sampler':<{sw}} " + " ".join(f"{d.replace('_', ' '):>{width}}" for d in dims) + " "
     head += " ".join(f"{name:>14}" for name in columns)
     lines = [head, "-" * len(head)]
     for i, r in enumerate(rows):
@@ -30,5 +31,5 @@ def format_table(rows: list[dict], columns: dict[str, list[dict]] | None = None,
         for series in columns.values():
             em = series[i]["exact_match"]
             cells.append(f"{'n/a':>14}" if em is None else f"{100 * em:>13.1f}%")
-        lines.append(f"{r['sampler']:<8} " + " ".join(f"{r[d]:>{width}}" for d in dims) + " " + " ".join(cells))
+        lines.append(f"{r['sampler']:<{sw}} " + " ".join(f"{r[d]:>{width}}" for d in dims) + " " + " ".join(cells))
     return "\n".join(lines)
