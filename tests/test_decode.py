@@ -41,6 +41,7 @@ def _problems(seed, n_max, count):
         ("model.pos=coupling-local", "model.col_window=[-2, 1]"),
         ("model.pos=coupling-2d", "model.recurrences=2", "model.col_window=[-1, 1]"),
         ("model.pos=coupling-local", "model.pos_eval_offset=3"),
+        ("model.pos=coupling-2d-answer", "model.col_window=[-1, 1]"),
     ],
 )
 def test_windowed_decoder_writes_the_general_decoders_tokens(tiny_bundle, overrides):
@@ -139,3 +140,17 @@ def test_solve_from_a_pipe_checks_every_line_before_writing(tmp_path):
     out = io.StringIO()
     assert solve_stream(MODELS / "add-proof", Pipe(b"1+2\n999+1\n"), out, io.StringIO()) == 0
     assert out.getvalue() == "3\n1000\n"
+
+
+def test_windowed_decoder_on_many_operands(tiny_bundle):
+    """The operand/answer rows of coupling-2d-answer, decoded incrementally, match the general decoder."""
+    b = tiny_bundle("task.name=addition-many", "model.pos=coupling-2d-answer")
+    for p in b.model.parameters():
+        p.data.normal_(0, 0.3)
+    assert supports_windowed(b.model)
+    rng = random.Random(1)
+    problems = [b.task.sample(rng, "uniform", (k, n)) for k, n in [(2, 3), (7, 3), (30, 3), (12, 9)]]
+    for prompts in _prompts(b, problems):
+        general = greedy_decode(b.model, prompts, 14, b.tok.eos_id, windowed=False)
+        windowed = greedy_decode(b.model, prompts, 14, b.tok.eos_id, windowed=True)
+        assert torch.equal(general, windowed)

@@ -44,7 +44,8 @@ def build(cfg: config_mod.RunConfig, vocab: list[str] | None = None) -> Bundle:
     task.configure(cfg.task)
     fmt = get_format(cfg.format, task)
     tok = CharTokenizer.from_vocab(vocab) if vocab else CharTokenizer(fmt.alphabet)
-    model = Transformer(cfg.model, len(tok), tok.digit_ids)
+    marks = [tok.id_of(m) for m in fmt.marks if m in tok.stoi]  # tokens that end a prompt: answers follow them
+    model = Transformer(cfg.model, len(tok), tok.digit_ids, marks)
     breaks = [name for name in ("hints", "group", "spaces") if getattr(cfg.format, name)]
     if model.scheme.needs_column_layout and breaks:
         raise UsageError(

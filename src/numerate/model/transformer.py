@@ -198,11 +198,11 @@ class Block(nn.Module):
 
 
 class Transformer(nn.Module):
-    def __init__(self, cfg, vocab_size: int, digit_ids: list[int]):
+    def __init__(self, cfg, vocab_size: int, digit_ids: list[int], mark_ids: list[int] = ()):
         super().__init__()
         self.cfg = cfg
         self.wte = nn.Embedding(vocab_size, cfg.n_embd)
-        self.scheme = build_scheme(cfg, digit_ids)
+        self.scheme = build_scheme(cfg, digit_ids, mark_ids)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = nn.LayerNorm(cfg.n_embd)
         self.head = nn.Linear(cfg.n_embd, vocab_size, bias=False)

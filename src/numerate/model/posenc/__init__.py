@@ -11,9 +11,10 @@ import_submodules(__name__, __path__)  # every module here registers its schemes
 __all__ = ["SCHEMES", "PositionalScheme", "build_scheme"]
 
 
-def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":
-    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits; 'a+b' combines schemes.
-    Each part is built from the model config with its own `model.posenc.<name>` settings applied."""
+def build_scheme(cfg, digit_ids: list[int], mark_ids: list[int] = ()) -> "PositionalScheme":
+    """The scheme named by `cfg.pos` (a ModelConfig), told which token ids are digits (and, for schemes that ask
+    with `needs_marks`, which end a prompt); 'a+b' combines schemes. Each part is built from the model config with
+    its own `model.posenc.<name>` settings applied."""
     names = cfg.pos.split("+")
     classes = [SCHEMES.get(name) for name in names]
     for name in cfg.posenc:
@@ -21,7 +22,10 @@ def build_scheme(cfg, digit_ids: list[int]) -> "PositionalScheme":
             raise UsageError(
                 f"model.posenc.{name}: '{name}' is not a part of model.pos={cfg.pos}{did_you_mean(name, names)}"
             )
-    parts = [cls(part_config(cfg, name, cls), digit_ids) for name, cls in zip(names, classes)]
+    parts = [
+        cls(part_config(cfg, name, cls), digit_ids, *((mark_ids,) if cls.needs_marks else ()))
+        for name, cls in zip(names, classes)
+    ]
     if len(parts) == 1:
         return parts[0]
     from numerate.model.posenc.combined import Combined

@@ -50,6 +50,7 @@ class PositionalScheme(nn.Module):
     depends_on: frozenset = frozenset()
     window: tuple[int, int] | None = None
     needs_column_layout: bool = False
+    needs_marks: bool = False  # the constructor also takes the ids of prompt-ending marks (answers follow them)
 
     def __init__(self, cfg, digit_ids: list[int]):
         super().__init__()
