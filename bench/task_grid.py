@@ -1,0 +1,89 @@
+"""A task's grid over training seeds: train a preset (resumable), then exact match on every cell of the task's own
+grid — (operands, digits) for many-operand addition, (len a, len b) for two-operand tasks — median [min-max].
+
+    python bench/task_grid.py --preset add-many --seeds 0 --rows 2,5,10,15,20,30 --cols 5,10,20,30 --samples 50
+    python bench/task_grid.py --preset add-many --set model.pos=coupling-2d-answer --name add-many-answer ...
+    python bench/task_grid.py --preset mul --rows 1-8 --cols 1-8 --samples 50
+
+Runs go to runs/grid/<name>-s<seed> and are resumed or skipped when finished, so the benchmark can be spread over
+several sittings; `--jobs` trains that many seeds at once, one thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_results  # noqa: E402
+
+from numerate.checkpoint import load_model  # noqa: E402
+from numerate.commands.compare import train_in_subprocess  # noqa: E402
+from numerate.eval.evaluate import evaluate  # noqa: E402
+from numerate.lengths import parse_lengths  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", required=True)
+    p.add_argument("--name", help="results and run name (default: the preset)")
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--rows", default="2,5,10,20,30", help="first cell number: operands (or len a)")
+    p.add_argument("--cols", default="5,10,20,30", help="second cell number: digits (or len b)")
+    p.add_argument("--samples", type=int, default=50)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
+    args = p.parse_args()
+    name = args.name or args.preset
+    seeds = [int(s) for s in args.seeds.split(",")]
+    runs = {s: Path("runs/grid") / f"{name}-s{s}" for s in seeds}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(
+            pool.map(
+                lambda s: train_in_subprocess(
+                    args.preset, runs[s], [f"train.seed={s}", *args.set], runs[s].with_suffix(".log")
+                ),
+                seeds,
+            )
+        )
+    rows_, cols = parse_lengths(args.rows), parse_lengths(args.cols)
+    cells = [("uniform", (r, c)) for r in rows_ for c in cols]
+    per_seed = {}
+    for s, folder in runs.items():
+        bundle = load_model(folder)
+        dims = bundle.task.cell_dims
+        results, _ = evaluate(bundle, cells, samples=args.samples)
+        per_seed[s] = results
+    table = render(name, args, dims, rows_, cols, per_seed, seeds)
+    write_results(f"grid-{name}", table, {"seeds": seeds, "dims": dims, "rows": per_seed})
+
+
+def render(name, args, dims, rows_, cols, per_seed, seeds) -> str:
+    lines = [
+        f"{name} (preset {args.preset} {' '.join(args.set)}), seeds {seeds}, {args.samples} problems per cell;"
+        f" exact match %, median [min-max] over seeds; rows = {dims[0]}, columns = {dims[1]}",
+        f"{dims[0]:>9} " + " ".join(f"{c:>18}" for c in cols),
+    ]
+    for r in rows_:
+        cells = []
+        for c in cols:
+            vals = [
+                100 * next(x for x in per_seed[s] if (x[dims[0]], x[dims[1]]) == (r, c))["exact_match"]
+                for s in seeds
+                if next(x for x in per_seed[s] if (x[dims[0]], x[dims[1]]) == (r, c))["exact_match"] is not None
+            ]
+            if not vals:
+                cells.append(f"{'n/a':>18}")
+            elif len(vals) == 1:
+                cells.append(f"{vals[0]:>18.1f}")
+            else:
+                cells.append(f"{statistics.median(vals):6.1f} [{min(vals):4.1f}-{max(vals):5.1f}]".rjust(18))
+        lines.append(f"{r:>9} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
