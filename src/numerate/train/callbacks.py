@@ -95,10 +95,10 @@ class Checkpoint(Callback):
 
 
 class ProgressBar(Callback):
-    def __init__(self, ctx_total: int, initial: int, disable: bool):
+    def __init__(self, total: int, initial: int, disable: bool):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=ctx_total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)
+        self.bar = tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)
 
     def on_step(self, ctx):
         self.bar.update(1)

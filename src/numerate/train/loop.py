@@ -96,13 +96,8 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
             model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
         )
 
-    checkpointer = Checkpoint()
-    callbacks = [
-        Evaluate(),
-        checkpointer,
-        ProgressBar(tc.max_steps, state["step"], disable=quiet or not dist.is_main or not sys.stderr.isatty()),
-        *extra_callbacks,
-    ]
+    progress = ProgressBar(tc.max_steps, state["step"], disable=quiet or not dist.is_main or not sys.stderr.isatty())
+    callbacks = [Evaluate(), Checkpoint(), progress, *extra_callbacks]
     t0 = time.perf_counter() - state["elapsed"]
     last_finite = (None, None)
     model.train()
@@ -124,7 +119,7 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
                 if ctx.is_last or distributed.any_rank(bool(ctx.stop_reason), dist):
                     break
         except BaseException:
-            callbacks[2].on_end(ctx)  # close the progress bar; nothing is saved after a failed step
+            progress.on_end(ctx)  # close the bar; nothing is saved after a failed step
             raise
     # The run ended normally or by a stop request: checkpoint the step reached, close the bar and the rest.
     for cb in callbacks:
