@@ -30,13 +30,15 @@ def block_starting(marker: str) -> str:
 # number makes this fail until the README is updated.
 COPIED = [
     ("preset demo , seeds", "bench/results/seeds-demo.md"),
-    ("exact match %, median [min-max] over seeds", "bench/results/compare-standard/results.md"),
+    ("over seeds [0, 1, 2]; training lengths", "bench/results/compare-standard/results.md"),
     ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
     ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
     ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),
     ("preset add-proof; `numerate verify`", "bench/results/proof-add-proof.md"),
     ("model models/add-proof; 2 threads", "bench/results/long.md"),
     ("training (1-10 digits; one process", "bench/results/throughput.md"),
+    ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
+    ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),
 ]
 
 
