@@ -47,3 +47,18 @@ def write_results(name: str, table: str, data: dict) -> None:
     (RESULTS / f"{name}.md").write_text(f"# {name}\n\n{header}\n\n```\n{table}\n```\n")
     (RESULTS / f"{name}.json").write_text(json.dumps({**prov, **data}, indent=1))
     print(f"\nwritten to {RESULTS / name}.md and .json")
+
+
+def train_seeds(preset: str, runs: dict, overrides: list[str], jobs: int) -> None:
+    """Train `preset` at every seed of `runs` ({seed: folder}), `jobs` at once on one thread each; finished runs
+    are skipped and unfinished ones resumed (so a benchmark can be spread over several sittings)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from numerate.commands.compare import train_in_subprocess
+
+    def one(seed):
+        folder = runs[seed]
+        train_in_subprocess(preset, folder, [f"train.seed={seed}", *overrides], folder.with_suffix(".log"))
+
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, runs))

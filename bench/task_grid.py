@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_results  # noqa: E402
+from common import train_seeds, write_results  # noqa: E402
 
 from numerate.checkpoint import load_model  # noqa: E402
-from numerate.commands.compare import train_in_subprocess  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
 from numerate.lengths import parse_lengths  # noqa: E402
 
@@ -40,15 +38,7 @@ def main() -> None:
     name = args.name or args.preset
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = {s: Path("runs/grid") / f"{name}-s{s}" for s in seeds}
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(
-            pool.map(
-                lambda s: train_in_subprocess(
-                    args.preset, runs[s], [f"train.seed={s}", *args.set], runs[s].with_suffix(".log")
-                ),
-                seeds,
-            )
-        )
+    train_seeds(args.preset, runs, args.set, args.jobs)
     rows_, cols = parse_lengths(args.rows), parse_lengths(args.cols)
     cells = [("uniform", (r, c)) for r in rows_ for c in cols]
     per_seed = {}
