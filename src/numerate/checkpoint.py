@@ -1,9 +1,9 @@
-"""Model folders and training state on disk.
+"""Model folders on disk: build a model from a config, save it, and load it back checked.
 
-A model folder holds ``model.safetensors`` (weights) and ``config.json`` (resolved run config, vocabulary, step
-and a few metrics) — enough to rebuild the model with no other file. Training adds ``train_state.pt``
-(optimizer, step, RNG) for ``--resume``. Every file is written to a temporary name and renamed into place, so an
-interrupted write never leaves a half file behind.
+A model folder holds ``model.safetensors`` (weights) and ``config.json`` (resolved run config, vocabulary, step,
+a few metrics and the weights' sha256) — enough to rebuild the model with no other file. Every file is written to
+a temporary name, flushed and renamed into place, so an interrupted write never leaves a half file behind; a run
+folder's training state and its rules are in train/run_folder.py.
 """
 
 from __future__ import annotations
