@@ -145,3 +145,20 @@ def test_subtraction_expressions_and_signs():
     for bad in ("1-2-3", "-1-2", "1+2", "1.5-2", "a-b", "1-"):
         with pytest.raises(ValueError):
             task.parse_expression(bad)
+
+
+def test_many_operand_training_can_fill_every_column():
+    """task.equal_lengths: that fraction of training problems has operands of one shared length; 0 keeps the
+    independent lengths (and the same random stream as before the option existed)."""
+    from numerate import config
+
+    task = get_task("addition-many")
+    task.configure(config.TaskConfig(name="addition-many", equal_lengths=1.0))
+    rng = random.Random(0)
+    for _ in range(50):
+        assert len({len(str(x)) for x in task.sample_range(rng, 1, 10).operands}) == 1
+    task.configure(config.TaskConfig(name="addition-many", equal_lengths=0.0))
+    mixed = [task.sample_range(rng, 1, 10) for _ in range(50)]
+    assert sum(len({len(str(x)) for x in p.operands}) > 1 for p in mixed) > 40
+    with pytest.raises(Exception, match="equal_lengths"):
+        config.TaskConfig(name="addition-many", equal_lengths=1.5).validate()

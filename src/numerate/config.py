@@ -59,6 +59,13 @@ class TaskConfig(Section):
     operands: list = opt(
         [], "tasks with many operands: how many [lo, hi] in training ([] = the task's default)", lo=2, hi=10_000
     )
+    equal_lengths: float = opt(
+        0.0,
+        "tasks with many operands: fraction of training problems whose operands all share one length (full columns,"
+        " as in the test cells)",
+        lo=0.0,
+        hi=1.0,
+    )
 
     def validate(self):
         if self.operands and (len(self.operands) != 2 or self.operands[0] > self.operands[1]):

@@ -29,10 +29,12 @@ class AdditionMany(Task):
 
     def __init__(self):
         self.train_operands = DEFAULT_OPERANDS
+        self.equal_lengths = 0.0
 
     def configure(self, cfg) -> None:
         if cfg.operands:
             self.train_operands = tuple(cfg.operands)
+        self.equal_lengths = cfg.equal_lengths
 
     def answer(self, problem: Problem) -> int:
         return sum(problem.operands)
@@ -67,6 +69,10 @@ class AdditionMany(Task):
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         k = rng.randint(*self.train_operands)
+        # Independent lengths leave the high columns nearly empty; test cells fill every column with k digits.
+        if self.equal_lengths and rng.random() < self.equal_lengths:
+            n = rng.randint(lo, hi)
+            return Problem(tuple(random_number(rng, n) for _ in range(k)))
         return Problem(tuple(random_number(rng, rng.randint(lo, hi)) for _ in range(k)))
 
     @staticmethod
