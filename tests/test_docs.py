@@ -68,9 +68,9 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-def readme_commands() -> list[list[str]]:
+def readme_commands(text: str = README) -> list[list[str]]:
     out = []
-    for lang, block in fenced_blocks(README):
+    for lang, block in fenced_blocks(text):
         if lang != "bash":
             continue
         for line in block.splitlines():
@@ -82,7 +82,10 @@ def readme_commands() -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("argv", readme_commands(), ids=lambda a: " ".join(a)[:60])
+PROBE_DOC = (ROOT / "docs" / "probe.md").read_text()
+
+
+@pytest.mark.parametrize("argv", readme_commands() + readme_commands(PROBE_DOC), ids=lambda a: " ".join(a)[:60])
 def test_readme_commands_parse(argv):
     """Every `numerate ...` line in the README names a verb and options that exist (nothing is run)."""
     parsers = _subparsers()
@@ -145,3 +148,31 @@ print("ok")
     script = f"OUT = {str(tmp_path / 'run')!r}\n" + script
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_probe_doc_shows_the_prompts_the_code_writes():
+    """docs/probe.md's prompt examples are what numerate.lm writes, character for character."""
+    import random
+
+    from numerate.lm import iterative
+    from numerate.lm.prompts import build_prompt, show
+    from numerate.lm.representations import REPRESENTATIONS
+    from numerate.tasks import get_task
+    from numerate.tasks.base import Problem
+
+    task, problem = get_task("addition"), Problem((1234567, 98765))
+    shots = [Problem((4821, 377)), Problem((95, 9026))]
+    table = [b for _, b in fenced_blocks(PROBE_DOC) if b.startswith("plain ")][0].splitlines()
+    names = table[0].split()
+    for name in names:
+        column = [line.split("   ") for line in table[1:]]
+        prompt = build_prompt(task, problem, REPRESENTATIONS.get(name), shots, chat=False).split("\n")
+        for line, cells in zip(prompt, column):
+            assert line in [c.strip() for c in cells if c.strip()], (name, line)
+    chat = show(build_prompt(task, problem, REPRESENTATIONS.get("commas-right"), shots[:1], chat=True))
+    assert chat in PROBE_DOC
+    gcd = get_task("gcd")
+    whole = gcd.sample_problem(random.Random(0), 3)
+    step = gcd.query(whole, gcd.start(whole))
+    verdict = [{"ok": False, "why": "wrong", "said": "12"}]
+    assert iterative.build(gcd, False, step, False, iterative.examples(gcd, False, 2, 0), verdict) in PROBE_DOC

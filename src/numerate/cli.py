@@ -132,6 +132,12 @@ def cmd_iterate(args) -> int:
     return run_iterate(args)
 
 
+def cmd_probe(args) -> int:
+    from numerate.commands.probe import run_probe_command
+
+    return run_probe_command(args)
+
+
 def cmd_list(args) -> int:
     from numerate.config import PRESETS_DIR
     from numerate.formats import FORMATS
@@ -323,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--report-only", action="store_true", help="table and plot of the finished runs; train nothing")
     c.set_defaults(func=cmd_compare)
 
+    from numerate.commands.lm_args import add_lm_arguments
+
     it = sub.add_parser(
         "iterate",
         help="solve an iterative task one-shot, looped or step by step; accuracy against iterations",
@@ -333,11 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(a looped model deepens each answer up to 4x its training depth until it stops changing), external "
         "(the model proposes one step at a time; a controller keeps the state, verifies every step exactly, asks "
         "again on a rejection and stops when the procedure is done, a step is rejected --retries times, or at "
-        "--max-steps). Every proposal of the external loop is a row of ledger-N.jsonl.",
+        "--max-steps). Every proposal of the external loop is a row of ledger-N.jsonl. A language model "
+        "(--openai-base-url or --hf, with --task) runs one-shot and external: its prompts state the procedure, "
+        "show --shots worked examples and, on a retry, what was rejected; the ledger holds every prompt and reply.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    it.add_argument("models", nargs="+", metavar="MODEL_DIR", help="one or more models trained on the same task")
-    it.add_argument("--modes", default="one-shot,looped,external", help="comma-separated (default: all three)")
+    it.add_argument("models", nargs="*", metavar="MODEL_DIR", help="one or more models trained on the same task")
+    it.add_argument("--modes", help="comma-separated (default: all three; one-shot,external for a language model)")
+    it.add_argument("--task", help="with a language model: running-sum, gcd or knapsack")
+    it.add_argument(
+        "--shots", type=non_negative_int, default=3, help="language models: worked examples per prompt (default 3)"
+    )
     it.add_argument("--dial", default="1-16", help="dial settings, like --lengths of eval: 1-16, 1,2,4,8,80 ...")
     it.add_argument("--samples", type=positive_int, default=50, help="problems per dial setting (default 50)")
     it.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
@@ -347,12 +361,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     it.add_argument(
         "--proposer",
-        default="model",
-        help="who proposes steps in the external mode: model (default) or oracle (the exact step, a reference)",
+        help="who proposes steps in the external mode: model (default for MODEL_DIR), lm (default with a language "
+        "model) or oracle (the exact step, a reference)",
     )
     it.add_argument("--out", default="runs/iterate", help="folder for results.md/json/png and ledgers")
     it.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_lm_arguments(it, with_numerate=False)
     it.set_defaults(func=cmd_iterate)
+
+    pr = sub.add_parser(
+        "probe",
+        help="put a language model (OpenAI-compatible server, Hugging Face, numerate) through eval's tests",
+        description="Ask a language model eval's questions — the same cells, problems (by seed), adversarial "
+        "samplers and exact scoring — written in a chosen representation with k worked examples, and read each "
+        "reply strictly: its first line must be exactly one number in that representation, or the reply counts "
+        "as malformed. Requests that fail after retries count as failed; neither stops the run. Every prompt "
+        "and reply is written to OUT/responses.jsonl; the table to OUT/results.md, rows to OUT/results.json, "
+        "a plot to OUT/results.png. docs/probe.md shows each representation's prompt.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="representations: "
+        + ", ".join(
+            f"{n} ({__import__('numerate.lm.representations', fromlist=['x']).REPRESENTATIONS.get(n).example})"
+            for n in __import__("numerate.lm.representations", fromlist=["x"]).REPRESENTATIONS.names()
+        ),
+    )
+    pr.add_argument("--task", help="arithmetic task (default addition; a numerate model's own task)")
+    pr.add_argument("--lengths", default="1-20", help="operand lengths, as for eval (default 1-20)")
+    pr.add_argument("--grid", action="store_true", help="every pair of lengths (len a x len b, operands x digits)")
+    pr.add_argument(
+        "--carry", "--adversarial", dest="carry", action="store_true", help="also the task's adversarial samplers"
+    )
+    pr.add_argument("--samples", type=positive_int, default=20, help="problems per cell (default 20)")
+    pr.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234, as eval)")
+    pr.add_argument("--shots", type=non_negative_int, default=0, help="worked examples before each problem")
+    pr.add_argument("--representation", default="plain", help="how numbers are written (see below; default plain)")
+    pr.add_argument("--out", default="runs/probe", help="results folder (default runs/probe)")
+    pr.add_argument("--mistakes", type=non_negative_int, default=5, help="wrong replies to print (default 5)")
+    pr.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_lm_arguments(pr)
+    pr.set_defaults(func=cmd_probe)
 
     ls = sub.add_parser("list", help="show registered tasks, formats, positional schemes and presets")
     ls.set_defaults(func=cmd_list)

@@ -18,18 +18,26 @@ def _pyplot():
     return plt
 
 
-def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int | None = None) -> None:
-    """Exact match over (length of a, length of b) for the uniform rows."""
+def _label(dim: str) -> str:
+    return {"len_a": "digits in a", "len_b": "digits in b"}.get(dim, dim.replace("_", " "))
+
+
+def heatmap(
+    rows: list[dict], path: str | Path, title: str = "", train_max: int | None = None, dims=("len_a", "len_b")
+) -> None:
+    """Exact match over a task's two cell numbers (`dims`: its cell_dims, e.g. len a x len b, or operands x
+    digits) for the uniform rows."""
     import numpy as np
 
     plt = _pyplot()
     rows = [r for r in rows if r["sampler"] == "uniform"]
-    la = sorted({r["len_a"] for r in rows})
-    lb = sorted({r["len_b"] for r in rows})
+    ya, xb = dims
+    la = sorted({r[ya] for r in rows})
+    lb = sorted({r[xb] for r in rows})
     grid = np.full((len(la), len(lb)), np.nan)
     for r in rows:
         if r["exact_match"] is not None:
-            grid[la.index(r["len_a"]), lb.index(r["len_b"])] = 100 * r["exact_match"]
+            grid[la.index(r[ya]), lb.index(r[xb])] = 100 * r["exact_match"]
     fig, ax = plt.subplots(figsize=(6.4, 5.4))
 
     def half_step(values):  # cells centred on their lengths, for any regular stride
@@ -45,10 +53,12 @@ def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int 
         aspect="auto",
         extent=(lb[0] - hb, lb[-1] + hb, la[0] - ha, la[-1] + ha),
     )
-    if train_max:
+    if train_max and dims == ("len_a", "len_b"):
         ax.plot([0.5, train_max + 0.5, train_max + 0.5], [train_max + 0.5, train_max + 0.5, 0.5], "w--", lw=1)
-    ax.set_xlabel("digits in b")
-    ax.set_ylabel("digits in a")
+    elif train_max:
+        ax.axvline(train_max + 0.5, color="w", ls="--", lw=1)
+    ax.set_xlabel(_label(xb))
+    ax.set_ylabel(_label(ya))
     ax.set_title(title or "exact match (%)")
     fig.colorbar(im, ax=ax, label="exact match (%)")
     fig.tight_layout()
@@ -56,15 +66,15 @@ def heatmap(rows: list[dict], path: str | Path, title: str = "", train_max: int 
     plt.close(fig)
 
 
-def sweep(series: dict[str, list[dict]], path: str | Path, title: str = "", train_max: int | None = None) -> None:
-    """Exact match against operand length (both operands that long), one line per model."""
+def sweep(
+    series: dict[str, list[dict]], path: str | Path, title: str = "", train_max: int | None = None, dim: str = "len_a"
+) -> None:
+    """Exact match against operand length (`dim` of each uniform row of a 1-D sweep), one line per model."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, rows in series.items():
         pts = [
-            (r["len_a"], 100 * r["exact_match"])
-            for r in rows
-            if r["sampler"] == "uniform" and r["len_a"] == r["len_b"] and r["exact_match"] is not None
+            (r[dim], 100 * r["exact_match"]) for r in rows if r["sampler"] == "uniform" and r["exact_match"] is not None
         ]
         if pts:
             ax.plot(*zip(*pts), marker="o", ms=3, label=label)
@@ -80,7 +90,7 @@ def sweep(series: dict[str, list[dict]], path: str | Path, title: str = "", trai
     plt.close(fig)
 
 
-def plot_modes(series: dict, train_max: int, dial: str, title: str, path: Path, ax=None) -> None:
+def plot_modes(series: dict, train_max: int | None, dial: str, title: str, path: Path, ax=None) -> None:
     """Exact match against the dial, one curve per mode. `series[mode]` = list of (k, median, lo, hi) in %."""
     plt = _pyplot()
     own = ax is None
@@ -90,7 +100,8 @@ def plot_modes(series: dict, train_max: int, dial: str, title: str, path: Path, 
         ks = [p[0] for p in points]
         (line,) = ax.plot(ks, [p[1] for p in points], marker="o", ms=3, label=mode)
         ax.fill_between(ks, [p[2] for p in points], [p[3] for p in points], color=line.get_color(), alpha=0.15)
-    ax.axvspan(0, train_max + 0.5, color="grey", alpha=0.12, label="training range")
+    if train_max:
+        ax.axvspan(0, train_max + 0.5, color="grey", alpha=0.12, label="training range")
     ax.set_xlabel(f"{dial} (iterations the procedure needs)")
     ax.set_ylabel("exact answers (%)")
     ax.set_ylim(-2, 102)

@@ -55,8 +55,9 @@ def run_eval(args) -> list[dict]:
 
         train_max = bundle.cfg.task.train_lengths[1]
         if args.grid:
-            plots.heatmap(rows, args.plot, title=f"{args.model}: exact match (%)", train_max=train_max)
+            plots.heatmap(rows, args.plot, f"{args.model}: exact match (%)", train_max, dims=bundle.task.cell_dims)
         else:
-            plots.sweep({str(args.model): rows}, args.plot, title="exact match by operand length", train_max=train_max)
+            dim = bundle.task.cell_dims[-1]
+            plots.sweep({str(args.model): rows}, args.plot, "exact match by operand length", train_max, dim=dim)
         print(f"plot written to {args.plot}")
     return rows

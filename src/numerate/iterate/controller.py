@@ -50,27 +50,19 @@ def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retr
                 out.proposals += 1
                 out.parse_failures += prop.value is None
                 if ledger is not None:
-                    ledger.write(
-                        json.dumps(
-                            {
-                                "problem": i,
-                                "step": step,
-                                "attempt": attempt,
-                                "input": proposer.describe(q.problem),
-                                "raw": prop.text,
-                                "parsed": prop.value,
-                                "verdict": verdict,
-                            }
-                        )
-                        + "\n"
-                    )
+                    row = {"mode": "external", "problem": i, "step": step, "attempt": attempt}
+                    row["input"] = proposer.describe(q.problem) if prop.prompt is None else prop.prompt
+                    row.update(raw=prop.text, parsed=prop.value, verdict=verdict)
+                    if prop.error:
+                        row["error"] = prop.error
+                    ledger.write(json.dumps(row) + "\n")
                 if verdict["ok"]:
                     out.first_try_ok += attempt == 0
                     states[i] = task.advance(problems[i], states[i], prop.value)
                     out.steps = step
                     _note_progress(task, problems[i], states[i], out)
                 else:
-                    q.verdicts.append(verdict)
+                    q.verdicts.append({**verdict, "said": prop.text})
                     still.append(i)
             pending = still
         for i in pending:

@@ -7,6 +7,9 @@ Modes, all with the same trained model:
 - ``external``: a proposer (``PROPOSERS``: the model by default) answers one step at a time inside the
   controller's propose-verify-refine loop.
 
+The subject is a model trained here (a bundle) or a language model (iterate/subject.py), which answers one-shot
+and external questions from prompts and cannot loop.
+
 Modes are registered in ``MODES``: a mode is a function (bundle, problems, settings) -> (answers, row fields).
 
 The test problems of a dial setting depend only on (task, setting, seed), so every model and mode is measured on
@@ -57,12 +60,16 @@ def _direct_answers(bundle, problems, deepen: bool) -> tuple[list, dict]:
 
 @MODES.register("one-shot", "the model writes the final answer directly, at its training depth")
 def one_shot(bundle, problems, settings: "LabSettings"):
+    from numerate.iterate.subject import LanguageModelSubject
+
+    if isinstance(bundle, LanguageModelSubject):
+        return bundle.final_answers(problems, settings.seed, settings.ledger)
     return _direct_answers(bundle, problems, deepen=False)
 
 
 @MODES.register("looped", "a looped model deepens each answer up to 4x its training depth until it is stable")
 def looped(bundle, problems, settings: "LabSettings"):
-    if not is_looped(bundle):
+    if not hasattr(bundle, "model") or not is_looped(bundle):
         raise UsageError("mode 'looped' needs a looped model (trained with model.recurrences > 1)")
     return _direct_answers(bundle, problems, deepen=True)
 
@@ -91,6 +98,18 @@ def external(bundle, problems, settings: "LabSettings"):
     return [o.answer for o in outcomes], extra
 
 
+class _TaggedLedger:
+    """Ledger rows of one dial setting: each row also says which."""
+
+    def __init__(self, file, k: int):
+        self.file, self.k = file, k
+
+    def write(self, line: str) -> None:
+        import json
+
+        self.file.write(json.dumps({"k": self.k, **json.loads(line)}) + "\n")
+
+
 @dataclass
 class LabSettings:
     samples: int = 50
@@ -98,15 +117,19 @@ class LabSettings:
     max_steps: int = 1000
     retries: int = 3
     proposer: str = "model"  # a name in PROPOSERS, for the external mode
-    ledger: object = None  # an open JSONL file for the external loop's proposals
+    ledger: object = None  # an open JSONL file for every proposal (and a language model's one-shot replies)
 
 
 def measure(bundle, mode: str, k: int, settings: LabSettings) -> dict:
     """One row of the lab's table: how `mode` does on `settings.samples` problems needing k iterations."""
     from numerate.eval.evaluate import cell_problems
 
+    from dataclasses import replace
+
     task = bundle.task
     problems = cell_problems(task, "uniform", (k,), settings.samples, settings.seed)
+    if settings.ledger is not None:
+        settings = replace(settings, ledger=_TaggedLedger(settings.ledger, k))
     row: dict = {"mode": mode, "k": k, "n": len(problems)}
     values, extra = MODES.get(mode)(bundle, problems, settings)
     row.update(extra)

@@ -2,9 +2,9 @@
 
 A proposer gets a batch of questions (problems from a task, such as "the next Euclid state from (a, b)") with
 the verdicts on its earlier proposals for the same question, and returns one proposal per question: the raw
-text it wrote and the value parsed from it (None if unparseable). A language model behind an adapter would
-render the question and the verdicts into its prompt; the models trained here cannot read verdicts, so they
-answer greedily first and sample on a retry.
+text it wrote and the value parsed from it (None if unparseable). A language model (proposers/lm.py) renders
+the question and the verdicts into its prompt; the models trained here cannot read verdicts, so they answer
+greedily first and sample on a retry.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class Question:
 class Proposal:
     text: str
     value: object  # the parsed answer, or None
+    prompt: object = None  # what the proposer was asked, where it is text (language models), for the ledger
+    error: str | None = None  # why no text came back (a failed request), for the ledger
 
 
 class Proposer:

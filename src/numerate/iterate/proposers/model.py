@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import torch
 
+from numerate.errors import UsageError
+
 from numerate.iterate.proposers.base import PROPOSERS, Proposal, Proposer, Question
 from numerate.tasks.base import Problem
 
 
 @PROPOSERS.register("model", "the trained model: greedy first, sampled on retries")
 def _model_proposer(bundle, settings) -> "ModelProposer":
+    if not hasattr(bundle, "model"):
+        raise UsageError("--proposer model needs a model trained here; for a language model use --proposer lm")
     return ModelProposer(bundle, seed=settings.seed)
 
 

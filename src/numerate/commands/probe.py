@@ -1,0 +1,98 @@
+"""`numerate probe`: eval's cells and exact scoring for any language model; table, JSONL of every reply, plot."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from numerate.commands.lm_args import open_lm
+from numerate.errors import UsageError
+from numerate.eval.cells import make_cells
+from numerate.lengths import parse_lengths
+from numerate.lm.probe import ProbeSettings, check_probe, failure_summary, run_probe
+from numerate.lm.prompts import show
+from numerate.tasks import get_task
+
+
+def format_rows(rows: list[dict], dims) -> str:
+    sw = max(8, *(len(r["sampler"]) for r in rows))
+    head = f"{'sampler':<{sw}} " + " ".join(f"{d.replace('_', ' '):>8}" for d in dims)
+    head += f" {'exact match':>12} {'wrong':>6} {'malformed':>9} {'failed':>6}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cell = " ".join(f"{r[d]:>8}" for d in dims)
+        lines.append(
+            f"{r['sampler']:<{sw}} {cell} {100 * r['exact_match']:>11.1f}% {r['wrong']:>6} {r['malformed']:>9}"
+            f" {r['failed']:>6}"
+        )
+    return "\n".join(lines)
+
+
+def run_probe_command(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder")
+    settings = ProbeSettings(args.samples, args.seed, args.representation, args.shots, args.max_tokens)
+    lm = open_lm(args)
+    try:
+        task = resolve_task(args, lm)
+        check_probe(lm, task, settings)
+        cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
+        rows, records = run_probe(lm, task, cells, settings, progress=not args.quiet and sys.stderr.isatty())
+    finally:
+        lm.close()
+    out.mkdir(parents=True, exist_ok=True)
+    text = format_rows(rows, task.cell_dims)
+    print(text)
+    total = {s: sum(r[s] for r in rows) for s in ("n", "correct", "malformed", "failed")}
+    print(
+        f"\n{total['correct']}/{total['n']} right; {total['malformed']} malformed replies, {total['failed']} failed "
+        f"requests; {sum(r['cached'] for r in records)} answered from the cache"
+    )
+    for why, count in failure_summary(records):
+        print(f"  failed x{count}: {why}")
+    tenths = [sum(t) for t in zip(*(r["wrong_digit_tenths"] for r in rows))]
+    if any(tenths):
+        share = " ".join(f"{100 * t / sum(tenths):.0f}%" for t in tenths)
+        print(f"wrong digits by tenth of the answer, least significant first: {share}")
+    bad = [r for r in records if r["status"] in ("wrong", "malformed")][: args.mistakes]
+    if bad:
+        print("first mistakes:")
+        for r in bad:
+            said = r["extracted"] if r["status"] == "wrong" else f"malformed {r['response']!r}"
+            print(f"  {task.symbol.join(r['operands'])} -> {said}, truth {r['truth']}")
+    if records:
+        seen = records[0].get("seen")  # a numerate model reads its own format, not the prompt
+        what, first = ("what the model read", seen) if seen else ("first prompt, exactly as sent", records[0]["prompt"])
+        print(f"{what}:\n" + "\n".join("  | " + line for line in show(first).split("\n")))
+    command = "numerate probe " + " ".join(args.argv)
+    with open(out / "responses.jsonl", "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    meta = {"command": command, "model": lm.describe(), "task": task.name, "settings": vars(settings), "rows": rows}
+    (out / "results.json").write_text(json.dumps(meta, indent=1))
+    (out / "results.md").write_text(f"# probe: {task.name}\n\n`{command}`\n\n```\n{text}\n```\n")
+    written = f"table {out / 'results.md'}, rows {out / 'results.json'}, every reply {out / 'responses.jsonl'}"
+    try:
+        from numerate import plots
+
+        title = f"{lm.name}: {task.name}, {settings.representation}, {settings.shots}-shot"
+        if args.grid and len(task.cell_dims) == 2:
+            plots.heatmap(rows, out / "results.png", title, dims=task.cell_dims)
+        else:
+            plots.sweep({lm.name: rows}, out / "results.png", title, dim=task.cell_dims[-1])
+        written += f", plot {out / 'results.png'}"
+    except UsageError as exc:  # no matplotlib: the numbers are written; say why there is no plot
+        written += f" (no plot: {exc})"
+    print(written)
+    return 0
+
+
+def resolve_task(args, lm):
+    own = getattr(lm, "task", None)  # a numerate model knows its task
+    if own is not None:
+        if args.task and args.task != own.name:
+            raise UsageError(f"{lm.name} was trained on '{own.name}', not '{args.task}'")
+        return own
+    return get_task(args.task or "addition")

@@ -1,0 +1,96 @@
+"""A local Hugging Face causal language model (the optional `transformers` extra, imported only here).
+
+Greedy decoding, batched with left padding (so every prompt's last token sits at the same place), stopping at a
+newline. Chat models get their tokenizer's chat template. Only local folders are read: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from numerate.errors import UsageError
+from numerate.lm.base import Completion, LanguageModel, Request
+
+
+class HuggingFaceLM(LanguageModel):
+    def __init__(self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto"):
+        try:
+            import transformers
+        except ImportError:
+            raise UsageError("--hf needs the transformers package: pip install 'numerate[hf]'") from None
+        from numerate.devices import pick_device
+
+        if not Path(path).is_dir():
+            raise UsageError(f"--hf {path}: not a folder (give a local model folder, as save_pretrained writes it)")
+        transformers.utils.logging.disable_progress_bar()
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(f"--hf {path}: cannot load a causal language model and its tokenizer: {exc}") from None
+        self.device = pick_device(device)
+        self.model.to(self.device).eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.convert_ids_to_tokens(0)
+        if chat and not getattr(self.tokenizer, "chat_template", None):
+            raise UsageError(f"--chat: the tokenizer in {path} has no chat template")
+        self.name, self.path, self.chat = Path(path).name, str(path), chat
+        self.max_tokens, self.batch_size = max_tokens, batch_size
+
+    def describe(self) -> dict:
+        return {"adapter": "hf", "path": self.path, "chat": self.chat, "max_tokens": self.max_tokens}
+
+    def text_of(self, prompt) -> str:
+        if self.chat:
+            messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if not isinstance(prompt, str):
+            raise UsageError("a model without --chat takes a prompt string, not chat messages")
+        return prompt
+
+    def stop_at_newline(self, start: int):
+        """Each sequence stops once its new text holds a newline (the k-shot pattern would go on)."""
+        import torch
+        from transformers import StoppingCriteria
+
+        tokenizer = self.tokenizer
+
+        class StopAtNewline(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                texts = tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
+                return torch.tensor(["\n" in t for t in texts], dtype=torch.bool, device=input_ids.device)
+
+        return StopAtNewline()
+
+    def complete(self, requests: list[Request], progress=None) -> list[Completion]:
+        import time
+
+        import torch
+
+        texts = [self.text_of(r.prompt) for r in requests]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+        out: list[Completion | None] = [None] * len(texts)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            budget = max(requests[i].max_tokens or self.max_tokens for i in idx)
+            t0 = time.perf_counter()
+            enc = self.tokenizer(
+                [texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=not self.chat
+            ).to(self.device)
+            with torch.no_grad():
+                ids = self.model.generate(
+                    **enc,
+                    max_new_tokens=budget,
+                    do_sample=False,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    stopping_criteria=[self.stop_at_newline(enc["input_ids"].shape[1])],
+                )
+            new = ids[:, enc["input_ids"].shape[1] :]
+            seconds = (time.perf_counter() - t0) / len(idx)
+            for i, row in zip(idx, new):
+                text = self.tokenizer.decode(row, skip_special_tokens=True)
+                out[i] = Completion(text.split("\n", 1)[0] if not self.chat else text, seconds=seconds)
+            if progress:
+                progress(len(idx))
+        return out
