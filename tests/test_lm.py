@@ -361,6 +361,14 @@ def test_hf_batches_decode_as_single_prompts_do(tiny_hf):
     assert len(set(batched)) > 1  # prompts matter: left padding did not wash them out
 
 
+def test_hf_prompts_beyond_the_context_fail_without_stopping_the_rest(tiny_hf):
+    from numerate.lm.hf import HuggingFaceLM
+
+    lm = HuggingFaceLM(tiny_hf, max_tokens=6, device="cpu")
+    done = lm.complete([Request(Problem((0, 0)), "1" * 200 + "+1="), Request(Problem((0, 0)), "1+1=")])
+    assert done[0].text is None and "the model has 128" in done[0].error and done[1].text is not None
+
+
 def test_probe_runs_a_local_hf_model(tiny_hf, tmp_path, run):
     code, out, err = run(
         [

@@ -142,9 +142,18 @@ def cmd_list(args) -> int:
     from numerate.config import PRESETS_DIR
     from numerate.formats import FORMATS
     from numerate.model.posenc import SCHEMES
+    from numerate.iterate.proposers import PROPOSERS
+    from numerate.lm.representations import REPRESENTATIONS
     from numerate.tasks import TASKS
 
-    for title, reg in (("tasks", TASKS), ("formats", FORMATS), ("positional schemes", SCHEMES)):
+    registries = (
+        ("tasks", TASKS),
+        ("formats", FORMATS),
+        ("positional schemes", SCHEMES),
+        ("proposers (numerate iterate --proposer)", PROPOSERS),
+        ("representations for language models (numerate probe --representation)", REPRESENTATIONS),
+    )
+    for title, reg in registries:
         print(f"{title}:")
         for name in reg.names():
             print(f"  {name:<18} {reg.doc(name)}")

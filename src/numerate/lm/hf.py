@@ -44,7 +44,10 @@ class HuggingFaceLM(LanguageModel):
     def text_of(self, prompt) -> str:
         if self.chat:
             messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            try:
+                return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            except Exception as exc:  # e.g. a template without a system role: say so, do not crash mid-run
+                raise UsageError(f"the chat template of {self.path} refused the messages: {exc}") from None
         if not isinstance(prompt, str):
             raise UsageError("a model without --chat takes a prompt string, not chat messages")
         return prompt
@@ -69,8 +72,17 @@ class HuggingFaceLM(LanguageModel):
         import torch
 
         texts = [self.text_of(r.prompt) for r in requests]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
         out: list[Completion | None] = [None] * len(texts)
+        context = getattr(self.model.config, "max_position_embeddings", None) or getattr(
+            self.model.config, "n_positions", None
+        )
+        lengths = [len(self.tokenizer(t, add_special_tokens=not self.chat)["input_ids"]) for t in texts]
+        for i, n in enumerate(lengths):
+            need = n + (requests[i].max_tokens or self.max_tokens)
+            if context and need > context:
+                out[i] = Completion(None, error=f"needs {need} positions; the model has {context}")
+        todo = [i for i in range(len(texts)) if out[i] is None]
+        order = sorted(todo, key=lambda i: lengths[i])  # similar lengths share a batch
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             budget = max(requests[i].max_tokens or self.max_tokens for i in idx)
