@@ -1,6 +1,7 @@
 """The command-line contract: outputs on success, a named error and exit code 2 on bad input."""
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -248,3 +249,28 @@ def test_parse_lengths_rejects(text):
 
     with pytest.raises(UsageError):
         parse_lengths(text)
+
+
+def test_solve_runs_an_iterative_model_step_by_step(run):
+    """A step model answers whole problems by running its procedure: the proven running-sum step model adds any
+    number of operands exactly, one addition at a time."""
+    rng = random.Random(5)
+    sums = [[rng.randrange(10 ** rng.randint(1, 3)) for _ in range(rng.randint(2, 30))] for _ in range(20)]
+    stdin = "".join("+".join(map(str, s)) + "\n" for s in sums)
+    code, out, err = run(["solve", str(PROVEN.parent / "iter-sum-proof"), "--quiet"], stdin)
+    assert code == 0, err
+    assert out.split() == [str(sum(s)) for s in sums]
+
+
+def test_unverified_procedures_take_each_step_as_written():
+    from numerate.iterate.controller import run_unverified
+    from numerate.iterate.proposers.oracle import OracleProposer
+    from numerate.tasks import get_task
+
+    task = get_task("long-multiplication")
+    rng = random.Random(0)
+    problems = [task.sample_problem(rng, k) for k in (1, 5, 20)]
+    exact = run_unverified(task, problems, OracleProposer(task))
+    assert exact == [a * b for a, b in (p.operands for p in problems)]
+    wrong = run_unverified(task, problems, OracleProposer(task, error_rate=1.0))  # every line off by one
+    assert wrong == [a * b + len(str(b)) for a, b in (p.operands for p in problems)]

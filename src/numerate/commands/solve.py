@@ -48,8 +48,34 @@ def parse_problems(lines, task, max_digits: int = MAX_DIGITS) -> list[Problem]:
     ]
 
 
+def is_stepwise(task) -> bool:
+    """Iterative tasks are solved by running their procedure one step at a time (long multiplication: line by
+    line), the way their models were trained to be used."""
+    from numerate.tasks.iterative import IterativeTask
+
+    return isinstance(task, IterativeTask)
+
+
+def procedure_answers(bundle, problems, batch_size: int):
+    """Answers from the model's own steps, each taken as written (nothing checks them)."""
+    from numerate.eval.answer import Answer
+    from numerate.iterate.controller import run_unverified
+    from numerate.iterate.proposers.model import ModelProposer
+
+    values = run_unverified(bundle.task, problems, ModelProposer(bundle, batch_size=batch_size))
+    written = [None if v is None else ",".join(map(to_str, v)) if isinstance(v, tuple) else to_str(v) for v in values]
+    return [
+        Answer(p, None, "?" if w is None else w, None if w is None else v) for p, v, w in zip(problems, values, written)
+    ]
+
+
+def _widest_question(task, problem: Problem) -> Problem:
+    """The longest question the problem leads to: the procedure's widest step, else the problem itself."""
+    return task.widest_query(problem) if is_stepwise(task) else problem
+
+
 def _check(bundle, problem: Problem, number: int) -> None:
-    if not fits(bundle, problem):
+    if not fits(bundle, problem) or not fits(bundle, _widest_question(bundle.task, problem)):
         limit = max_digits(bundle)
         longest = max(len(to_str(x)) for x in problem.operands)
         raise UsageError(
@@ -114,6 +140,7 @@ def solve_stream(
     if not task.symbol:
         raise UsageError(f"{model_dir} was trained on '{task.name}', whose problems are not written as expressions")
     source = getattr(stdin, "buffer", stdin)
+    stepwise = is_stepwise(task)
 
     spool = None
     if not _seekable(source):
@@ -143,12 +170,17 @@ def solve_stream(
 
         def flush():
             nonlocal unreadable, digits
-            for a in answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1):
+            answers = (
+                procedure_answers(bundle, batch, batch_size)
+                if stepwise
+                else answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1)
+            )
+            for a in answers:
                 if a.value is None:
                     unreadable += 1
                     stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
                 else:
-                    stdout.write(to_str(a.value) + "\n")
+                    stdout.write((a.text if stepwise else to_str(a.value)) + "\n")
             stdout.flush()
             bar.update(len(batch))
             batch.clear()

@@ -95,3 +95,32 @@ def _note_progress(task, problem, state, out: Outcome) -> None:
     if judged["feasible"] and out.first_feasible_step is None:
         out.first_feasible_step = out.steps
     out.trace.append((out.steps, judged.get("gap")))
+
+
+def run_unverified(task, problems, proposer: Proposer, max_steps: int = 100_000) -> list:
+    """Run each problem's procedure on the proposer's word alone: every step's answer is taken as it is (this is
+    how `numerate solve` uses a step model, where no checker exists). A problem whose step answer cannot be read
+    stops with None; so does one still running after `max_steps`."""
+    states = [task.start(p) for p in problems]
+    results: list = [None] * len(problems)
+    active = []
+    for i, p in enumerate(problems):
+        if task.done(p, states[i]):
+            results[i] = task.result(p, states[i])
+        else:
+            active.append(i)
+    for _ in range(max_steps):
+        if not active:
+            break
+        proposals = proposer.propose([Question(task.query(problems[i], states[i])) for i in active])
+        still = []
+        for i, prop in zip(active, proposals):
+            if prop.value is None:
+                continue
+            states[i] = task.advance(problems[i], states[i], prop.value)
+            if task.done(problems[i], states[i]):
+                results[i] = task.result(problems[i], states[i])
+            else:
+                still.append(i)
+        active = still
+    return results

@@ -54,6 +54,7 @@ class Task:
     samplers: dict[str, str] = {"uniform": "operands of exactly the cell's lengths, uniformly random"}
     cell_dims: tuple[str, ...] = ("len_a", "len_b")
     operand_counts: tuple[int, int] = (2, 2)
+    expression_counts: tuple[int, int] | None = None  # operands an expression to solve may have (default as above)
     signed: bool = False  # answers may be negative
 
     @property
@@ -100,7 +101,7 @@ class Task:
         """`A<symbol>B...` (non-negative decimal integers, spaces allowed around them) as a problem; ValueError with
         the reason if the text is not one."""
         parts = text.split(self.symbol) if self.symbol else [text]
-        lo, hi = self.operand_counts
+        lo, hi = self.expression_counts or self.operand_counts
         if not lo <= len(parts) <= hi:
             want = f"{lo}" if lo == hi else f"{lo} to {hi}"
             raise ValueError(f"{want} non-negative integers joined by '{self.symbol}'")

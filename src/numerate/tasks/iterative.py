@@ -58,6 +58,11 @@ class IterativeTask(Task):
         """The exact answer to a single-step question."""
         raise NotImplementedError
 
+    def widest_query(self, problem: Problem) -> Problem:
+        """A step question at least as long as any the procedure asks (to check a model can represent them all
+        before running it). The first one, unless the task's questions grow."""
+        return self.query(problem, self.start(problem))
+
     def final_answer(self, problem: Problem):
         state = self.start(problem)
         while not self.done(problem, state):

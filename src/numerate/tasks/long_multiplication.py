@@ -73,6 +73,12 @@ class LongMultiplication(IterativeTask):
     def result(self, problem: Problem, state: dict):
         return state["sum"]
 
+    def widest_query(self, problem: Problem) -> Problem:
+        """The last line: a shifted furthest, with the widest running sum."""
+        a, b = problem.operands
+        j = self.iterations(problem) - 1
+        return self.query(problem, {"j": j, "sum": a * (b % 10**j)})
+
     def step_answer(self, query: Problem):
         s, shifted, digits = query.operands
         return s + shifted * (digits % 10)

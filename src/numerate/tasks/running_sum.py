@@ -16,6 +16,9 @@ class RunningSum(IterativeTask):
     symbol = "+"
     marks = "="  # a step, s + a, is itself a two-operand sum
     dial = "operands"
+    # Whole problems have any number of operands; a step (and what `verify` proves) has two: operand_counts
+    # stays (2, 2) for the proof, and expressions to solve may have more.
+    expression_counts = (2, 100_000)
     # A step is two-operand addition, so its carries are addition's (see Addition.column_prefixes): a step
     # model can be proven with `numerate verify`, which checks the two-operand questions.
     column_prefixes = (((0, 0), (1, 0)), ((9, 1), (5, 5)))
