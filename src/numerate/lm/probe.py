@@ -106,16 +106,14 @@ def score(task, rep, request, completion: Completion) -> dict:
 
 
 def summarize_cell(task, sampler: str, cell, records: list[dict]) -> dict:
+    from numerate.bigint import from_str
     from numerate.eval.answer import Answer
     from numerate.eval.evaluate import wrong_digit_tenths
-    from numerate.bigint import from_str
 
     n = len(records)
     count = {s: sum(r["status"] == s for r in records) for s in ("right", "wrong", "malformed", "failed")}
-    answers = [
-        Answer(None, from_str(r["truth"].lstrip("-")) * (-1 if r["truth"].startswith("-") else 1), "", _value(r))
-        for r in records
-    ]
+    said = [None if r["extracted"] is None else from_str(r["extracted"]) for r in records]
+    answers = [Answer(None, from_str(r["truth"]), "", v) for r, v in zip(records, said)]
     return {
         "sampler": sampler,
         **dict(zip(task.cell_dims, cell)),
@@ -127,15 +125,6 @@ def summarize_cell(task, sampler: str, cell, records: list[dict]) -> dict:
         "failed": count["failed"],
         "wrong_digit_tenths": wrong_digit_tenths(answers),
     }
-
-
-def _value(record: dict):
-    text = record["extracted"]
-    if text is None:
-        return None
-    from numerate.bigint import from_str
-
-    return -from_str(text[1:]) if text.startswith("-") else from_str(text)
 
 
 def failure_summary(records: list[dict]) -> list[tuple[str, int]]:
