@@ -39,7 +39,22 @@ COPIED = [
     ("training (1-10 digits; one process", "bench/results/throughput.md"),
     ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
     ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),
+    ("add-many-full (preset add-many model.pos", "bench/results/grid-add-many-full.md"),
 ]
+
+
+# The same for model cards: (card, first words of the block, results file).
+CARDS = [("models/add-many/README.md", "operands                  5", "bench/results/grid-add-many-full.md")]
+
+
+@pytest.mark.parametrize("card, marker, source", CARDS)
+def test_model_card_numbers_match_their_results_file(card, marker, source):
+    lines = {line.strip() for line in (ROOT / source).read_text().splitlines()}
+    text = (ROOT / card).read_text()
+    blocks = [b for _, b in fenced_blocks(text) if b.lstrip().startswith(marker)]
+    assert len(blocks) == 1
+    missing = [line.strip() for line in blocks[0].splitlines() if line.strip() and line.strip() not in lines]
+    assert not missing, f"{card} lines not in {source}: {missing[:3]}"
 
 
 @pytest.mark.parametrize("marker, source", COPIED)
