@@ -4,7 +4,7 @@ grid — (operands, digits) for many-operand addition, (len a, len b) for two-op
     python bench/task_grid.py --preset add-many-baseline --seeds 0 --rows 2,5,10,15,20,30 --cols 5,10,20,30 --samples 50
     python bench/task_grid.py --preset add-many-baseline --set model.pos=coupling-2d-answer --name add-many-answer ...
     python bench/task_grid.py --preset add-many --seeds 0,1,2 --rows 2,5,8,10,15,20,30 --cols 5,10,20,30
-    python bench/task_grid.py --preset mul --rows 1-8 --cols 1-8 --samples 50
+    python bench/task_grid.py --preset mul-baseline --rows 1-8 --cols 1-8 --samples 50
 
 Runs go to runs/grid/<name>-s<seed> and are resumed or skipped when finished, so the benchmark can be spread over
 several sittings; `--jobs` trains that many seeds at once, one thread each.

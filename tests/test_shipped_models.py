@@ -22,11 +22,27 @@ def test_shipped_model_matches_its_preset_and_card(folder):
     assert f"numerate train {folder.name}" in card and "<!-- eval:start -->" in card
 
 
+# Shipped models that are sampled rather than proven, and short of right on every problem: the least share of
+# fresh problems each must still get right (below what its card reports, so only a real regression fails).
+FLOORS = {"mul": 0.5}
+
+
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
-def test_shipped_model_adds(folder):
+def test_shipped_model_answers_fresh_problems(folder):
+    """Two 15-digit operands (and 999...9 + 1) for the addition-like models; 1-5 digit products, computed line by
+    line as `numerate solve` does, for the multiplication scratchpad."""
+    from numerate.commands.solve import is_stepwise, procedure_answers
+
     bundle = load_model(folder)
     rng = random.Random(99)
-    problems = [Problem((rng.randrange(10**14, 10**15), rng.randrange(10**14, 10**15))) for _ in range(50)]
-    problems.append(Problem((10**15 - 1, 1)))
-    answers = answer_problems(bundle, problems)
-    assert sum(a.correct for a in answers) >= 50
+    if bundle.task.name == "long-multiplication":
+        problems = [bundle.task.sample_problem(rng, rng.randint(1, 5)) for _ in range(51)]
+    else:
+        problems = [Problem((rng.randrange(10**14, 10**15), rng.randrange(10**14, 10**15))) for _ in range(50)]
+        problems.append(Problem((10**15 - 1, 1)))
+    if is_stepwise(bundle.task):
+        answers = procedure_answers(bundle, problems, 256)
+        right = sum(a.value == bundle.task.final_answer(p) for a, p in zip(answers, problems))
+    else:
+        right = sum(a.correct for a in answer_problems(bundle, problems))
+    assert right >= FLOORS.get(folder.name, 50 / 51) * len(problems)
