@@ -274,3 +274,10 @@ def test_unverified_procedures_take_each_step_as_written():
     assert exact == [a * b for a, b in (p.operands for p in problems)]
     wrong = run_unverified(task, problems, OracleProposer(task, error_rate=1.0))  # every line off by one
     assert wrong == [a * b + len(str(b)) for a, b in (p.operands for p in problems)]
+
+
+def test_solve_multiplies_line_by_line_and_refuses_other_expressions(run):
+    code, out, err = run(["solve", str(PROVEN.parent / "mul"), "--quiet"], "12*34\n0*7\n")
+    assert code == 0 and out.split() == ["408", "0"], err
+    code, out, err = run(["solve", str(PROVEN.parent / "mul"), "--quiet"], "12*34\n12+34\n")
+    assert code == 2 and out == "" and "line 2" in err

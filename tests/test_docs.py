@@ -40,11 +40,15 @@ COPIED = [
     ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
     ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),
     ("add-many-full (preset add-many model.pos", "bench/results/grid-add-many-full.md"),
+    ("mode             digits             exact %", "bench/results/iterate-mul.md"),
 ]
 
 
 # The same for model cards: (card, first words of the block, results file).
-CARDS = [("models/add-many/README.md", "operands                  5", "bench/results/grid-add-many-full.md")]
+CARDS = [
+    ("models/add-many/README.md", "operands                  5", "bench/results/grid-add-many-full.md"),
+    ("models/mul/README.md", "external              2", "bench/results/iterate-mul.md"),
+]
 
 
 @pytest.mark.parametrize("card, marker, source", CARDS)

@@ -9,8 +9,8 @@ A step question is (s_j, a * 10^j, D_j) with D_j the digit d_j written in every 
 a * 10^j), so every column of the question holds what its answer digit needs — s's digit, a's digit and d_j — and
 the carry into a column (at most 9: 9 + 9 * 9 + 9 = 99) is fixed by the previous answer digit and its column, as
 for two-operand addition: the step is local, and a 2-D model's step generalizes in length like addition does. The
-controller shifts a and picks d_j; the model does every digit product, sum and carry. A line of a k x k problem has
-at most 2k + 1 digits, so the scratchpad writes about k (2k + 1) answer digits where one-shot writes 2k.
+controller shifts a and picks d_j; the model does every digit product, sum and carry. Line j of a k x k problem has
+k + j + 1 answer digits, so the scratchpad writes k (3k + 1) / 2 of them (155 at 10 x 10) where one-shot writes 2k.
 
 Whole problems ("a*b=", the one-shot question) and steps ("s*A*D>") are mixed in training like the other
 iterative tasks; the dial is the digits of both operands (and the lines of the scratchpad).
