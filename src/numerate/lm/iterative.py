@@ -24,7 +24,6 @@ from typing import Callable
 from numerate.lm.base import Request
 from numerate.registry import Registry
 from numerate.tasks.base import Problem
-from numerate.tasks.iterative import STEP
 
 TASK_TEXTS: Registry = Registry("task description for language models")
 RETRY = "Rejected: {why}. Answer again."
@@ -130,10 +129,6 @@ def build(task, lm_chat: bool, problem: Problem, final: bool, shots: list[Proble
     lines = [text.intro, *(f"{question} {answer}" for question, answer in pairs)]
     lines += [f"{q} {(v.get('said') or '').strip()} ({RETRY.format(why=v['why'])})" for v in verdicts]
     return "\n".join([*lines, q])
-
-
-def step_problem(problem: Problem) -> bool:
-    return problem.mark == STEP
 
 
 def final_requests(task, lm_chat: bool, problems, shots: int, seed: int) -> list[Request]:
