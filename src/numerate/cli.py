@@ -265,11 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser(
         "solve",
-        help="answer problems (A+B, A-B, ... as the model's task) read from stdin, one per line",
+        help="answer problems (A+B, A-B, A*B, ... as the model's task) read from stdin, one per line",
         description="Read problems written as the model's task writes them — `A+B` for addition, `A-B` for "
-        "subtraction (non-negative decimal integers of any length; answers may be negative) — from stdin, one per "
-        "line, and write the model's answers in the same order. Input is checked before any work: a bad "
-        "line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
+        "subtraction (non-negative decimal integers of any length; answers may be negative), `A+B+C+...` for "
+        "many-operand addition and running sums, `A*B` for multiplication — from stdin, one per line, and write the "
+        "model's answers in the same order. Models of iterative tasks (long multiplication, running sums) run their "
+        "procedure one step at a time, each step's answer taken as the model wrote it. Input is checked before any "
+        "work: a bad line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
         "streams: a first pass checks every line (spooling a pipe to a temporary file), a second answers "
         "batch by batch and writes as it goes, so memory does not grow with the input.",
     )
