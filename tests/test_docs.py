@@ -39,7 +39,7 @@ COPIED = [
     ("training (1-10 digits; one process", "bench/results/throughput.md"),
     ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
     ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),
-    ("add-many-full (preset add-many model.pos", "bench/results/grid-add-many-full.md"),
+    ("add-many-full (preset add-many ), seeds [0, 1, 2]", "bench/results/grid-add-many-full.md"),
     ("mode             digits             exact %", "bench/results/iterate-mul.md"),
 ]
 
