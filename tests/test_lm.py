@@ -295,23 +295,8 @@ def test_a_numerate_model_through_probe_reproduces_eval(half_trained, tmp_path, 
     bundle = load_model(half_trained)
     cells = make_cells([1, 3, 6, 12], False, True, task=bundle.task)
     expected, _ = evaluate(bundle, cells, samples=40, seed=7)
-    code, out, err = run(
-        [
-            "probe",
-            "--numerate",
-            str(half_trained),
-            "--lengths",
-            "1,3,6,12",
-            "--carry",
-            "--samples",
-            "40",
-            "--seed",
-            "7",
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-        ]
-    )
+    argv = f"probe --numerate {half_trained} --lengths 1,3,6,12 --carry --samples 40 --seed 7 --out {tmp_path / 'out'}"
+    code, out, err = run(argv.split() + ["--quiet"])
     assert code == 0, err
     rows, records = results(tmp_path)
     assert [r["exact_match"] for r in rows] == [r["exact_match"] for r in expected]
@@ -370,22 +355,8 @@ def test_hf_prompts_beyond_the_context_fail_without_stopping_the_rest(tiny_hf):
 
 
 def test_probe_runs_a_local_hf_model(tiny_hf, tmp_path, run):
-    code, out, err = run(
-        [
-            "probe",
-            "--hf",
-            str(tiny_hf),
-            "--lengths",
-            "1-3",
-            "--samples",
-            "5",
-            "--shots",
-            "1",
-            "--out",
-            str(tmp_path / "out"),
-            "--quiet",
-        ]
-    )
+    argv = f"probe --hf {tiny_hf} --lengths 1-3 --samples 5 --shots 1 --out {tmp_path / 'out'} --quiet"
+    code, out, err = run(argv.split())
     assert code == 0, err
     rows, records = results(tmp_path)
     assert len(records) == 15 and all(r["status"] in ("right", "wrong", "malformed") for r in records)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from numerate.lm.base import Request
+from numerate.lm.prompts import first_line
 from numerate.registry import Registry
 from numerate.tasks.base import Problem
 
@@ -39,8 +40,7 @@ def read_ints(text: str | None, count: int | None):
     None when the reply is not exactly that."""
     if text is None:
         return None
-    stripped = text.strip()
-    first = stripped.split("\n", 1)[0].strip() if stripped else ""
+    first = first_line(text)
     if not re.fullmatch(r"-?[0-9]+(?:, ?-?[0-9]+)*", first):
         return None
     values = tuple(int(v) for v in first.replace(" ", "").split(","))

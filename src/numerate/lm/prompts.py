@@ -59,11 +59,13 @@ def requests_for(task, problems, rep: Representation, shots: list[Problem], chat
 
 def extract(text: str | None, rep: Representation) -> int | None:
     """The integer a reply states, read strictly (see the module's docstring), or None."""
-    if text is None:
-        return None
+    return None if text is None else rep.parse(first_line(text))
+
+
+def first_line(text: str) -> str:
+    """The reply's first non-blank line, whitespace around it removed: the only part a strict reading reads."""
     stripped = text.strip()
-    first = stripped.split("\n", 1)[0].strip() if stripped else ""
-    return rep.parse(first)
+    return stripped.split("\n", 1)[0].strip() if stripped else ""
 
 
 def show(prompt) -> str:
