@@ -10,7 +10,7 @@ from numerate.commands.lm_args import open_lm
 from numerate.errors import UsageError
 from numerate.eval.cells import make_cells
 from numerate.lengths import parse_lengths
-from numerate.lm.probe import ProbeSettings, check_probe, failure_summary, run_probe
+from numerate.lm.probe import ProbeSettings, failure_summary, run_probe
 from numerate.lm.prompts import show
 from numerate.tasks import get_task
 
@@ -37,7 +37,6 @@ def run_probe_command(args) -> int:
     lm = open_lm(args)
     try:
         task = resolve_task(args, lm)
-        check_probe(lm, task, settings)
         cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
         rows, records = run_probe(lm, task, cells, settings, progress=not args.quiet and sys.stderr.isatty())
     finally:
