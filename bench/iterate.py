@@ -30,11 +30,17 @@ DIALS = {
     "gcd": "1,2,4,8,12,16,24,32,48,64,80",
     "knapsack": "1,2,4,8,12,16,24,32,48,64,80",
     "mul": "1,2,4,6,8,10,12,16,20",  # digits of a and of b: k x k products, k lines of scratchpad
+    "mul-lines": "1,2,4,6,8,10,12,16,20",
 }
 
 # The knapsack model's steps are often rejected, and every retry is another decoding pass over a 60-token row:
 # fewer problems and retries keep its measurement to minutes. The later flag wins.
-LIGHTER = {"knapsack": ["--samples", "50", "--retries", "3"], "mul": ["--retries", "0"]}
+LIGHTER = {
+    "knapsack": ["--samples", "50", "--retries", "3"],
+    "mul": ["--retries", "0"],
+    # a step model only: the one-shot and looped modes would ask it a question it never trained on
+    "mul-lines": ["--retries", "0", "--modes", "external"],
+}
 # Multiplication's external loop gets no retries: its checker knows each line's exact value, so a retry would
 # borrow the answer's correctness from the checker. With none, a product is exact only if the model wrote every
 # line right on its first try.

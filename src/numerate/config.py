@@ -66,6 +66,13 @@ class TaskConfig(Section):
         lo=0.0,
         hi=1.0,
     )
+    step_fraction: float = opt(
+        0.5,
+        "iterative tasks: share of training examples that are single steps (the rest are whole problems); 1 trains"
+        " a step model that only the external loop can use",
+        lo=0.0,
+        hi=1.0,
+    )
 
     def validate(self):
         if self.operands and (len(self.operands) != 2 or self.operands[0] > self.operands[1]):

@@ -26,7 +26,7 @@ class IterativeTask(Task):
     samplers = {"uniform": "problems needing exactly the cell's number of iterations"}
     cell_dims = ("k",)
     dial = "iterations"  # what the difficulty dial counts, for tables and plots
-    step_fraction = 0.5  # share of training examples that are single-step questions
+    step_fraction = 0.5  # share of training examples that are single-step questions (task.step_fraction)
 
     # --- the procedure -------------------------------------------------------------------------------------
     def sample_problem(self, rng: random.Random, k: int) -> Problem:
@@ -68,6 +68,9 @@ class IterativeTask(Task):
         while not self.done(problem, state):
             state = self.advance(problem, state, self.step_answer(self.query(problem, state)))
         return self.result(problem, state)
+
+    def configure(self, cfg) -> None:
+        self.step_fraction = cfg.step_fraction
 
     # --- checking --------------------------------------------------------------------------------------------
     def check(self, query: Problem, value) -> dict:
