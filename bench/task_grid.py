@@ -5,6 +5,12 @@ grid — (operands, digits) for many-operand addition, (len a, len b) for two-op
     python bench/task_grid.py --preset add-many-baseline --set model.pos=coupling-2d-answer --name add-many-answer ...
     python bench/task_grid.py --preset add-many --seeds 0,1,2 --rows 2,5,8,10,15,20,30 --cols 5,10,20,30
     python bench/task_grid.py --preset mul-baseline --rows 1-8 --cols 1-8 --samples 50
+    python bench/task_grid.py --preset iter-sum-proof --task addition-many --stepwise --seeds 0,1,2 \
+        --rows 2,5,10,30,100 --cols 5,30,100 --name sum-steps-many
+
+With --task the cells and problems are another task's (posed to the model as expressions its task reads); with
+--stepwise an iterative model answers by running its procedure, one model step at a time (`numerate eval
+--stepwise`), and the table counts the answer digits it writes.
 
 Runs go to runs/grid/<name>-s<seed> and are resumed or skipped when finished, so the benchmark can be spread over
 several sittings; `--jobs` trains that many seeds at once, one thread each.
@@ -23,6 +29,7 @@ from common import train_seeds, write_results  # noqa: E402
 from numerate.checkpoint import load_model  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
 from numerate.lengths import parse_lengths  # noqa: E402
+from numerate.tasks import get_task  # noqa: E402
 
 
 def main() -> None:
@@ -35,6 +42,8 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
+    p.add_argument("--task", help="cells and problems of this task (default the preset's)")
+    p.add_argument("--stepwise", action="store_true", help="answer by the model's procedure, step by step")
     args = p.parse_args()
     name = args.name or args.preset
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -45,16 +54,45 @@ def main() -> None:
     per_seed = {}
     for s, folder in runs.items():
         bundle = load_model(folder)
-        dims = bundle.task.cell_dims
-        results, _ = evaluate(bundle, cells, samples=args.samples)
+        task = get_task(args.task) if args.task else bundle.task
+        dims = task.cell_dims
+        results, _ = evaluate(bundle, cells, samples=args.samples, task=task, stepwise=args.stepwise)
         per_seed[s] = results
     table = render(name, args, dims, rows_, cols, per_seed, seeds)
+    if args.stepwise:
+        table += "\n\n" + written_digits(bundle, task, rows_, cols, args.samples, dims)
     write_results(f"grid-{name}", table, {"seeds": seeds, "dims": dims, "rows": per_seed})
 
 
+def written_digits(bundle, task, rows_, cols, samples, dims) -> str:
+    """Mean answer digits a step model writes per problem (every step's answer, as the exact procedure has them),
+    against the final answer's digits a one-shot model writes: the work the scratchpad costs."""
+    from numerate.bigint import to_str
+    from numerate.eval.evaluate import cell_problems, pose
+
+    steps_task = bundle.task
+    lines = [f"answer digits written per problem, step by step / one-shot; rows = {dims[0]}, columns = {dims[1]}"]
+    for r in rows_:
+        cells = []
+        for c in cols:
+            stepped = final = 0
+            for original in cell_problems(task, "uniform", (r, c), samples, 1234):
+                problem = pose(original, task, steps_task)
+                state = steps_task.start(problem)
+                while not steps_task.done(problem, state):
+                    value = steps_task.step_answer(steps_task.query(problem, state))
+                    stepped += len(to_str(value))
+                    state = steps_task.advance(problem, state, value)
+                final += len(to_str(task.answer(original)))
+            cells.append(f"{stepped / samples:.0f} / {final / samples:.0f}".rjust(18))
+        lines.append(f"{r:>9} " + " ".join(cells))
+    return "\n".join(lines)
+
+
 def render(name, args, dims, rows_, cols, per_seed, seeds) -> str:
+    how = f"{args.task or 'its own task'}'s problems" + (", answered step by step" if args.stepwise else "")
     lines = [
-        f"{name} (preset {args.preset} {' '.join(args.set)}), seeds {seeds}, {args.samples} problems per cell;"
+        f"{name} (preset {args.preset} {' '.join(args.set)}; {how}), seeds {seeds}, {args.samples} problems per cell;"
         f" exact match %, median [min-max] over seeds; rows = {dims[0]}, columns = {dims[1]}",
         f"{dims[0]:>9} " + " ".join(f"{c:>18}" for c in cols),
     ]

@@ -31,7 +31,7 @@ FLOORS = {"mul": 0.5}
 def test_shipped_model_answers_fresh_problems(folder):
     """Two 15-digit operands (and 999...9 + 1) for the addition-like models; 1-5 digit products, computed line by
     line as `numerate solve` does, for the multiplication scratchpad."""
-    from numerate.commands.solve import is_stepwise, procedure_answers
+    from numerate.iterate.stepwise import is_stepwise, procedure_answers
 
     bundle = load_model(folder)
     rng = random.Random(99)

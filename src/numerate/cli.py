@@ -256,6 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="R|auto",
         help="recurrences for looped models; 'auto' deepens each problem until its answer stops changing",
     )
+    e.add_argument(
+        "--task",
+        metavar="TASK",
+        help="cells and problems of another task, posed as expressions the model's task reads (e.g. a running-sum "
+        "model on addition-many's operands x digits grid); default the model's own task",
+    )
+    e.add_argument(
+        "--stepwise",
+        action="store_true",
+        help="iterative models: answer by running the procedure one model step at a time, each step taken as "
+        "written (as `numerate solve` does), instead of asking for the whole answer at once",
+    )
     e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
     e.add_argument("--batch-size", type=positive_int, default=512)
     e.add_argument("--mistakes", type=non_negative_int, default=5, help="wrong answers to print (default 5)")

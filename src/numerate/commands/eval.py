@@ -12,11 +12,13 @@ from numerate.devices import pick_device
 from numerate.eval.cells import format_table, make_cells
 from numerate.eval.evaluate import describe_mistake, evaluate
 from numerate.lengths import parse_lengths
+from numerate.tasks import get_task
 
 
 def run_eval(args) -> list[dict]:
     bundle = load_model(args.model, device=pick_device(args.device))
-    cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=bundle.task)
+    task = get_task(args.task) if args.task else bundle.task
+    cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
     t0 = time.perf_counter()
     rows, mistakes = evaluate(
         bundle,
@@ -27,9 +29,11 @@ def run_eval(args) -> list[dict]:
         use_cache=not args.no_cache,
         recurrences=args.recurrences,
         progress=not args.quiet and sys.stderr.isatty(),
+        task=task,
+        stepwise=args.stepwise,
     )
     seconds = time.perf_counter() - t0
-    print(format_table(rows, dims=bundle.task.cell_dims))
+    print(format_table(rows, dims=task.cell_dims))
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
     rate = solved / max(seconds, 1e-9)
     print(
@@ -55,9 +59,9 @@ def run_eval(args) -> list[dict]:
 
         train_max = bundle.cfg.task.train_lengths[1]
         if args.grid:
-            plots.heatmap(rows, args.plot, f"{args.model}: exact match (%)", train_max, dims=bundle.task.cell_dims)
+            plots.heatmap(rows, args.plot, f"{args.model}: exact match (%)", train_max, dims=task.cell_dims)
         else:
-            dim = bundle.task.cell_dims[-1]
+            dim = task.cell_dims[-1]
             plots.sweep({str(args.model): rows}, args.plot, "exact match by operand length", train_max, dim=dim)
         print(f"plot written to {args.plot}")
     return rows

@@ -15,6 +15,7 @@ from numerate.bigint import to_str
 from numerate.capacity import fits, max_digits
 from numerate.checkpoint import load_model
 from numerate.errors import UsageError
+from numerate.iterate.stepwise import is_stepwise, procedure_answers
 from numerate.tasks.base import Problem
 
 MAX_DIGITS = 1_000_000
@@ -45,27 +46,6 @@ def parse_problems(lines, task, max_digits: int = MAX_DIGITS) -> list[Problem]:
     return [
         parse_line(line.encode() if isinstance(line, str) else line, n, task, max_digits)
         for n, line in enumerate(lines, start=1)
-    ]
-
-
-def is_stepwise(task) -> bool:
-    """Iterative tasks are solved by running their procedure one step at a time (long multiplication: line by
-    line), the way their models were trained to be used."""
-    from numerate.tasks.iterative import IterativeTask
-
-    return isinstance(task, IterativeTask)
-
-
-def procedure_answers(bundle, problems, batch_size: int):
-    """Answers from the model's own steps, each taken as written (nothing checks them)."""
-    from numerate.eval.answer import Answer
-    from numerate.iterate.controller import run_unverified
-    from numerate.iterate.proposers.model import ModelProposer
-
-    values = run_unverified(bundle.task, problems, ModelProposer(bundle, batch_size=batch_size))
-    written = [None if v is None else ",".join(map(to_str, v)) if isinstance(v, tuple) else to_str(v) for v in values]
-    return [
-        Answer(p, None, "?" if w is None else w, None if w is None else v) for p, v, w in zip(problems, values, written)
     ]
 
 

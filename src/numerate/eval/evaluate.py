@@ -6,6 +6,7 @@ import random
 
 
 from numerate.bigint import to_str
+from numerate.errors import UsageError
 from numerate.eval.adaptive import answer_until_stable, auto_depths
 from numerate.eval.answer import Answer, answer_problems  # noqa: F401  (re-exported: the usual entry point)
 
@@ -43,8 +44,14 @@ def evaluate(
     use_cache: bool = True,
     recurrences: int | str | None = None,
     progress: bool = False,
+    task=None,
+    stepwise: bool = False,
 ):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
+
+    `task` (default the model's own) is where the cells and their problems come from: another task's problems are
+    posed to the model as expressions its task reads (`pose`), and judged by the cells' task. `stepwise` answers
+    with the model's task's procedure, one model step at a time (an iterative task's step model).
 
     A row: {"sampler", <the task's cell_dims, e.g. "len_a", "len_b">, "n", "correct", "exact_match"}; cells the
     model cannot represent get
@@ -56,27 +63,44 @@ def evaluate(
     """
     from numerate.capacity import fits
 
+    source = task or bundle.task
+    if stepwise:
+        from numerate.iterate.stepwise import is_stepwise
+
+        if not is_stepwise(bundle.task):
+            raise UsageError(f"--stepwise needs an iterative task's model; this one's task is {bundle.task.name}")
+        if recurrences is not None:
+            raise UsageError("--recurrences applies to one-shot answers, not to --stepwise")
     rows, pending = [], []
     for sampler, lengths in cells:
-        problems = cell_problems(bundle.task, sampler, lengths, samples, seed)
-        row = {"sampler": sampler, **dict(zip(bundle.task.cell_dims, lengths)), "n": len(problems)}
-        longest = max(problems, key=lambda p: len(bundle.fmt.prompt(p)))
+        originals = cell_problems(source, sampler, lengths, samples, seed)
+        problems = [pose(p, source, bundle.task) for p in originals]
+        row = {"sampler": sampler, **dict(zip(source.cell_dims, lengths)), "n": len(problems)}
+        asked = [bundle.task.widest_query(p) for p in problems] if stepwise else problems
+        longest = max(asked, key=lambda p: len(bundle.fmt.prompt(p)))
         if not fits(bundle, longest):
             row.update(correct=None, exact_match=None, note="longer than the model can represent")
         else:
-            pending.append((row, problems))
+            pending.append((row, problems, originals))
         rows.append(row)
-    flat = [p for _, problems in pending for p in problems]
+    flat = [p for _, problems, _ in pending for p in problems]
     depths = None
-    if recurrences == "auto":
+    if stepwise:
+        from numerate.iterate.stepwise import procedure_answers
+
+        answers = procedure_answers(bundle, flat, batch_size)
+    elif recurrences == "auto":
         r_min, r_max = auto_depths(bundle)
         answers, depths = answer_until_stable(
             bundle, flat, r_min=r_min, r_max=r_max, batch_size=batch_size, use_cache=use_cache
         )
     else:
         answers = answer_problems(bundle, flat, batch_size, use_cache, recurrences, progress=progress)
+    if source.name != bundle.task.name:  # judged by the task the problems come from
+        originals = [p for _, _, ps in pending for p in ps]
+        answers = [Answer(p, source.answer(p), a.text, a.value) for p, a in zip(originals, answers)]
     mistakes, at = [], 0
-    for row, problems in pending:
+    for row, problems, _ in pending:
         mine, at = answers[at : at + len(problems)], at + len(problems)
         correct = sum(a.correct for a in mine)
         row.update(correct=correct, exact_match=correct / len(mine), wrong_digit_tenths=wrong_digit_tenths(mine))
@@ -84,6 +108,21 @@ def evaluate(
             row["recurrences"] = sum(depths[at - len(problems) : at]) / len(problems)
         mistakes.extend([a for a in mine if not a.correct][:3])
     return rows, mistakes
+
+
+def pose(problem, source, target):
+    """A problem of task `source` as one of task `target`: written as `source`'s expression and read by `target`
+    (a running-sum model takes addition-many's operands). UsageError if `target` cannot read it."""
+    if source is target or source.name == target.name:
+        return problem
+    text = source.symbol.join(map(to_str, problem.operands))
+    try:
+        return target.parse_expression(text)
+    except ValueError as e:
+        raise UsageError(
+            f"a {target.name} model cannot take {source.name}'s problems: it reads {e}, and they are written "
+            f"like {text[:40]!r}"
+        ) from None
 
 
 def describe_mistake(bundle, a: Answer) -> str:

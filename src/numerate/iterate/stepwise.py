@@ -1,0 +1,28 @@
+"""Answering whole problems with a step model: run the task's procedure, one model step at a time, each step's
+answer taken as written (nothing checks it). This is how `numerate solve` and `numerate eval --stepwise` use an
+iterative model; the iteration lab's external loop is the checked variant."""
+
+from __future__ import annotations
+
+from numerate.bigint import to_str
+from numerate.eval.answer import Answer
+from numerate.iterate.controller import run_unverified
+from numerate.iterate.proposers.model import ModelProposer
+from numerate.tasks.iterative import IterativeTask
+
+
+def is_stepwise(task) -> bool:
+    """Iterative tasks can be solved by running their procedure one step at a time (long multiplication: line by
+    line), the way their step models were trained to be used."""
+    return isinstance(task, IterativeTask)
+
+
+def procedure_answers(bundle, problems, batch_size: int) -> list[Answer]:
+    """The model's answers to whole problems of its iterative task, from its own steps; truth is the task's final
+    answer."""
+    values = run_unverified(bundle.task, problems, ModelProposer(bundle, batch_size=batch_size))
+    written = [None if v is None else ",".join(map(to_str, v)) if isinstance(v, tuple) else to_str(v) for v in values]
+    return [
+        Answer(p, bundle.task.final_answer(p), "?" if w is None else w, None if w is None else v)
+        for p, v, w in zip(problems, values, written)
+    ]
