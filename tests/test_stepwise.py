@@ -106,3 +106,16 @@ def test_eval_cli_refusals(argv, message, capsys):
     argv = [str(root / a) if a.startswith("models/") else a for a in argv]
     assert main(["eval", *argv, "--lengths", "2", "--samples", "2", "--quiet"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_lab_runs_a_step_model_in_the_external_loop_only(tmp_path):
+    from numerate.cli import main
+    from numerate.train.loop import train
+
+    from conftest import tiny_config
+
+    model = tmp_path / "steps"
+    train(tiny_config("task.name=running-sum", "task.step_fraction=1.0", "train.max_steps=3"), model, quiet=True)
+    out = tmp_path / "lab"
+    assert main(["iterate", str(model), "--dial", "2", "--samples", "2", "--out", str(out), "--quiet"]) == 0
+    assert {r["mode"] for r in json.loads((out / "results.json").read_text())["summary"]} == {"external"}

@@ -370,7 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     it.add_argument("models", nargs="*", metavar="MODEL_DIR", help="one or more models trained on the same task")
-    it.add_argument("--modes", help="comma-separated (default: all three; one-shot,external for a language model)")
+    it.add_argument(
+        "--modes",
+        help="comma-separated (default: all three; one-shot,external for a language model; external for step models "
+        "trained with task.step_fraction=1)",
+    )
     it.add_argument("--task", help="with a language model: running-sum, gcd or knapsack")
     it.add_argument(
         "--shots", type=non_negative_int, default=3, help="language models: worked examples per prompt (default 3)"

@@ -70,6 +70,8 @@ def run_iterate(args) -> int:
         raise UsageError("mode 'looped' needs looped models trained here; a language model runs one-shot, external")
     dials = parse_lengths(args.dial)
     bundles = subjects(args)
+    if not args.modes and not lm and all(b.cfg.task.step_fraction == 1.0 for b in bundles.values()):
+        modes = ["external"]  # step models (task.step_fraction=1) never trained on whole-problem questions
     tasks = {b.task.name for b in bundles.values()}
     if len(tasks) > 1:
         raise UsageError(f"the models were trained on different tasks ({', '.join(sorted(tasks))})")
