@@ -6,14 +6,16 @@ grid — (operands, digits) for many-operand addition, (len a, len b) for two-op
     python bench/task_grid.py --preset add-many --seeds 0,1,2 --rows 2,5,8,10,15,20,30 --cols 5,10,20,30
     python bench/task_grid.py --preset mul-baseline --rows 1-8 --cols 1-8 --samples 50
     python bench/task_grid.py --preset iter-sum-proof --task addition-many --stepwise --seeds 0,1,2 \
-        --rows 2,5,10,30,100 --cols 5,30,100 --name sum-steps-many
+        --models models/iter-sum-proof,runs/iter-sum-proof-s1,runs/iter-sum-proof-s2 \
+        --rows 2,5,10,15,20,30,50,100 --cols 5,10,20,30,100 --name sum-steps-many
 
 With --task the cells and problems are another task's (posed to the model as expressions its task reads); with
 --stepwise an iterative model answers by running its procedure, one model step at a time (`numerate eval
 --stepwise`), and the table counts the answer digits it writes.
 
-Runs go to runs/grid/<name>-s<seed> and are resumed or skipped when finished, so the benchmark can be spread over
-several sittings; `--jobs` trains that many seeds at once, one thread each.
+Runs go to runs/grid/<name>-s<seed> (or are the folders --models names, one per seed, trained by
+`numerate train PRESET --set train.seed=S`) and are resumed or skipped when finished, so the benchmark can be
+spread over several sittings; `--jobs` trains that many seeds at once, one thread each.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import train_seeds, write_results  # noqa: E402
 
+from numerate import config  # noqa: E402
 from numerate.checkpoint import load_model  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
 from numerate.lengths import parse_lengths  # noqa: E402
@@ -42,13 +45,25 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=50)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
+    p.add_argument("--models", help="comma-separated model folders, one per seed, instead of training the preset")
     p.add_argument("--task", help="cells and problems of this task (default the preset's)")
     p.add_argument("--stepwise", action="store_true", help="answer by the model's procedure, step by step")
     args = p.parse_args()
     name = args.name or args.preset
     seeds = [int(s) for s in args.seeds.split(",")]
-    runs = {s: Path("runs/grid") / f"{name}-s{s}" for s in seeds}
-    train_seeds(args.preset, runs, args.set, args.jobs)
+    if args.models:
+        folders = args.models.split(",")
+        if len(folders) != len(seeds):
+            p.error(f"--models names {len(folders)} folders for {len(seeds)} seeds")
+        runs = dict(zip(seeds, map(Path, folders)))
+        for seed, folder in runs.items():
+            trained, wanted = load_model(folder).cfg, config.load(args.preset, [f"train.seed={seed}", *args.set])
+            same = [getattr(trained, k) == getattr(wanted, k) for k in ("task", "format", "model")]
+            if not all(same) or (trained.train.seed, trained.train.max_steps) != (seed, wanted.train.max_steps):
+                p.error(f"{folder} was not trained as {args.preset} {' '.join(args.set)} at seed {seed}")
+    else:
+        runs = {s: Path("runs/grid") / f"{name}-s{s}" for s in seeds}
+        train_seeds(args.preset, runs, args.set, args.jobs)
     rows_, cols = parse_lengths(args.rows), parse_lengths(args.cols)
     cells = [("uniform", (r, c)) for r in rows_ for c in cols]
     per_seed = {}
