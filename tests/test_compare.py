@@ -61,3 +61,32 @@ def test_report_only_tables_the_finished_runs_and_trains_nothing(tmp_path, capsy
     assert set(json.loads((out / "results.json").read_text())["summary"]) == {"learned"}
     assert "Partial**: 2 of 4 runs" in (out / "results.md").read_text()
     assert not list((out / "2d").glob("s*/compare_eval.json"))  # still untrained: nothing was run
+
+
+def test_compare_on_another_task_uses_its_samplers_and_cells(tmp_path):
+    """Subtraction's adversarial samplers (borrow, negative) are evaluated and get their own bands; a task with
+    other cell dims (addition-many: operands x digits) is banded by its first number."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        json.dumps(
+            {
+                "base": str(TINY),
+                "seeds": [0],
+                "set": ["train.max_steps=3", "task.name=subtraction", "format.negatives=complement"],
+                "eval": {"lengths": "1-3", "samples": 3, "carry": True},
+                "variants": {"2d": []},
+            }
+        )
+    )
+    out = tmp_path / "cmp"
+    assert main(["compare", str(spec), "--out", str(out)]) == 0
+    result = json.loads((out / "results.json").read_text())
+    assert {r["sampler"] for r in result["rows"]["2d"]["0"]} == {"uniform", "borrow", "negative"}
+    table = (out / "results.md").read_text()
+    assert "borrow, beyond 1x" in table and "negative, beyond 1x" in table and "carry" not in table
+    from numerate.commands.compare import summarize
+    from numerate.tasks import get_task
+
+    rows = [{"sampler": "uniform", "operands": n, "digits": n, "n": 2, "correct": 1, "exact_match": 0.5} for n in [2]]
+    table, summary = summarize({"v": {0: rows}}, 2, {"seeds": [0]}, get_task("addition-many"))
+    assert summary["v"]["in distribution"]["median"] == 50.0 and "nines, beyond 1x" in table

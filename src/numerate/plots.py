@@ -113,8 +113,9 @@ def plot_modes(series: dict, train_max: int | None, dial: str, title: str, path:
         plt.close(fig)
 
 
-def plot_bands(results: dict, train_max: int, path: Path) -> None:
-    """Exact match against operand length per variant: median line, min-max band over seeds."""
+def plot_bands(results: dict, train_max: int, path: Path, dim: str = "len_a") -> None:
+    """Exact match against operand length (the cells' first number, `dim`) per variant: median line, min-max band
+    over seeds."""
     import statistics
 
     plt = _pyplot()
@@ -123,14 +124,14 @@ def plot_bands(results: dict, train_max: int, path: Path) -> None:
     colours = plt.get_cmap("tab10").colors
     styles = ["-", "--", ":", "-."]
     for i, (v, per_seed) in enumerate(results.items()):
-        lengths = sorted({r["len_a"] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
+        lengths = sorted({r[dim] for rows in per_seed.values() for r in rows if r["sampler"] == "uniform"})
         med, lo, hi = [], [], []
         for n in lengths:
             vals = [
                 100 * r["exact_match"]
                 for rows in per_seed.values()
                 for r in rows
-                if r["sampler"] == "uniform" and r["len_a"] == n and r["exact_match"] is not None
+                if r["sampler"] == "uniform" and r[dim] == n and r["exact_match"] is not None
             ]
             med.append(statistics.median(vals) if vals else float("nan"))
             lo.append(min(vals) if vals else float("nan"))

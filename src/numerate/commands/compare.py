@@ -30,6 +30,7 @@ from pathlib import Path
 from numerate import config
 from numerate.errors import NumerateError, UsageError
 from numerate.plots import plot_bands
+from numerate.tasks import get_task
 
 
 def load_spec(path: str) -> dict:
@@ -91,14 +92,15 @@ def evaluate_one(spec: dict, folder: Path) -> list[dict]:
     }
     if out.exists() and json.loads(out.read_text()).get("key") == key:
         return json.loads(out.read_text())["rows"]
-    cells = make_cells(parse_lengths(key["lengths"]), grid=False, carry=key["carry"])
-    rows, _ = evaluate(load_model(folder), cells, samples=key["samples"], seed=key["seed"])
+    bundle = load_model(folder)
+    cells = make_cells(parse_lengths(key["lengths"]), grid=False, carry=key["carry"], task=bundle.task)
+    rows, _ = evaluate(bundle, cells, samples=key["samples"], seed=key["seed"])
     out.write_text(json.dumps({"key": key, "rows": rows}))
     return rows
 
 
-def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str) -> float | None:
-    sel = [r for r in rows if r["sampler"] == sampler and lo <= r["len_a"] <= hi and r["exact_match"] is not None]
+def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str, dim: str = "len_a") -> float | None:
+    sel = [r for r in rows if r["sampler"] == sampler and lo <= r[dim] <= hi and r["exact_match"] is not None]
     return 100 * sum(r["correct"] for r in sel) / sum(r["n"] for r in sel) if sel else None
 
 
@@ -129,8 +131,9 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
     results = {v: {} for v in spec["variants"] if any(r[0] == v for r in runs)}
     for v, s, folder in tqdm(runs, desc="evaluating", unit="run"):
         results[v][s] = evaluate_one(spec, folder)
-    train_max = config.load(spec["base"], spec["set"]).task.train_lengths[1]
-    table, summary = summarize(results, train_max, spec)
+    base = config.load(spec["base"], spec["set"])
+    train_max, task = base.task.train_lengths[1], get_task(base.task.name)
+    table, summary = summarize(results, train_max, spec, task)
     print(table)
     total = len(spec["variants"]) * len(spec["seeds"])
     partial = f"\n\n**Partial**: {len(runs)} of {total} runs finished." if len(runs) < total else ""
@@ -139,25 +142,27 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
         f"--out {out}`{partial}\n\n```\n{table}\n```\n"
     )
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
-    plot_bands(results, train_max, out / "results.png")
+    plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
     print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
     return 0
 
 
-def length_bands(t: int) -> list[tuple[str, int, float, str]]:
-    """(name, shortest, longest, sampler) for training lengths 1..t."""
+def length_bands(t: int, adversarial=("carry",)) -> list[tuple[str, int, float, str]]:
+    """(name, shortest, longest, sampler) for training lengths 1..t: uniform problems in four bands, and each of
+    the task's adversarial samplers beyond the training lengths."""
     inf = float("inf")
     return [
         ("in distribution", 1, t, "uniform"),
         ("to 2x", t + 1, 2 * t, "uniform"),
         ("to 4x", 2 * t + 1, 4 * t, "uniform"),
         ("beyond 4x", 4 * t + 1, inf, "uniform"),
-        ("carry, beyond 1x", t + 1, inf, "carry"),
-    ]
+    ] + [(f"{sampler}, beyond 1x", t + 1, inf, sampler) for sampler in adversarial]
 
 
-def summarize(results: dict, train_max: int, spec: dict) -> tuple[str, dict]:
-    bands = length_bands(train_max)
+def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str, dict]:
+    task = task or get_task("addition")
+    dim = task.cell_dims[0]
+    bands = length_bands(train_max, [s for s in task.samplers if s != "uniform"])
     head = f"{'variant':<22} " + " ".join(f"{name:>20}" for name, *_ in bands)
     lines = [
         f"exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}",
@@ -168,7 +173,7 @@ def summarize(results: dict, train_max: int, spec: dict) -> tuple[str, dict]:
     for v, per_seed in results.items():
         cells, summary[v] = [], {}
         for name, lo, hi, sampler in bands:
-            vals = [band_accuracy(rows, lo, hi, sampler) for rows in per_seed.values()]
+            vals = [band_accuracy(rows, lo, hi, sampler, dim) for rows in per_seed.values()]
             vals = [x for x in vals if x is not None]
             if not vals:
                 cells.append(f"{'-':>20}")
