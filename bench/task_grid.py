@@ -7,7 +7,7 @@ grid — (operands, digits) for many-operand addition, (len a, len b) for two-op
     python bench/task_grid.py --preset mul-baseline --rows 1-8 --cols 1-8 --samples 50
     python bench/task_grid.py --preset iter-sum-proof --task addition-many --stepwise --seeds 0,1,2 \
         --models models/iter-sum-proof,runs/iter-sum-proof-s1,runs/iter-sum-proof-s2 \
-        --rows 2,5,10,15,20,30,50,100 --cols 5,10,20,30,100 --name sum-steps-many
+        --rows 2,5,10,15,20,30,50 --cols 5,10,20,30 --samples 50 --name sum-steps-many
 
 With --task the cells and problems are another task's (posed to the model as expressions its task reads); with
 --stepwise an iterative model answers by running its procedure, one model step at a time (`numerate eval
