@@ -40,6 +40,7 @@ COPIED = [
     ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
     ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),
     ("add-many-full (preset add-many ), seeds [0, 1, 2]", "bench/results/grid-add-many-full.md"),
+    ("sum-steps-many (preset iter-sum-proof", "bench/results/grid-sum-steps-many.md"),
     ("mode             digits             exact %", "bench/results/iterate-mul.md"),
     ("median [min-max] over 3 models; exact = the final", "bench/results/iterate-mul-lines.md"),
 ]
