@@ -22,6 +22,8 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 def block_starting(marker: str) -> str:
     found = [b for _, b in fenced_blocks(README) if marker in b.lstrip().split("\n", 1)[0]]
+    if len(found) > 1:  # a marker inside another block's first line too: the block that starts with it
+        found = [b for b in found if b.lstrip().startswith(marker)]
     assert len(found) == 1, f"README has {len(found)} blocks starting with {marker!r}"
     return found[0]
 
@@ -30,7 +32,8 @@ def block_starting(marker: str) -> str:
 # number makes this fail until the README is updated.
 COPIED = [
     ("preset demo , seeds", "bench/results/seeds-demo.md"),
-    ("over seeds [0, 1, 2]; training lengths", "bench/results/compare-standard/results.md"),
+    ("exact match %, median [min-max] over seeds [0, 1, 2]; training", "bench/results/compare-standard/results.md"),
+    ("subtraction: exact match %", "bench/results/compare-sub/results.md"),
     ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
     ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
     ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),

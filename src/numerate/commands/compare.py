@@ -165,7 +165,7 @@ def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str
     bands = length_bands(train_max, [s for s in task.samplers if s != "uniform"])
     head = f"{'variant':<22} " + " ".join(f"{name:>20}" for name, *_ in bands)
     lines = [
-        f"exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}",
+        f"{task.name}: exact match %, median [min-max] over seeds {spec['seeds']}; training lengths 1-{train_max}",
         head,
         "-" * len(head),
     ]
