@@ -31,6 +31,7 @@ from common import train_seeds, write_results  # noqa: E402
 from numerate import config  # noqa: E402
 from numerate.checkpoint import load_model  # noqa: E402
 from numerate.eval.evaluate import evaluate  # noqa: E402
+from numerate.iterate.stepwise import procedure_answers  # noqa: E402
 from numerate.lengths import parse_lengths  # noqa: E402
 from numerate.tasks import get_task  # noqa: E402
 
@@ -71,7 +72,8 @@ def main() -> None:
         bundle = load_model(folder)
         task = get_task(args.task) if args.task else bundle.task
         dims = task.cell_dims
-        results, _ = evaluate(bundle, cells, samples=args.samples, task=task, stepwise=args.stepwise)
+        answerer = procedure_answers if args.stepwise else None
+        results, _ = evaluate(bundle, cells, samples=args.samples, task=task, answerer=answerer)
         per_seed[s] = results
     table = render(name, args, dims, rows_, cols, per_seed, seeds)
     if args.stepwise:

@@ -85,3 +85,73 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
         if _layer(t) > _layer(m) and not (m == "numerate" and t == "numerate.__main__")
     ]
     assert not bad, "imports from a higher layer: " + ", ".join(sorted(bad))
+
+
+# The library's packages (and top-level modules), bottom to top: each may import only those listed before it. The
+# root package `numerate` (its version) may be read by any.
+PACKAGE_ORDER = [
+    "errors", "registry", "bigint", "lengths", "devices", "procs", "plots",
+    "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
+    "eval", "train", "lm", "iterate", "verify",
+    "commands", "cli", "__main__",
+]  # fmt: skip
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """numerate.X.Y -> X: which package imports which (imports inside functions included)."""
+
+    def package(module: str) -> str:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 else ""
+
+    out: dict[str, set[str]] = {}
+    for m, targets in graph.items():
+        out.setdefault(package(m), set()).update(package(t) for t in targets if package(t) != package(m))
+    return out
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state:
+                found = visit(nxt, path + [nxt])
+                if found:
+                    return found
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node, [node])
+            if found:
+                return found
+    return None
+
+
+def test_no_package_level_import_cycles():
+    cycle = find_cycle(package_graph(import_graph()))
+    assert cycle is None, "package-level import cycle: " + " -> ".join(cycle)
+
+
+def test_packages_import_only_packages_below_them():
+    graph = package_graph(import_graph())
+    unlisted = sorted(p for p in graph if p and p not in PACKAGE_ORDER)
+    assert not unlisted, f"packages missing from PACKAGE_ORDER: {unlisted}"
+    rank = {p: i for i, p in enumerate(PACKAGE_ORDER)}
+    bad = [f"{p} -> {t}" for p, ts in graph.items() if p for t in ts if t and rank[t] >= rank[p]]
+    assert not bad, "imports from a package at or above: " + ", ".join(sorted(bad))
+
+
+def test_a_planted_cycle_is_found():
+    graph = package_graph(import_graph())
+    assert find_cycle(graph) is None
+    graph["eval"].add("verify")  # as eval/answer.py once imported verify.field while verify imported eval
+    assert find_cycle(graph) is not None
+    graph = package_graph(import_graph())
+    graph["eval"].add("iterate")  # as eval/evaluate.py once imported iterate.stepwise
+    assert find_cycle(graph) is not None

@@ -13,6 +13,7 @@ from numerate.checkpoint import load_model
 from numerate.eval.evaluate import cell_problems, evaluate, pose
 from numerate.iterate.controller import run_unverified
 from numerate.iterate.proposers.model import ModelProposer
+from numerate.iterate.stepwise import procedure_answers
 from numerate.tasks import get_task
 
 SUM_STEPS = Path(__file__).parent.parent / "models" / "iter-sum-proof"
@@ -52,7 +53,7 @@ def test_the_lines_preset_trains_on_lines_only():
 def test_many_operand_cells_answered_step_by_step(sum_steps):
     """addition-many's own problems (rows keyed operands x digits), solved by the running-sum step model."""
     many = get_task("addition-many")
-    rows, mistakes = evaluate(sum_steps, CELLS, samples=12, task=many, stepwise=True)
+    rows, mistakes = evaluate(sum_steps, CELLS, samples=12, task=many, answerer=procedure_answers)
     assert [(r["operands"], r["digits"]) for r in rows] == [lengths for _, lengths in CELLS]
     assert all(r["exact_match"] == 1.0 for r in rows) and not mistakes
 
@@ -61,7 +62,7 @@ def test_stepwise_scores_are_the_procedures_own(noisy_sum_steps):
     """A model with wrong steps: evaluate's count equals the count found by running the procedure by hand and
     comparing with the true sums of the addition-many problems."""
     many = get_task("addition-many")
-    rows, mistakes = evaluate(noisy_sum_steps, CELLS, samples=12, task=many, stepwise=True)
+    rows, mistakes = evaluate(noisy_sum_steps, CELLS, samples=12, task=many, answerer=procedure_answers)
     for (sampler, lengths), row in zip(CELLS, rows):
         originals = cell_problems(many, sampler, lengths, 12, 1234)
         posed = [pose(p, many, noisy_sum_steps.task) for p in originals]

@@ -93,6 +93,14 @@ def cmd_verify(args) -> int:
     from numerate.devices import pick_device
     from numerate.verify.prove import certificate, summary, verify
 
+    if args.check:
+        from numerate.commands.recheck import recheck
+
+        return recheck(args)
+    if args.model is None:
+        from numerate.errors import UsageError
+
+        raise UsageError("verify needs MODEL_DIR (or --check CERT.json)")
     bundle = load_model(args.model, device=pick_device(args.device))
     result = verify(
         bundle,
@@ -307,11 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
         "every field it can see (a finite set) is checked against the exact answer, and an induction over the "
         "answer's digits extends that to all lengths. docs/verification.md states the argument and its "
         "assumptions.",
-        epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 counterexamples found "
-        "(printed as problems with the model's wrong answer), 2 the model is outside the provable class (no "
+        epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 not proven: counterexamples "
+        "found (printed as problems with the model's wrong answer), or undecided by rounding (the cases whose lead "
+        "does not clear the rounding bound are printed), or with --check a certificate that no longer holds; 2 the "
+        "model is outside the provable class (no "
         "column window, absolute positions, an unsupported format) or too many cases: the message says why",
     )
-    v.add_argument("model", metavar="MODEL_DIR")
+    v.add_argument("model", metavar="MODEL_DIR", nargs="?")
+    v.add_argument(
+        "--check",
+        metavar="CERT.json",
+        help="re-check a certificate against its model folder (MODEL_DIR, else the certificate's own folder): "
+        "weights, config and every case; prints what differs (exit 0 when it still holds)",
+    )
     v.add_argument(
         "--out", type=output_file, metavar="CERT.json", help="write the certificate here (and a readable CERT.md)"
     )

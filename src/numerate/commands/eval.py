@@ -11,12 +11,17 @@ from numerate.checkpoint import load_model
 from numerate.devices import pick_device
 from numerate.eval.cells import format_table, make_cells
 from numerate.eval.evaluate import describe_mistake, evaluate
+from numerate.iterate.stepwise import procedure_answers
 from numerate.lengths import parse_lengths
 from numerate.tasks import get_task
+from numerate.verify.binding import certificate_status
 
 
 def run_eval(args) -> list[dict]:
     bundle = load_model(args.model, device=pick_device(args.device))
+    status = certificate_status(bundle, args.model)
+    if status:
+        print(status, file=sys.stderr)
     task = get_task(args.task) if args.task else bundle.task
     cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
     t0 = time.perf_counter()
@@ -30,7 +35,7 @@ def run_eval(args) -> list[dict]:
         recurrences=args.recurrences,
         progress=not args.quiet and sys.stderr.isatty(),
         task=task,
-        stepwise=args.stepwise,
+        answerer=procedure_answers if args.stepwise else None,
     )
     seconds = time.perf_counter() - t0
     print(format_table(rows, dims=task.cell_dims))

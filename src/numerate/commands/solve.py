@@ -114,8 +114,12 @@ def solve_stream(
     """stdin: a binary stream (or a text stream, whose buffer is used)."""
     from numerate.eval.evaluate import answer_problems
     from numerate.devices import pick_device
+    from numerate.verify.binding import certificate_status
 
     bundle = load_model(model_dir, device=pick_device(device))
+    status = certificate_status(bundle, model_dir)
+    if status:
+        stderr.write(status + "\n")
     task = bundle.task
     if not task.symbol:
         raise UsageError(f"{model_dir} was trained on '{task.name}', whose problems are not written as expressions")

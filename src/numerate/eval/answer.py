@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from numerate.fieldview import answers_independent
 from numerate.eval.decode import PREFILL_CHUNK, greedy_decode, parallel_greedy_decode, supports_windowed
 from numerate.tasks.base import as_tuple
 
@@ -107,7 +108,5 @@ def answer_problems(
 def answers_independent_cached(bundle) -> bool:
     key = "answers_independent"
     if key not in bundle.meta:
-        from numerate.verify.field import answers_independent
-
         bundle.meta[key] = answers_independent(bundle)
     return bundle.meta[key]

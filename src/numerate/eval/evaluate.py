@@ -45,13 +45,14 @@ def evaluate(
     recurrences: int | str | None = None,
     progress: bool = False,
     task=None,
-    stepwise: bool = False,
+    answerer=None,
 ):
     """Exact match for each cell (sampler, lengths). Returns (rows, mistakes).
 
     `task` (default the model's own) is where the cells and their problems come from: another task's problems are
-    posed to the model as expressions its task reads (`pose`), and judged by the cells' task. `stepwise` answers
-    with the model's task's procedure, one model step at a time (an iterative task's step model).
+    posed to the model as expressions its task reads (`pose`), and judged by the cells' task. `answerer`
+    (bundle, problems, batch_size) -> answers replaces one-shot decoding: `numerate.iterate.stepwise.
+    procedure_answers` answers with the model's task's procedure, one model step at a time (a step model).
 
     A row: {"sampler", <the task's cell_dims, e.g. "len_a", "len_b">, "n", "correct", "exact_match"}; cells the
     model cannot represent get
@@ -62,11 +63,11 @@ def evaluate(
     stops changing, and records the mean depth used per cell as "recurrences".
     """
     from numerate.capacity import fits
+    from numerate.tasks.iterative import is_stepwise
 
     source = task or bundle.task
+    stepwise = answerer is not None
     if stepwise:
-        from numerate.iterate.stepwise import is_stepwise
-
         if not is_stepwise(bundle.task):
             raise UsageError(f"--stepwise needs an iterative task's model; this one's task is {bundle.task.name}")
         if recurrences is not None:
@@ -86,9 +87,7 @@ def evaluate(
     flat = [p for _, problems, _ in pending for p in problems]
     depths = None
     if stepwise:
-        from numerate.iterate.stepwise import procedure_answers
-
-        answers = procedure_answers(bundle, flat, batch_size)
+        answers = answerer(bundle, flat, batch_size)
     elif recurrences == "auto":
         r_min, r_max = auto_depths(bundle)
         answers, depths = answer_until_stable(

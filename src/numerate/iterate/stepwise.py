@@ -8,13 +8,7 @@ from numerate.bigint import to_str
 from numerate.eval.answer import Answer
 from numerate.iterate.controller import run_unverified
 from numerate.iterate.proposers.model import ModelProposer
-from numerate.tasks.iterative import IterativeTask
-
-
-def is_stepwise(task) -> bool:
-    """Iterative tasks can be solved by running their procedure one step at a time (long multiplication: line by
-    line), the way their step models were trained to be used."""
-    return isinstance(task, IterativeTask)
+from numerate.tasks.iterative import is_stepwise  # noqa: F401  (re-exported)
 
 
 def procedure_answers(bundle, problems, batch_size: int) -> list[Answer]:

@@ -110,3 +110,9 @@ class IterativeTask(Task):
         for _ in range(rng.randrange(max(1, self.iterations(problem)))):
             state = self.advance(problem, state, self.step_answer(self.query(problem, state)))
         return self.query(problem, state)
+
+
+def is_stepwise(task) -> bool:
+    """Iterative tasks can be solved by running their procedure one step at a time (long multiplication: line by
+    line), the way their step models were trained to be used."""
+    return isinstance(task, IterativeTask)

@@ -5,6 +5,7 @@ lo..hi. One layer mixes a token with those keys; D layers (n_layer x recurrences
 in D such hops, and nothing else: MLPs and norms act per token. Reachability over the attention graph of a real
 problem is therefore the set of tokens the query's logits can depend on — its *field*.
 
+The geometry (layouts, the visibility mask, reachability) is in numerate/fieldview.py, which the decoders share.
 If the scheme depends on nothing but column offsets and rows (`SHIFT_INVARIANT`), two queries whose fields hold
 the same tokens at the same (row, column offset) compute the same logits, whatever the length of the problem and
 wherever the field sits in it. `structure_classes` lists every distinct field shape a query can have, by width.
@@ -16,65 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from numerate.model.posenc.base import digit_run_index, row_index
-from numerate.tasks.base import Problem
-
-
-@dataclass
-class Layout:
-    """One padded problem of `width` digits written out: token ids and each token's (row, column)."""
-
-    width: int
-    ids: list[int]  # prompt + target + eos
-    rows: list[int]
-    cols: list[int]  # coupled id without offset: significance + 1 for digits, 0 for separators
-    is_digit: list[bool]
-    queries: list[int]  # indices whose logits choose the next token: the prompt's mark .. the last answer token
-
-
-def layout(bundle, problem: Problem) -> Layout:
-    fmt, tok, task = bundle.fmt, bundle.tok, bundle.task
-    prompt = tok.encode(fmt.prompt(problem))
-    ids = prompt + tok.encode(fmt.target(problem, task.answer(problem))) + [tok.eos_id]
-    t = torch.tensor([ids])
-    digit_ids = torch.tensor(tok.digit_ids)
-    return Layout(
-        width=fmt.width(problem),
-        ids=ids,
-        rows=row_index(t, digit_ids, tok.pad_id)[0].tolist(),
-        cols=digit_run_index(t, digit_ids)[0].tolist(),
-        is_digit=torch.isin(t, digit_ids)[0].tolist(),
-        queries=list(range(len(prompt) - 1, len(ids) - 1)),
-    )
-
-
-def template(bundle, width: int) -> Layout:
-    """The layout shared by every problem whose operands are padded to `width` digits."""
-    n_ops = getattr(bundle.task, "n_operands", 2)
-    return layout(bundle, Problem(tuple(10 ** (width - 1) for _ in range(n_ops))))
-
-
-def visibility(lay: Layout, window: tuple[int, int]) -> torch.Tensor:
-    """(T, T) bool: query i may attend to key j (causal, and the key's column within the window)."""
-    cols = torch.tensor(lay.cols)
-    rel = cols[None, :] - cols[:, None]
-    T = len(cols)
-    causal = torch.ones(T, T, dtype=torch.bool).tril()
-    return causal & (rel >= window[0]) & (rel <= window[1])
-
-
-def reach(lay: Layout, window: tuple[int, int], depth: int) -> torch.Tensor:
-    """(T, T) bool: key j can influence query i's output after `depth` attention layers (residual included)."""
-    step = visibility(lay, window).float()
-    r = torch.eye(len(lay.ids))
-    for _ in range(depth):
-        r = ((step @ r) > 0).float()  # self is visible (offset 0 is in every window), so r only grows
-    return r > 0
-
-
-def depth_of(model) -> int:
-    cfg = model.cfg
-    return cfg.n_layer * (cfg.test_recurrences or cfg.recurrences)
+from numerate.fieldview import Layout, depth_of, layout, reach, template, visibility  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -156,25 +99,3 @@ def describe(lay: Layout, q: int, field: list[int], vocab: list[str]) -> str:
         else:
             out.append(f"{name}[{lay.cols[k] - 1}]")
     return " ".join(out)
-
-
-def answers_independent(bundle) -> bool:
-    """True if no answer token's field holds another answer token, at any length (checked at the width where
-    every field class occurs): then each next token is a function of the current answer digit alone, which
-    `parallel_greedy_decode` exploits. Needs a column window, shift invariance and a plain padded format."""
-    from numerate.model.posenc.base import SHIFT_INVARIANT
-
-    scheme, fc = bundle.model.scheme, bundle.cfg.format
-    if scheme.window is None or set(scheme.depends_on) - SHIFT_INVARIANT:
-        return False
-    if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces or not getattr(bundle.task, "symbol", ""):
-        return False
-    lo, hi = getattr(bundle.task, "operand_counts", (2, 2))
-    if lo != hi or getattr(bundle.task, "signed", False) and fc.negatives != "complement":
-        return False  # the layouts below assume one operand count; a leading sign depends on every digit
-    depth = depth_of(bundle.model)
-    width = 2 * depth * max(-scheme.window[0], scheme.window[1]) + 7
-    lay = template(bundle, width)
-    r = reach(lay, scheme.window, depth)
-    first_answer = lay.queries[0] + 1
-    return all(not r[q, first_answer:q].any() for q in lay.queries[1:])

@@ -10,14 +10,18 @@ The argument (docs/verification.md has it in full):
    digits and one carry (cases.py). Each case is checked: the right token must have the largest logit.
 3. Induction over the answer. If every case holds, the first answer token is right; if the first i are right,
    the (i+1)-th query sees a field that is one of the cases, so it is right too; so is the end token.
-4. Floating point. A longer problem computes a query from the same field tokens by the same operations; masked
-   keys get exp(-inf) = 0 exactly. Only the order of float32 sums can differ. The minimum margin between the right
-   logit and the best wrong one is recorded in float32 and float64, with the largest float32 - float64 gap seen:
-   the proof assumes reordering moves logits by less than half the margin.
+4. Floating point. Every case is checked in float32 (and float64). `solve` computes the same query with other
+   kernels and summation orders, so the verdict does not rest on the float32 check alone: rounding.py bounds, to
+   first order, how far any float32 evaluation can move the right token's lead (adjoint error analysis under a
+   stated floating-point model). The bound is computed case by case on the lowest-margin cases of every class
+   (where a near-tie would sit) and on a spread sample of the others; a proof needs every bounded lead above its
+   bound and every case's margin above ROUNDING_RATIO times the largest bound seen. A model that passes the float32
+   check but not this is "undecided by rounding", never proven.
 """
 
 from __future__ import annotations
 
+import copy
 import platform
 import time
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from numerate.checkpoint import sha256
 from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
+from numerate.verify import rounding
 from numerate.verify.field import depth_of, describe, structure_classes
 
 MAX_CASES = 20_000_000
@@ -37,6 +42,11 @@ MAX_CASES = 20_000_000
 
 class NotProvable(UsageError):
     """The model is outside the class this argument covers (the message says why)."""
+
+
+ROUNDING_LOWEST = 32  # per class: the cases with the smallest float32 margins get a rounding bound each
+ROUNDING_SPREAD = 32  # and this many more, spread evenly over the class
+ROUNDING_RATIO = 10.0  # every margin must exceed this many times the largest rounding bound seen
 
 
 @dataclass
@@ -47,11 +57,16 @@ class ClassResult:
     cases: int
     min_margin: float
     failures: int
+    min_margin_f64: float | None = None
+    max_gap: float | None = None  # largest |float32 - float64| logit difference
+    bounded: int = 0  # cases given a rounding bound
+    max_bound: float = 0.0  # largest first-order rounding bound on a lead among them
+    min_slack: float = float("inf")  # smallest (float64 lead - its bound) among them
 
 
 @dataclass
 class VerifyResult:
-    proven: bool
+    verdict: str  # "proven", "refuted" (a case fails in float32), "undecided" (by rounding), "partial"
     classes: list[ClassResult]
     cases: int
     min_margin: float
@@ -65,6 +80,15 @@ class VerifyResult:
     widest: int = 0
     depth: int = 0
     window: tuple = ()
+    undecided: list[dict] = field(default_factory=list)  # the cases rounding leaves open, as problems
+
+    @property
+    def proven(self) -> bool:
+        return self.verdict == "proven"
+
+    @property
+    def max_bound(self) -> float:
+        return max((c.max_bound for c in self.classes), default=0.0)
 
 
 def check_provable(bundle) -> tuple[tuple[int, int], int]:
@@ -112,6 +136,106 @@ def _margins(model, ids: torch.Tensor, q: int, truth: torch.Tensor) -> tuple[tor
     return right - others.max(dim=1).values, logits
 
 
+class _Kept:
+    """The cases a class keeps for its rounding bounds: the lowest margins seen, and an even spread."""
+
+    def __init__(self, total: int):
+        self.stride = max(1, total // ROUNDING_SPREAD)
+        self.low: list[tuple[float, list[int], object]] = []
+        self.spread: list[tuple[list[int], object]] = []
+
+    def offer(self, index: int, margins: torch.Tensor, ids: list[list[int]], problems: list) -> None:
+        for i in torch.argsort(margins)[:ROUNDING_LOWEST].tolist():
+            self.low.append((float(margins[i]), ids[i], problems[i]))
+        self.low = sorted(self.low, key=lambda t: t[0])[:ROUNDING_LOWEST]
+        for i in range(len(ids)):
+            if (index + i) % self.stride == 0 and len(self.spread) < ROUNDING_SPREAD:
+                self.spread.append((ids[i], problems[i]))
+
+    def cases(self) -> tuple[list[list[int]], list]:
+        both = [(i, p) for _, i, p in self.low] + self.spread
+        return [i for i, _ in both], [p for _, p in both]
+
+
+def _bound_class(model, kept: _Kept, q: int, result: ClassResult, undecided: list) -> None:
+    """Rounding bounds for the kept cases of one class, into `result` (and open cases into `undecided`)."""
+    ids, problems = kept.cases()
+    if not ids:
+        return
+    device = next(model.parameters()).device
+    x = torch.tensor(ids, device=device)[:, : q + 2]
+    truth = x[:, q + 1]
+    x = x[:, : q + 1]
+    logits, bound = rounding.logit_bounds(model, x, model.positions(x), q, truth)
+    slack = rounding.certified_margins(logits, bound, truth)
+    result.bounded = len(ids)
+    result.max_bound = float(bound.max())
+    result.min_slack = float(slack.min())
+    for i in torch.nonzero(slack <= 0).flatten().tolist()[:5]:
+        undecided.append({"problem": problems[i], "lead_float64_minus_bound": float(slack[i])})
+
+
+def _check_class(bundle, p, model, model64, batch_size, shard, max_failures, failing, bar) -> tuple:
+    """Every case of one field class: (ClassResult, the cases kept for rounding bounds, lowest (margin, problem))."""
+    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
+    cls, q = p.cls, p.cls.query
+    device = next(model.parameters()).device
+    lay = cls.example
+    res = ClassResult(
+        field=describe(lay, q, cls.field, tok.vocab),
+        width=cls.width,
+        query=f"{tok.vocab[lay.ids[q]]!r} predicting {tok.vocab[lay.ids[q + 1]]!r}",
+        cases=0,
+        min_margin=float("inf"),
+        failures=0,
+    )
+    kept, worst = _Kept(p.count), (float("inf"), None)
+    seen: set[bytes] = set()
+    batch_ids, batch_problems = [], []
+
+    def flush():
+        nonlocal worst
+        if not batch_ids:
+            return
+        ids = torch.tensor(batch_ids, device=device)
+        truth = ids[:, q + 1]
+        m, logits = _margins(model, ids, q, truth)
+        if model64 is not None:
+            m64, logits64 = _margins(model64, ids, q, truth)
+            low64 = float(m64.min())
+            res.min_margin_f64 = low64 if res.min_margin_f64 is None else min(res.min_margin_f64, low64)
+            res.max_gap = max(res.max_gap or 0.0, float((logits.double() - logits64).abs().max()))
+        lo = int(m.argmin())
+        if float(m[lo]) < worst[0]:
+            worst = (float(m[lo]), batch_problems[lo])
+        res.min_margin = min(res.min_margin, float(m.min()))
+        kept.offer(res.cases - len(batch_ids), m, batch_ids, batch_problems)
+        bad = torch.nonzero(m <= 0).flatten().tolist()
+        res.failures += len(bad)
+        failing.extend(batch_problems[i] for i in bad[: max(0, 20 - len(failing))])
+        bar.update(len(batch_ids))
+        batch_ids.clear()
+        batch_problems.clear()
+
+    for index, problem in enumerate(cases_mod.problems(p)):
+        if shard is not None and index % shard[1] != shard[0]:
+            continue
+        ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
+        view = bytes(ids[k] for k in cls.field) + bytes([ids[q + 1]])
+        if view in seen:
+            continue
+        seen.add(view)
+        res.cases += 1
+        batch_ids.append(ids)
+        batch_problems.append(problem)
+        if len(batch_ids) >= batch_size:
+            flush()
+            if max_failures is not None and res.failures >= max_failures:
+                break
+    flush()
+    return res, kept, worst
+
+
 @torch.no_grad()
 def verify(
     bundle,
@@ -122,12 +246,14 @@ def verify(
     max_failures: int | None = None,
     only_classes: list[int] | None = None,
     shard: tuple[int, int] | None = None,
+    rounding_bounds: bool = True,
 ) -> VerifyResult:
     """Check every case; with `max_failures`, stop once that many cases have failed (a refutation needs one).
 
     `only_classes` checks just those field classes (indices into the structure's class list), and `shard=(i, n)`
     only the i-th of every n problems each class enumerates: partial checks, never reported as proven, for
-    spreading a proof over processes or tests."""
+    spreading a proof over processes or tests. `rounding_bounds=False` skips the rounding check (also never
+    proven)."""
     start = time.perf_counter()
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
@@ -148,95 +274,57 @@ def verify(
             f"about {total:.3g} cases, more than --max-cases {max_cases:.3g}; {hint}"
         )
     model = bundle.model.eval()
-    device = next(model.parameters()).device
-    model64 = None
-    if float64:
-        import copy
-
-        model64 = copy.deepcopy(model).to(device=device, dtype=torch.float64)
+    model64 = copy.deepcopy(model).double() if float64 else None
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
-    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
-    results, failing, worst = [], [], (float("inf"), None)
-    min64, gap = float("inf"), 0.0
+    results, failing, undecided, worst = [], [], [], (float("inf"), None)
     for p in plans:
         if max_failures is not None and len(failing) >= max_failures:
             break
-        cls, q = p.cls, p.cls.query
-        seen: set[bytes] = set()
-        class_min, class_fail, n_cases = float("inf"), 0, 0
-        batch_ids, batch_problems = [], []
-
-        def flush():
-            nonlocal class_min, class_fail, min64, gap, worst
-            if not batch_ids:
-                return
-            ids = torch.tensor(batch_ids, device=device)
-            truth = ids[:, q + 1]
-            m, logits = _margins(model, ids, q, truth)
-            if model64 is not None:
-                m64, logits64 = _margins(model64, ids, q, truth)
-                min64 = min(min64, float(m64.min()))
-                gap = max(gap, float((logits.double() - logits64).abs().max()))
-            lo = int(m.argmin())
-            if float(m[lo]) < worst[0]:
-                worst = (float(m[lo]), batch_problems[lo])
-            class_min = min(class_min, float(m.min()))
-            bad = torch.nonzero(m <= 0).flatten().tolist()
-            class_fail += len(bad)
-            failing.extend(batch_problems[i] for i in bad[: max(0, 20 - len(failing))])
-            bar.update(len(batch_ids))
-            batch_ids.clear()
-            batch_problems.clear()
-
-        for index, problem in enumerate(cases_mod.problems(p)):
-            if shard is not None and index % shard[1] != shard[0]:
-                continue
-            ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
-            view = bytes(ids[k] for k in cls.field) + bytes([ids[q + 1]])
-            if view in seen:
-                continue
-            seen.add(view)
-            n_cases += 1
-            batch_ids.append(ids)
-            batch_problems.append(problem)
-            if len(batch_ids) >= batch_size:
-                flush()
-                if max_failures is not None and class_fail >= max_failures:
-                    break
-        flush()
-        lay = cls.example
-        results.append(
-            ClassResult(
-                field=describe(lay, q, cls.field, tok.vocab),
-                width=cls.width,
-                query=f"{tok.vocab[lay.ids[q]]!r} predicting {tok.vocab[lay.ids[q + 1]]!r}",
-                cases=n_cases,
-                min_margin=class_min,
-                failures=class_fail,
-            )
-        )
+        res, kept, low = _check_class(bundle, p, model, model64, batch_size, shard, max_failures, failing, bar)
+        if rounding_bounds and res.failures == 0:
+            _bound_class(model, kept, p.cls.query, res, undecided)
+        results.append(res)
+        worst = min(worst, low, key=lambda t: t[0])
     bar.close()
-    n_fail = sum(r.failures for r in results)
     out = VerifyResult(
-        proven=n_fail == 0 and only_classes is None and shard is None,
+        verdict=_verdict(results, partial=only_classes is not None or shard is not None or not rounding_bounds),
         classes=results,
         cases=sum(r.cases for r in results),
         min_margin=min(r.min_margin for r in results),
-        min_margin_f64=min64 if model64 is not None else None,
-        max_f32_f64_gap=gap if model64 is not None else None,
+        min_margin_f64=min(r.min_margin_f64 for r in results) if float64 else None,
+        max_f32_f64_gap=max(r.max_gap for r in results) if float64 else None,
         worst_problem=worst[1].operands if worst[1] else None,
-        failing_cases=n_fail,
+        failing_cases=sum(r.failures for r in results),
         extent=extent,
         widest=widest,
         depth=depth,
         window=tuple(window),
+        undecided=[{**u, "problem": _expression(bundle, u["problem"])} for u in undecided],
     )
     if failing:
         out.counterexamples = decode_counterexamples(bundle, failing[:10])
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _verdict(results: list[ClassResult], partial: bool) -> str:
+    """refuted if a case fails in float32; undecided if rounding could change a case (a bounded lead at or below
+    its bound, a float64 margin at or below zero, or a margin within ROUNDING_RATIO of the largest bound)."""
+    if any(r.failures for r in results):
+        return "refuted"
+    largest = max(r.max_bound for r in results)
+    for r in results:
+        if r.min_slack <= 0 or (r.min_margin_f64 is not None and r.min_margin_f64 <= 0):
+            return "undecided"
+        if r.min_margin <= ROUNDING_RATIO * largest:
+            return "undecided"
+    return "partial" if partial else "proven"
+
+
+def _expression(bundle, problem) -> str:
+    return bundle.task.symbol.join(to_str(x) for x in problem.operands)
 
 
 def decode_counterexamples(bundle, problems) -> list[dict]:
@@ -259,21 +347,33 @@ def decode_counterexamples(bundle, problems) -> list[dict]:
     return out
 
 
+VERDICT_WORDS = {
+    "proven": "PROVEN",
+    "refuted": "NOT PROVEN (counterexamples)",
+    "undecided": "NOT PROVEN (undecided by rounding)",
+    "partial": "PARTIAL CHECK (not a proof)",
+}
+
+
 def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     from numerate import __version__
+    from numerate.verify.binding import binding
 
-    gap = result.max_f32_f64_gap
-    measured = f"; the largest float32-float64 logit gap over every case is {gap:.3g}" if gap is not None else ""
+    statements = {
+        "proven": f"For every pair of non-negative integers, of any length, greedy decoding of this model writes "
+        f"exactly the format's answer to {bundle.task.name} followed by <eos>.",
+        "refuted": "not proven: counterexamples found",
+        "undecided": "not proven: every case is right in float32, but rounding could change the lowest-margin "
+        "cases (their lead does not clear the rounding bound); no claim is made",
+        "partial": "not proven: only part of the cases were checked",
+    }
     return {
-        "statement": (
-            f"For every pair of non-negative integers, of any length, greedy decoding of this model writes exactly "
-            f"the format's answer to {bundle.task.name} followed by <eos>."
-        )
-        if result.proven
-        else "not proven: counterexamples found",
+        "statement": statements[result.verdict],
         "proven": result.proven,
+        "verdict": result.verdict,
         "model": str(model_dir),
         "weights_sha256": sha256(Path(model_dir) / "model.safetensors"),
+        "binds": binding(bundle, Path(model_dir)),
         "config": bundle.cfg.to_dict(),
         "argument": {
             "window": list(result.window),
@@ -289,16 +389,26 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
             "min_float64": result.min_margin_f64,
             "max_abs_logit_gap_float32_float64": result.max_f32_f64_gap,
             "worst_case_problem": list(result.worst_problem) if result.worst_problem else None,
-            "assumption": (
-                "float32 summation order inside longer sequences moves any logit by less than half the minimum "
-                f"margin ({result.min_margin / 2:.3g}){measured}"
-            ),
+        },
+        "rounding": {
+            "model": rounding.ROUNDING_MODEL,
+            "bounded_cases": sum(c.bounded for c in result.classes),
+            "per_class": f"the {ROUNDING_LOWEST} lowest-margin cases and {ROUNDING_SPREAD} spread over the class",
+            "max_bound": result.max_bound,
+            "min_lead_minus_bound": min((c.min_slack for c in result.classes), default=float("inf")),
+            "required": f"every bounded lead above its bound, and every margin above {ROUNDING_RATIO:g} x the "
+            "largest bound",
+            "margin_over_bound": result.min_margin / result.max_bound if result.max_bound else None,
+            "open_cases": result.undecided,
+            "scope": "the bound is computed case by case on the bounded cases; for the others it is taken to be at "
+            f"most {ROUNDING_RATIO:g} x the largest bound measured (bounds vary little within a class)",
         },
         "assumptions": [
             "greedy decoding (argmax; ties count as failures), as `numerate solve` and `numerate eval` do",
             "the tokenizer and format saved with the model (reversed, zero-padded digits)",
             "the scheme's declared window and dependencies hold (tested against brute force in the test suite)",
-            "the floating-point assumption above",
+            "arithmetic meets the rounding model above (float32 on CPU, or CUDA with TF32 off); the bound is "
+            "first order in the unit roundoff, with a slack of 2",
         ],
         "counterexamples": result.counterexamples,
         "failing_cases": result.failing_cases,
@@ -311,18 +421,20 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
 
 
 def summary(cert: dict) -> str:
-    arg, m = cert["argument"], cert["margin"]
+    arg, m, r = cert["argument"], cert["margin"], cert.get("rounding", {})
+    verdict = cert.get("verdict", "proven" if cert["proven"] else "refuted")
     lines = [
-        ("PROVEN: " if cert["proven"] else "NOT PROVEN: ") + cert["statement"],
+        VERDICT_WORDS[verdict] + ": " + cert["statement"],
         f"model {cert['model']} (weights sha256 {cert['weights_sha256'][:16]}...)",
         f"window {arg['window']}, {arg['depth']} layers: a field reaches {arg['field_extent_columns']} columns; "
         f"{len(arg['classes'])} field classes from widths {arg['widths_enumerated']}",
         "",
-        f"{'field of the query':<48} {'width':>5} {'cases':>9} {'min margin':>11} {'fails':>6}",
+        f"{'field of the query':<48} {'width':>5} {'cases':>9} {'min margin':>11} {'bound':>9} {'fails':>6}",
     ]
     for c in arg["classes"]:
         lines.append(
-            f"{c['field'][:48]:<48} {c['width']:>5} {c['cases']:>9} {c['min_margin']:>11.3f} {c['failures']:>6}"
+            f"{c['field'][:48]:<48} {c['width']:>5} {c['cases']:>9} {c['min_margin']:>11.3f} "
+            f"{c.get('max_bound', 0.0):>9.2e} {c['failures']:>6}"
         )
     lines += [
         "",
@@ -333,11 +445,23 @@ def summary(cert: dict) -> str:
             if m["min_float64"] is not None
             else "float64 not checked"
         ),
-        f"wall time {cert['wall_time_s']} s on {cert['device']}",
     ]
+    if r.get("bounded_cases"):
+        ratio = r["margin_over_bound"]
+        lines.append(
+            f"rounding: first-order bound on {r['bounded_cases']} cases (lowest margins and a spread), largest "
+            f"{r['max_bound']:.2e}; smallest lead above its bound {r['min_lead_minus_bound']:.3g}"
+            + (f"; minimum margin = {ratio:,.0f} x the largest bound" if ratio else "")
+        )
+    lines.append(f"wall time {cert['wall_time_s']} s on {cert['device']}")
     for c in cert["counterexamples"]:
         lines.append(
             f"counterexample: {c['problem']} = {c['truth']}, model wrote {c['written']!r} "
             f"(expected {c['expected_written']!r}, both least significant digit first)"
+        )
+    for u in r.get("open_cases", []):
+        lines.append(
+            f"undecided by rounding: {u['problem']} (float64 lead minus its rounding bound "
+            f"{u['lead_float64_minus_bound']:.3g})"
         )
     return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""`numerate verify --check CERT.json`: does a certificate still hold for its folder? Says exactly what differs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from numerate.errors import UsageError
+
+MARGIN_TOLERANCE = 1e-2  # margins differ slightly between CPUs (float reductions); cases and verdicts may not
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist (give a certificate written by `numerate verify --out`)")
+    try:
+        cert = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(cert, dict) or not isinstance(cert.get("argument"), dict) or "proven" not in cert:
+        raise UsageError(f"{path} is not a numerate certificate (needs 'proven' and 'argument')")
+    return cert
+
+
+def compare_results(cert: dict, fresh: dict) -> list[str]:
+    """Differences between a certificate and one computed again (class by class)."""
+    out = []
+    if cert.get("verdict", "proven" if cert["proven"] else "refuted") != fresh["verdict"]:
+        out.append(f"verdict: {cert.get('verdict')!r} certified, {fresh['verdict']!r} now")
+    old, new = cert["argument"].get("classes", []), fresh["argument"]["classes"]
+    if len(old) != len(new):
+        out.append(f"field classes: {len(old)} certified, {len(new)} now")
+    for i, (a, b) in enumerate(zip(old, new)):
+        for key in ("field", "width", "cases", "failures"):
+            if a.get(key) != b[key]:
+                out.append(f"class {i} ({b['field']}): {key} {a.get(key)!r} certified, {b[key]!r} now")
+        if abs(a.get("min_margin", 0.0) - b["min_margin"]) > MARGIN_TOLERANCE:
+            out.append(f"class {i} ({b['field']}): min margin {a.get('min_margin')} certified, {b['min_margin']} now")
+    if cert["argument"].get("cases") != fresh["argument"]["cases"]:
+        out.append(f"cases: {cert['argument'].get('cases')} certified, {fresh['argument']['cases']} now")
+    return out
+
+
+def recheck(args) -> int:
+    from numerate.checkpoint import load_model
+    from numerate.devices import pick_device
+    from numerate.verify.binding import differences
+    from numerate.verify.prove import certificate, verify
+
+    path = Path(args.check)
+    cert = _read(path)
+    folder = Path(args.model) if args.model else path.parent
+    bundle = load_model(folder, device=pick_device(args.device))
+    problems = differences(cert, bundle, folder)
+    if problems:
+        print(f"{path} does not hold for {folder}:")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    result = verify(bundle, batch_size=args.batch_size, progress=not args.quiet and sys.stderr.isatty())
+    fresh = certificate(bundle, folder, result)
+    problems = compare_results(cert, fresh)
+    if problems:
+        print(f"{path}: recomputed, and it differs:")
+        for p in problems:
+            print(f"  {p}")
+        return 1
+    print(
+        f"{path} holds for {folder}: same weights and config, {fresh['argument']['cases']} cases recomputed, "
+        f"verdict {fresh['verdict']}, minimum margin {result.min_margin:.3f} (certified "
+        f"{cert['margin']['min_float32']:.3f}; margins may differ by float reductions between CPUs)"
+    )
+    return 0 if fresh["proven"] else 1

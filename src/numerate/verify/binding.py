@@ -1,0 +1,99 @@
+"""What a certificate binds, and whether a run is under its conditions.
+
+A proof holds for one computation: these weights, this config (window, depth, recurrences, format, task), this
+vocabulary, evaluated in float32 arithmetic that meets the rounding model. The certificate records a hash of each;
+`numerate verify --check` and every command that loads a certified folder (`solve`, `eval`) compare them with what
+is on disk and with how they are about to run, and say so when the proof does not apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from numerate.checkpoint import sha256
+
+# Task settings that choose training data only: they do not change what the model computes or what is right.
+_DATA_ONLY = ("train_lengths", "ood_lengths")
+
+
+def computation(bundle) -> dict:
+    """The parts of a model folder that fix what greedy decoding computes."""
+    cfg = bundle.cfg.to_dict()
+    task = {k: v for k, v in cfg["task"].items() if k not in _DATA_ONLY}
+    return {"task": task, "format": cfg["format"], "model": cfg["model"], "vocab": list(bundle.tok.vocab)}
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def binding(bundle, folder: Path) -> dict:
+    return {
+        "weights_sha256": sha256(Path(folder) / "model.safetensors"),
+        "computation_sha256": _digest(computation(bundle)),
+        "precision": "float32",
+        "devices": "any CPU; CUDA with TF32 matmuls off (torch's default); not half precision",
+    }
+
+
+def differences(cert: dict, bundle, folder: Path) -> list[str]:
+    """How the folder differs from what the certificate binds (empty when it is the certified computation)."""
+    binds = cert.get("binds")
+    if not isinstance(binds, dict):
+        return ["the certificate binds no config (written by an older numerate): verify the folder again"]
+    out = []
+    now = binding(bundle, folder)
+    if binds.get("weights_sha256") != now["weights_sha256"]:
+        out.append(
+            f"weights: sha256 {now['weights_sha256'][:16]}... on disk, {str(binds.get('weights_sha256'))[:16]}... "
+            "certified"
+        )
+    if binds.get("computation_sha256") != now["computation_sha256"]:
+        certified = cert.get("config", {})
+        current = bundle.cfg.to_dict()
+        changed = [
+            f"{section}.{key}: {certified.get(section, {}).get(key)!r} certified, {value!r} now"
+            for section in ("task", "format", "model")
+            for key, value in current[section].items()
+            if key not in _DATA_ONLY and certified.get(section, {}).get(key) != value
+        ]
+        out.append("config: " + ("; ".join(changed) if changed else "the vocabulary or another setting differs"))
+    return out
+
+
+def run_conditions(model) -> list[str]:
+    """Why evaluating `model` as it stands would fall outside the rounding model (empty when it would not)."""
+    out = []
+    dtypes = {p.dtype for p in model.parameters()}
+    if dtypes != {torch.float32}:
+        out.append(f"parameters in {', '.join(sorted(str(d) for d in dtypes))}, not float32")
+    device = next(model.parameters()).device
+    if device.type == "cuda" and (
+        torch.backends.cuda.matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
+    ):
+        out.append("CUDA matmuls may use TF32 (torch.backends.cuda.matmul.allow_tf32 or float32_matmul_precision)")
+    if device.type not in ("cpu", "cuda"):
+        out.append(f"device {device.type}: its float32 arithmetic is not covered by the rounding model")
+    return out
+
+
+def certificate_status(bundle, folder: Path) -> str | None:
+    """One line for commands that run a model folder: None without a certificate, else whether it applies."""
+    path = Path(folder) / "certificate.json"
+    if not path.is_file():
+        return None
+    try:
+        cert = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return f"certificate: {path} is not valid JSON; no proof applies"
+    if not cert.get("proven"):
+        return f"certificate: {path} does not prove this model ({cert.get('verdict', 'not proven')})"
+    problems = differences(cert, bundle, folder) + run_conditions(bundle.model)
+    if problems:
+        return "certificate does NOT apply to this run: " + "; ".join(problems)
+    device = next(bundle.model.parameters()).device
+    return f"certificate applies: proven at every length for these weights and config (float32 on {device.type})"
