@@ -114,7 +114,7 @@ def _near_tie(bundle, gap: float):
 
 def test_near_tie_within_the_rounding_bound_is_undecided_not_proven(proof_bundle):
     mutant = _near_tie(proof_bundle, gap=3e-4)
-    result = verify(mutant, progress=False, only_classes=[NEAR_TIE_CLASS])
+    result = verify(mutant, progress=False, only_classes=[NEAR_TIE_CLASS], float64=True)
     (cls,) = result.classes
     assert cls.failures == 0 and 0 < cls.min_margin < 1e-3  # right in float32, by a hair
     assert cls.min_margin_f64 > 0
@@ -197,3 +197,17 @@ def test_check_refuses_what_is_not_a_certificate(tmp_path, capsys):
     assert main(["verify", "--check", str(tmp_path / "c.json")]) == 2
     assert "not a numerate certificate" in capsys.readouterr().err
     assert main(["verify", "--check", str(tmp_path / "missing.json")]) == 2
+
+
+def test_cli_says_undecided_for_a_near_tie_model(proof_bundle, tmp_path, capsys):
+    """The whole proof of a near-tie copy of add-proof: every case right in float32, exit 1, the open case named."""
+    from numerate.checkpoint import save_model
+
+    save_model(tmp_path / "near-tie", _near_tie(proof_bundle, gap=3e-4), {"step": 0})
+    out = tmp_path / "cert.json"
+    assert main(["verify", str(tmp_path / "near-tie"), "--out", str(out), "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "NOT PROVEN (undecided by rounding)" in printed and "undecided by rounding: " in printed
+    cert = json.loads(out.read_text())
+    assert not cert["proven"] and cert["verdict"] == "undecided" and cert["failing_cases"] == 0
+    assert cert["rounding"]["open_cases"]

@@ -13,6 +13,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
+import torch
+
 from numerate.tasks.base import Problem
 from numerate.verify.field import FieldClass
 
@@ -71,3 +74,100 @@ def problems(p: CasePlan):
                     continue  # every top digit is enumerated (or set) and zero: not a problem of this width
                 digits[(top_fixed[0], n)] = 1  # outside the field and the truth: any non-zero digit will do
             yield Problem(tuple(sum(digits[(r, c)] * 10 ** (c - 1) for c in range(1, n + 1)) for r in range(p.n_ops)))
+
+
+def digit_table(p: CasePlan) -> np.ndarray:
+    """Every problem `problems(p)` yields, in the same order, as operand digits (N, n_ops, width): [k, r, c - 1]
+    is operand r's digit in column c (1 = least significant)."""
+    n, n_ops = p.cls.width, p.n_ops
+    top_fixed = [r for r in range(n_ops) if (r, n) not in p.varied]
+    k = len(p.varied)
+    values = np.indices((10,) * k).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
+    blocks = []
+    for state in p.prefixes or ((None,),):
+        d = np.zeros((len(values), n_ops, n), dtype=np.int64)
+        for i, (r, c) in enumerate(p.varied):
+            d[:, r, c - 1] = values[:, i]
+        if p.prefix_col is not None:
+            choice = next((alt for alt in state if not (p.prefix_col == n and n > 1 and not any(alt))), None)
+            if choice is None:
+                continue
+            for r, digit in enumerate(choice):
+                d[:, r, p.prefix_col - 1] = digit
+        if n > 1:
+            top = d[:, :, n - 1].any(axis=1)
+            if not top_fixed or p.prefix_col == n:
+                d = d[top]  # an all-zero top column is a problem of a smaller width
+            else:
+                d[~top, top_fixed[0], n - 1] = 1
+        blocks.append(d)
+    return np.concatenate(blocks) if blocks else np.zeros((0, n_ops, n), dtype=np.int64)
+
+
+def problem_of(digits: np.ndarray) -> Problem:
+    """One row of a digit table as a problem."""
+    return Problem(tuple(int("".join(map(str, row[::-1]))) for row in digits))
+
+
+@dataclass
+class CaseBatch:
+    """The cases of one class as tensors: the field's token ids (N, F), the right next token (N,), the field's
+    position ids (F, ...), and each case's operand digits (N, n_ops, width) to name it as a problem."""
+
+    field_ids: torch.Tensor
+    truth: torch.Tensor
+    pos: torch.Tensor
+    digits: np.ndarray
+
+
+def case_batch(bundle, p: CasePlan, shard: tuple[int, int] | None = None, check: int = 256) -> CaseBatch:
+    """Every distinct (field contents, right next token) of a class, built with array arithmetic instead of
+    writing each problem out. `check` cases, spread over the class, are written out by the format and tokenizer
+    themselves and must match token for token (a wrong builder stops the proof, it never weakens it)."""
+    lay, cls, tok = p.cls.example, p.cls, bundle.tok
+    digits = digit_table(p)
+    if shard is not None:
+        digits = digits[shard[0] :: shard[1]]
+    n = cls.width
+    ids = np.tile(np.asarray(lay.ids, dtype=np.int64), (len(digits), 1))
+    digit_ids = np.asarray(tok.digit_ids, dtype=np.int64)
+    answer_row = lay.rows[lay.queries[-1]]
+    answer_places = [k for k in range(len(lay.ids)) if lay.is_digit[k] and lay.rows[k] == answer_row]
+    for k in range(len(lay.ids)):
+        if lay.is_digit[k] and lay.rows[k] < p.n_ops:
+            ids[:, k] = digit_ids[digits[:, lay.rows[k], lay.cols[k] - 1]]
+    if answer_places:
+        width = len(answer_places)
+        values = _answers(bundle, digits, n)
+        if bundle.cfg.format.negatives == "complement":
+            values = np.where(values < 0, values + 10**width, values)
+        for k in answer_places:
+            ids[:, k] = digit_ids[(values // 10 ** (lay.cols[k] - 1)) % 10]
+    for i in np.unique(np.linspace(0, len(digits) - 1, min(check, len(digits))).astype(np.int64)):
+        problem = problem_of(digits[i])
+        want = tok.encode(bundle.fmt.prompt(problem) + bundle.fmt.target(problem, bundle.task.answer(problem)))
+        if want + [tok.eos_id] != ids[i].tolist():
+            raise AssertionError(f"case builder disagrees with the format on {problem.operands}: a bug in cases.py")
+    view = np.concatenate([ids[:, cls.field], ids[:, [cls.query + 1]]], axis=1)
+    _, first = np.unique(view, axis=0, return_index=True)
+    first = np.sort(first)  # first occurrence of each distinct case, in enumeration order
+    t = torch.as_tensor(ids[first])
+    pos = bundle.model.positions(torch.tensor([lay.ids]))[0]
+    return CaseBatch(t[:, cls.field], t[:, cls.query + 1], pos[cls.field], digits[first])
+
+
+def _answers(bundle, digits: np.ndarray, n: int) -> np.ndarray:
+    """The task's answer to every row, as int64 (operands of at most 17 digits, so no sum or difference of two
+    overflows). Tasks whose `answer` is plain arithmetic answer all rows at once on arrays; others row by row."""
+    if n > 17:
+        raise ValueError("case tables hold operands of at most 17 digits")
+    place = 10 ** np.arange(n, dtype=np.int64)
+    operands = (digits * place).sum(axis=2)  # (N, n_ops)
+    try:
+        values = bundle.task.answer(Problem(tuple(operands[:, r] for r in range(operands.shape[1]))))
+        if isinstance(values, np.ndarray) and values.shape == (len(digits),) and values.dtype == np.int64:
+            return values
+    except Exception:  # noqa: BLE001  (not array arithmetic: answer row by row below)
+        pass
+    answers = [bundle.task.answer(Problem(tuple(int(x) for x in row))) for row in operands.tolist()]
+    return np.asarray(answers, dtype=np.int64)

@@ -36,6 +36,7 @@ from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
 from numerate.verify import rounding
 from numerate.verify.field import depth_of, describe, structure_classes
+from numerate.verify.states import field_logits
 
 MAX_CASES = 20_000_000
 
@@ -127,122 +128,100 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
     return scheme.window, depth_of(bundle.model)
 
 
-def _margins(model, ids: torch.Tensor, q: int, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(margin, logits) at query q: logit of the right token minus the best other logit."""
-    x = ids[:, : q + 1]
-    logits = model(x, model.positions(x))[:, q]
+def _margins(model, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(margin, logits) at the last token of each field x (N, F): the right token's logit minus the best other.
+
+    Only the field's tokens are fed: the query's logits depend on nothing else (field.py), and masked keys add
+    exactly zero, so this is the same real-valued function a full problem computes at that query; states.py
+    computes each distinct token state once."""
+    logits = field_logits(model, x, pos)
     right = logits.gather(1, truth[:, None])[:, 0]
     others = logits.scatter(1, truth[:, None], float("-inf"))
     return right - others.max(dim=1).values, logits
 
 
-class _Kept:
-    """The cases a class keeps for its rounding bounds: the lowest margins seen, and an even spread."""
-
-    def __init__(self, total: int):
-        self.stride = max(1, total // ROUNDING_SPREAD)
-        self.low: list[tuple[float, list[int], object]] = []
-        self.spread: list[tuple[list[int], object]] = []
-
-    def offer(self, index: int, margins: torch.Tensor, ids: list[list[int]], problems: list) -> None:
-        for i in torch.argsort(margins)[:ROUNDING_LOWEST].tolist():
-            self.low.append((float(margins[i]), ids[i], problems[i]))
-        self.low = sorted(self.low, key=lambda t: t[0])[:ROUNDING_LOWEST]
-        for i in range(len(ids)):
-            if (index + i) % self.stride == 0 and len(self.spread) < ROUNDING_SPREAD:
-                self.spread.append((ids[i], problems[i]))
-
-    def cases(self) -> tuple[list[list[int]], list]:
-        both = [(i, p) for _, i, p in self.low] + self.spread
-        return [i for i, _ in both], [p for _, p in both]
-
-
-def _bound_class(model, kept: _Kept, q: int, result: ClassResult, undecided: list) -> None:
-    """Rounding bounds for the kept cases of one class, into `result` (and open cases into `undecided`)."""
-    ids, problems = kept.cases()
-    if not ids:
+def _bound_class(bundle, cases: cases_mod.CaseBatch, keep: torch.Tensor, result: ClassResult, undecided: list):
+    """Rounding bounds for the cases `keep` of one class, into `result` (and open cases into `undecided`)."""
+    if not len(keep):
         return
+    model = bundle.model
     device = next(model.parameters()).device
-    x = torch.tensor(ids, device=device)[:, : q + 2]
-    truth = x[:, q + 1]
-    x = x[:, : q + 1]
-    logits, bound = rounding.logit_bounds(model, x, model.positions(x), q, truth)
+    x, truth = cases.field_ids[keep].to(device), cases.truth[keep].to(device)
+    pos = cases.pos.to(device).expand((len(x),) + tuple(cases.pos.shape))
+    logits, bound = rounding.logit_bounds(model, x, pos, x.shape[1] - 1, truth)
     slack = rounding.certified_margins(logits, bound, truth)
-    result.bounded = len(ids)
+    # The float32 pass is itself an evaluation the bound must cover: a lead outside it means the arithmetic here
+    # does not meet the rounding model (or a bug), and nothing can be concluded.
+    ours = field_logits(model, x, cases.pos.to(device)).double()
+    moved = ((ours.gather(1, truth[:, None]) - ours) - (logits.gather(1, truth[:, None]) - logits)).abs()
+    if (moved > bound + 1e-12).any():
+        raise RuntimeError(
+            f"a float32 logit lead moved {float((moved - bound).max()):.3g} beyond its rounding bound: this "
+            "machine's arithmetic is outside the rounding model (TF32, half precision?), so no proof is possible"
+        )
+    result.bounded = len(keep)
     result.max_bound = float(bound.max())
     result.min_slack = float(slack.min())
     for i in torch.nonzero(slack <= 0).flatten().tolist()[:5]:
-        undecided.append({"problem": problems[i], "lead_float64_minus_bound": float(slack[i])})
+        problem = cases_mod.problem_of(cases.digits[int(keep[i])])
+        undecided.append({"problem": problem, "lead_float64_minus_bound": float(slack[i])})
 
 
-def _check_class(bundle, p, model, model64, batch_size, shard, max_failures, failing, bar) -> tuple:
-    """Every case of one field class: (ClassResult, the cases kept for rounding bounds, lowest (margin, problem))."""
-    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
+def _rounding_sample(margins: torch.Tensor) -> torch.Tensor:
+    """Which cases get a rounding bound: the lowest margins, where a near-tie would sit, and an even spread."""
+    low = torch.argsort(margins)[:ROUNDING_LOWEST]
+    spread = torch.linspace(0, len(margins) - 1, min(ROUNDING_SPREAD, len(margins))).long()
+    return torch.unique(torch.cat([low, spread]))
+
+
+def _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, bar) -> tuple:
+    """Every case of one field class: (ClassResult, the cases, their float32 margins, lowest (margin, problem))."""
+    tok, model = bundle.tok, bundle.model
     cls, q = p.cls, p.cls.query
     device = next(model.parameters()).device
     lay = cls.example
+    cases = cases_mod.case_batch(bundle, p, shard)
     res = ClassResult(
         field=describe(lay, q, cls.field, tok.vocab),
         width=cls.width,
         query=f"{tok.vocab[lay.ids[q]]!r} predicting {tok.vocab[lay.ids[q + 1]]!r}",
-        cases=0,
+        cases=len(cases.truth),
         min_margin=float("inf"),
         failures=0,
     )
-    kept, worst = _Kept(p.count), (float("inf"), None)
-    seen: set[bytes] = set()
-    batch_ids, batch_problems = [], []
-
-    def flush():
-        nonlocal worst
-        if not batch_ids:
-            return
-        ids = torch.tensor(batch_ids, device=device)
-        truth = ids[:, q + 1]
-        m, logits = _margins(model, ids, q, truth)
+    pos = cases.pos.to(device)
+    margins = torch.full((len(cases.truth),), float("inf"))
+    for start in range(0, len(cases.truth), batch_size):
+        x = cases.field_ids[start : start + batch_size].to(device)
+        truth = cases.truth[start : start + batch_size].to(device)
+        m, logits = _margins(model, x, pos, truth)
+        margins[start : start + len(x)] = m.cpu()
         if model64 is not None:
-            m64, logits64 = _margins(model64, ids, q, truth)
+            m64, logits64 = _margins(model64, x, pos, truth)
             low64 = float(m64.min())
             res.min_margin_f64 = low64 if res.min_margin_f64 is None else min(res.min_margin_f64, low64)
             res.max_gap = max(res.max_gap or 0.0, float((logits.double() - logits64).abs().max()))
-        lo = int(m.argmin())
-        if float(m[lo]) < worst[0]:
-            worst = (float(m[lo]), batch_problems[lo])
-        res.min_margin = min(res.min_margin, float(m.min()))
-        kept.offer(res.cases - len(batch_ids), m, batch_ids, batch_problems)
         bad = torch.nonzero(m <= 0).flatten().tolist()
         res.failures += len(bad)
-        failing.extend(batch_problems[i] for i in bad[: max(0, 20 - len(failing))])
-        bar.update(len(batch_ids))
-        batch_ids.clear()
-        batch_problems.clear()
-
-    for index, problem in enumerate(cases_mod.problems(p)):
-        if shard is not None and index % shard[1] != shard[0]:
-            continue
-        ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
-        view = bytes(ids[k] for k in cls.field) + bytes([ids[q + 1]])
-        if view in seen:
-            continue
-        seen.add(view)
-        res.cases += 1
-        batch_ids.append(ids)
-        batch_problems.append(problem)
-        if len(batch_ids) >= batch_size:
-            flush()
-            if max_failures is not None and res.failures >= max_failures:
-                break
-    flush()
-    return res, kept, worst
+        failing.extend(cases_mod.problem_of(cases.digits[start + i]) for i in bad[: max(0, 20 - len(failing))])
+        bar.update(len(x))
+        if max_failures is not None and res.failures >= max_failures:
+            res.cases = start + len(x)
+            margins = margins[: res.cases]
+            break
+    res.min_margin = float(margins.min()) if len(margins) else float("inf")
+    lowest = int(margins.argmin()) if len(margins) else None
+    worst = (res.min_margin, None if lowest is None else cases_mod.problem_of(cases.digits[lowest]))
+    return res, cases, margins, worst
 
 
 @torch.no_grad()
 def verify(
     bundle,
-    batch_size: int = 4096,
+    batch_size: int = 262_144,
     max_cases: int = MAX_CASES,
     progress: bool = True,
-    float64: bool = True,
+    float64: bool = False,
     max_failures: int | None = None,
     only_classes: list[int] | None = None,
     shard: tuple[int, int] | None = None,
@@ -253,7 +232,7 @@ def verify(
     `only_classes` checks just those field classes (indices into the structure's class list), and `shard=(i, n)`
     only the i-th of every n problems each class enumerates: partial checks, never reported as proven, for
     spreading a proof over processes or tests. `rounding_bounds=False` skips the rounding check (also never
-    proven)."""
+    proven). `float64` also runs every case in float64 (a cross-check the rounding bound makes optional)."""
     start = time.perf_counter()
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
@@ -282,9 +261,9 @@ def verify(
     for p in plans:
         if max_failures is not None and len(failing) >= max_failures:
             break
-        res, kept, low = _check_class(bundle, p, model, model64, batch_size, shard, max_failures, failing, bar)
+        res, cases, margins, low = _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, bar)
         if rounding_bounds and res.failures == 0:
-            _bound_class(model, kept, p.cls.query, res, undecided)
+            _bound_class(bundle, cases, _rounding_sample(margins), res, undecided)
         results.append(res)
         worst = min(worst, low, key=lambda t: t[0])
     bar.close()
