@@ -54,10 +54,28 @@ def cmd_train(args) -> int:
 
     cfg = config.load(args.config, args.set)
     out = Path(args.out or Path("runs") / Path(args.config).stem)
-    row = train(cfg, out, resume=args.resume, quiet=args.quiet)
+    callbacks = []
+    if args.until_proven:
+        from numerate.checkpoint import build
+        from numerate.verify.until_proven import UntilProven, refuse_unprovable
+
+        refuse_unprovable(build(cfg))
+        callbacks.append(UntilProven(every=args.prove_every, quiet=args.quiet))
+    elif args.prove_every:
+        from numerate.errors import UsageError
+
+        raise UsageError("--prove-every goes with --until-proven")
+    row = train(cfg, out, resume=args.resume, quiet=args.quiet, callbacks=callbacks)
     if row:
         print(json.dumps(row))
     print(f"model saved in {out}")
+    if args.until_proven:
+        proof = callbacks[0]
+        if proof.proven_at is None:
+            tried = proof.attempts or "none: sampled accuracy stayed below 100%"
+            print(f"not proven by step {row.get('step')} (attempts: {tried})")
+            return 1
+        print(f"PROVEN at step {proof.proven_at}: certificate in {out / 'certificate.json'}")
     return 0
 
 
@@ -233,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="run folder (default runs/<config name>)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--until-proven",
+        action="store_true",
+        help="once sampled accuracy is 100%%, verify the model at each evaluation and stop when it is proven; the "
+        "certificate is written into the run folder (exit 1 if max_steps ends unproven; models outside the "
+        "provable class are refused before training)",
+    )
+    t.add_argument(
+        "--prove-every", type=positive_int, metavar="N", help="with --until-proven: try every N steps (default: "
+        "each evaluation, train.eval_every)"
+    )
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser(

@@ -354,6 +354,7 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
         "weights_sha256": sha256(Path(model_dir) / "model.safetensors"),
         "binds": binding(bundle, Path(model_dir)),
         "config": bundle.cfg.to_dict(),
+        "vocab": list(bundle.tok.vocab),
         "argument": {
             "window": list(result.window),
             "depth": result.depth,
