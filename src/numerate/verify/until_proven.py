@@ -1,6 +1,7 @@
 """`numerate train --until-proven`: prove the model while it trains and stop once it is proven.
 
-Once the sampled accuracy in and beyond the training lengths is 100% at an evaluation, the model is verified
+At every `every` steps (default: each evaluation), once the sampled accuracy in and beyond the training lengths is
+100% (the evaluation's samples; measured here at steps without an evaluation row), the model is verified
 (`verify`, stopping at the first failing case); when the verdict is "proven" the run stops, its checkpoint is
 written as usual, and the certificate is written into the run folder next to the exported weights it binds.
 Models outside the provable class are refused before the first step (`refuse_unprovable`).
@@ -12,7 +13,8 @@ import json
 import time
 
 from numerate.checkpoint import atomic_write
-from numerate.train.callbacks import Callback
+from numerate.eval.evaluate import split_accuracy
+from numerate.train.callbacks import EVAL_SEED, Callback
 from numerate.verify.prove import MAX_CASES, NotProvable, certificate, check_provable, summary, verify
 
 
@@ -39,14 +41,14 @@ class UntilProven(Callback):
         self.result = None
 
     def on_step(self, ctx):
-        row = ctx.last_row
         every = self.every or ctx.cfg.train.eval_every
-        if not ctx.dist.is_main or row.get("step") != ctx.step or ctx.step % every and not ctx.is_last:
-            return
-        if row.get("acc_id", 0) < 1.0 or row.get("acc_ood", 0) < 1.0:
+        if not ctx.dist.is_main or ctx.step % every and not ctx.is_last:
             return
         model = ctx.bundle.model
         model.eval()
+        if not self._sampled_right(ctx):
+            model.train()
+            return
         start = time.perf_counter()
         result = verify(ctx.bundle, progress=False, max_failures=1)
         model.train()
@@ -58,6 +60,18 @@ class UntilProven(Callback):
         if result.proven:
             self.proven_at, self.result = ctx.step, result
             ctx.request_stop(f"proven at step {ctx.step}")
+
+    @staticmethod
+    def _sampled_right(ctx) -> bool:
+        """100% on the evaluation's samples in and beyond the training lengths (this step's row, else measured)."""
+        row = ctx.last_row
+        if row.get("step") == ctx.step:
+            return row.get("acc_id", 0) >= 1.0 and row.get("acc_ood", 0) >= 1.0
+        tc, task = ctx.cfg.train, ctx.cfg.task
+        return all(
+            split_accuracy(ctx.bundle, tuple(lengths), tc.eval_samples, EVAL_SEED) >= 1.0
+            for lengths in (task.train_lengths, task.ood_lengths)
+        )
 
     def on_end(self, ctx):
         """After the checkpoint callback has exported the weights: the certificate, bound to that file."""
