@@ -139,6 +139,13 @@ def cmd_verify(args) -> int:
     return 0 if result.proven else 1
 
 
+def cmd_explain(args) -> int:
+    from numerate.commands.explain import run_explain
+
+    args.out = args.out or str(Path("runs") / "explain" / Path(args.model).name)
+    return run_explain(args)
+
+
 def cmd_demo(args) -> int:
     from numerate.commands.demo import run_demo
 
@@ -381,6 +388,20 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
     v.set_defaults(func=cmd_verify)
+
+    x = sub.add_parser(
+        "explain",
+        help="the finite-state transducer a proven model computes (e.g. the carry automaton), and what its heads read",
+        description="Verify MODEL_DIR, then read the automaton it computes off its checked cases: the states are "
+        "what one column's digits pass to the next (minimal: prefixes with the same behaviour are one state), the "
+        "transitions the digit written for each next column. It is compared with the textbook carry (borrow) "
+        "automaton, and the mean attention of the query's heads over its field is drawn. docs/explain.md.",
+        epilog="exit codes: 0 equivalent to the textbook automaton, 1 not proven (no automaton is claimed) or a "
+        "different automaton (the first difference is printed), 2 bad input",
+    )
+    x.add_argument("model", metavar="MODEL_DIR")
+    x.add_argument("--out", metavar="DIR", help="where the pictures and JSON go (default runs/explain/<model>)")
+    x.set_defaults(func=cmd_explain)
 
     d = sub.add_parser(
         "demo",

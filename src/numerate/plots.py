@@ -152,3 +152,48 @@ def plot_bands(results: dict, train_max: int, path: Path, dim: str = "len_a") ->
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def automaton(step: dict, labels: list[str], initial: int, title: str, path: str | Path) -> None:
+    """One panel per state: the digit written (colour and number) for each next column (a down, b across); a
+    corner mark where the transition leaves for another state, named in the panel's title."""
+    import numpy as np
+
+    plt = _pyplot()
+    states = sorted({s for s, _ in step})
+    fig, axes = plt.subplots(1, len(states), figsize=(4.2 * len(states), 4.4), squeeze=False)
+    for ax, s in zip(axes[0], states):
+        grid = np.zeros((10, 10))
+        for (state, (a, b)), (digit, nxt) in step.items():
+            if state == s:
+                grid[a, b] = digit
+                ax.text(b, a, f"{digit}" + ("'" if nxt != s else ""), ha="center", va="center", fontsize=8)
+        ax.imshow(grid, cmap="Blues", vmin=-3, vmax=12)
+        leaves = sorted({labels[n] for (state, _), (_, n) in step.items() if state == s and n != s})
+        ax.set_title(f"{labels[s]}{' (initial)' if s == initial else ''}\n' = go to {', '.join(leaves) or '-'}")
+        ax.set_xlabel("b, next column")
+        ax.set_ylabel("a, next column")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def head_reading(weights, names: list[str], n_head: int, title: str, path: str | Path) -> None:
+    """Average attention of a query to each token of its field: one row per (layer, head)."""
+    plt = _pyplot()
+    rows = weights.shape[0]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * len(names), 0.9 + 0.35 * rows))
+    im = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(rows), [f"layer {r // n_head} head {r % n_head}" for r in range(rows)])
+    for r in range(rows):
+        for c in range(len(names)):
+            ax.text(c, r, f"{float(weights[r, c]):.2f}", ha="center", va="center", fontsize=7, color="w")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

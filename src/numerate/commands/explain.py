@@ -1,0 +1,119 @@
+"""`numerate explain MODEL_DIR`: the finite-state transducer a proven model computes, and what its heads read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from numerate.checkpoint import load_model
+from numerate.verify.automaton import NotATransducer, compare, extract, head_reading, reference
+from numerate.verify.prove import verify
+
+
+def transition_table(t, ref_labels: dict[int, str]) -> str:
+    """Rows a, columns b: the digit written, with ' where the transition leaves the state."""
+    lines = []
+    for s in sorted({s for s, _ in t.step}):
+        name = f"{t.labels[s]} ({ref_labels.get(s, '?')})" + (", initial" if s == t.initial else "")
+        lines.append(f"state {name}: digit written for next column (a down, b across); ' = go to the other state")
+        lines.append("      " + " ".join(f"b={b}" for b in range(10)))
+        for a in range(10):
+            cells = []
+            for b in range(10):
+                digit, nxt = t.step[(s, (a, b))]
+                cells.append(f"{digit}{chr(39) if nxt != s else ' '}".rjust(3))
+            lines.append(f"  a={a} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def run_explain(args) -> int:
+    bundle = load_model(args.model)
+    result = verify(bundle, progress=False)
+    if not result.proven:
+        print(
+            f"{args.model} does not verify ({result.verdict}): the cases do not describe every problem, so no "
+            "automaton is claimed for it. `numerate verify` shows why."
+        )
+        return 1
+    ref = reference(bundle.task.name)
+    try:
+        machine, info = extract(bundle)
+    except NotATransducer as exc:
+        print(f"{args.model} is proven, but not a column transducer of this shape: {exc}")
+        return 1
+    difference = compare(machine, ref)
+    word = "borrow" if bundle.task.name == "subtraction" else "carry"
+    mapping = _mapping(machine, ref)
+    print(f"{args.model}: proven ({result.cases} cases); read column by column from the {info['cases']} cases of")
+    print(f"the field {' '.join(info['field'])} (column j's digits {', '.join(info['prefix'])} are the state):")
+    print(f"{machine.n_states} states, {len(machine.inputs)} inputs (a, b) per column, minimal.\n")
+    print(transition_table(machine, {s: ref.labels[r] for s, r in mapping.items()}))
+    print()
+    if difference is None:
+        statement = f"equivalent to the {word} automaton ({ref.n_states} states)"
+    else:
+        statement = f"NOT the {word} automaton: {difference}"
+    print(statement)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from numerate import plots
+
+    plots.automaton(
+        machine.step,
+        [
+            f"{machine.labels[s]} = {ref.labels[mapping[s]]}" if s in mapping else machine.labels[s]
+            for s in range(machine.n_states)
+        ],
+        machine.initial,
+        f"{Path(args.model).name}: {statement}",
+        out / "automaton.png",
+    )
+    weights, names = head_reading(bundle)
+    plots.head_reading(
+        weights.numpy(),
+        names,
+        bundle.cfg.model.n_head,
+        f"{Path(args.model).name}: what the query on s[j] reads (mean attention)",
+        out / "heads.png",
+    )
+    (out / "automaton.json").write_text(
+        json.dumps(
+            {
+                "model": str(args.model),
+                "statement": statement,
+                "equivalent": difference is None,
+                "states": machine.n_states,
+                "initial": machine.initial,
+                "state_names": {machine.labels[s]: ref.labels[r] for s, r in mapping.items()},
+                "transitions": [
+                    {"state": s, "a": a, "b": b, "writes": d, "next": n}
+                    for (s, (a, b)), (d, n) in sorted(machine.step.items())
+                ],
+                "read_from": info,
+                "heads": {
+                    "rows": [
+                        f"layer {r // bundle.cfg.model.n_head} head {r % bundle.cfg.model.n_head}"
+                        for r in range(weights.shape[0])
+                    ],
+                    "tokens": names,
+                    "mean_attention": weights.tolist(),
+                },
+            },
+            indent=1,
+        )
+    )
+    print(f"transition table, pictures and head reading in {out} (automaton.png, heads.png, automaton.json)")
+    return 0 if difference is None else 1
+
+
+def _mapping(machine, ref) -> dict[int, int]:
+    """Model state -> reference state, following transitions from the initial states (as far as they agree)."""
+    mapping, todo = {machine.initial: ref.initial}, [machine.initial]
+    while todo:
+        s = todo.pop()
+        for i in machine.inputs:
+            n1, n2 = machine.step[(s, i)][1], ref.step.get((mapping[s], i), (None, None))[1]
+            if n1 not in mapping and n2 is not None:
+                mapping[n1] = n2
+                todo.append(n1)
+    return mapping

@@ -1,0 +1,66 @@
+"""`numerate explain`: the automaton read off a proven model's cases, compared with the textbook one."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from numerate import checkpoint
+from numerate.cli import main
+from numerate.verify.automaton import Transducer, compare, extract, reference
+
+MODELS = Path(__file__).parent.parent / "models"
+
+
+@pytest.mark.parametrize("model, word", [("add-proof", "carry"), ("sub", "borrow")])
+def test_proven_models_are_the_textbook_automaton(model, word, tmp_path, capsys):
+    assert main(["explain", str(MODELS / model), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"equivalent to the {word} automaton (2 states)" in out
+    assert f"state q0 ({word} 0), initial" in out or f"({word} 0), initial" in out
+    saved = json.loads((tmp_path / "automaton.json").read_text())
+    assert saved["equivalent"] and saved["states"] == 2 and len(saved["transitions"]) == 200
+    assert (tmp_path / "automaton.png").stat().st_size > 10_000 and (tmp_path / "heads.png").stat().st_size > 10_000
+
+
+def test_the_extracted_automaton_adds():
+    machine, info = extract(checkpoint.load_model(MODELS / "add-proof"))
+    assert machine.n_states == 2 and info["prefix"] == ["a[j]", "b[j]", "s[j]"]
+    a, b = 98765432101234567890, 12345678909876543210
+    digits = machine.run(a, b, 20)
+    assert int("".join(map(str, digits[::-1]))) == a + b
+
+
+def _one_transition_changed(ref: Transducer, where=(1, (3, 4)), digit=None, nxt=None) -> Transducer:
+    changed = copy.deepcopy(ref)
+    d, n = changed.step[where]
+    changed.step[where] = ((d + 1) % 10 if digit is None else digit, n if nxt is None else nxt)
+    return changed
+
+
+def test_a_reference_that_differs_by_one_transition_is_reported():
+    machine, _ = extract(checkpoint.load_model(MODELS / "add-proof"))
+    ref = reference("addition")
+    assert compare(machine, ref) is None
+    assert compare(machine, _one_transition_changed(ref)) == (
+        "in state q1 (carry 1) on column (3, 4): the model writes 8, the reference 9"
+    )
+    wrong_next = _one_transition_changed(ref, where=(0, (9, 9)), digit=8, nxt=0)
+    assert "(9, 9)" in compare(machine, wrong_next) and "carry 0" in compare(machine, wrong_next)
+    assert compare(machine, reference("subtraction")) is not None
+
+
+def test_a_model_that_does_not_verify_gets_no_automaton(tmp_path, capsys):
+    from numerate.checkpoint import save_model
+
+    bundle = checkpoint.load_model(MODELS / "add-proof")
+    wrong = copy.copy(bundle)
+    wrong.model = copy.deepcopy(bundle.model)
+    with torch.no_grad():
+        wrong.model.head.weight[5].zero_()
+    save_model(tmp_path / "wrong", wrong, {"step": 0})
+    assert main(["explain", str(tmp_path / "wrong"), "--out", str(tmp_path / "x")]) == 1
+    assert "does not verify (refuted)" in capsys.readouterr().out
+    assert not (tmp_path / "x").exists()
