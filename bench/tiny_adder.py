@@ -1,14 +1,15 @@
 """The smallest adder proven at every length: search one-layer recipes downward in size.
 
-    python bench/tiny_adder.py --configs 4x1x2,4x1x4,6x1x2,6x1x4,8x1x2,8x1x4,12x1x4,16x1x4,16x2x4,24x2x4,32x2x4 \\
+    python bench/tiny_adder.py --configs 2x1x1,2x1x2,2x1x4,2x1x8,4x1x1,4x1x2,4x1x4,6x1x2,8x1x2,16x1x4 \\
         --seeds 0,1,2 --steps 6000 --lr 0.01 --jobs 2
 
-Each config WIDTHxHEADSxMLP_RATIO is the add-proof recipe (2-D positions, column window [0, +1]) with one layer of
-that size, trained with `numerate train --until-proven` (verified every 250 steps once sampled accuracy is 100%;
-stops when proven) for at most --steps steps. Runs whose folder already holds a certificate, or a finished
-unproven run, are not trained again. Reported per config: parameters (all, and without the 13 row embeddings
-three-row problems never use), how many seeds were proven, the median step, and the minimum margin; a plot of
-parameters against the provable rate. Results: bench/results/tiny-adder.md, .json and .png.
+Each config WIDTHxHEADSxMLP_RATIO is the add-proof recipe (2-D positions, column window [0, +1]) with one layer
+of that size (widths must give an even head size), trained with `numerate train --until-proven` (verified every
+250 steps once sampled accuracy is 100%; stops when proven) for at most --steps steps. Runs whose folder already
+holds a finished run are not trained again, and interrupted ones resume. Reported per config: parameters (all,
+and without the 13 row embeddings three-row problems never use), how many seeds were proven, the median step,
+and the minimum margin; a plot of parameters against the provable rate. Results: bench/results/tiny-adder.md,
+.json and .png.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def run_one(config: str, seed: int, args) -> dict:
     done = out / "done.json"
     if done.exists():
         return json.loads(done.read_text())
-    cmd = ["numerate", "train", "add-proof", "--out", str(out), "--quiet", "--until-proven", "--set"]
+    resume = ["--resume"] if (out / "train_state.pt").exists() else []  # an interrupted search goes on
+    cmd = ["numerate", "train", "add-proof", "--out", str(out), "--quiet", "--until-proven", *resume, "--set"]
     cmd += overrides(config, args.steps, args.lr, seed)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)

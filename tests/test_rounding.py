@@ -215,3 +215,47 @@ def test_cli_says_undecided_for_a_near_tie_model(proof_bundle, tmp_path, capsys)
     cert = json.loads(out.read_text())
     assert not cert["proven"] and cert["verdict"] == "undecided" and cert["failing_cases"] == 0
     assert cert["rounding"]["open_cases"]
+
+
+def _decoder_logits(model, ids: torch.Tensor, n_prompt: int, one_at_a_time: bool) -> torch.Tensor:
+    """Logits at every answer query of one teacher-forced problem, computed as the linear-time decoders do:
+    through a WindowCache, the prompt first, then the answer one token at a time (windowed_greedy_decode) or all
+    at once (parallel_greedy_decode)."""
+    from numerate.eval.decode import _window_cache
+
+    pos = model.positions(ids)
+    cols = model.scheme.columns(pos)
+    cache = _window_cache(model.scheme, cols, ids.shape[1], int(cols.max()) + 2)
+    with torch.no_grad():
+        out = [model(ids[:, :n_prompt], pos[:, :n_prompt], cache=cache)[:, -1]]
+        if one_at_a_time:
+            for t in range(n_prompt, ids.shape[1] - 1):
+                out.append(model(ids[:, t : t + 1], pos[:, t : t + 1], cache=cache)[:, -1])
+        else:
+            out += list(model(ids[:, n_prompt:-1], pos[:, n_prompt:-1], cache=cache).unbind(1))
+    return torch.stack(out, dim=1)[0]  # (queries, V)
+
+
+@pytest.mark.parametrize("one_at_a_time", [True, False], ids=["windowed", "parallel"])
+def test_decoder_paths_stay_within_the_bound_of_every_query(proof_bundle, one_at_a_time):
+    """Each answer query of a 60-digit problem, computed by a linear-time decoder's kernels, against the float64
+    value and rounding bound of its field alone: the proof's cases are what the decoders compute, within bound."""
+    from numerate.fieldview import reach
+
+    m = proof_bundle.model
+    rng = random.Random(7)
+    problem = Problem((rng.randrange(10**59, 10**60), rng.randrange(10**60)))
+    lay = layout(proof_bundle, problem)
+    ids = torch.tensor([lay.ids])
+    n_prompt = lay.queries[0] + 1
+    got = _decoder_logits(m, ids, n_prompt, one_at_a_time).double()
+    r = reach(lay, m.scheme.window, depth_of(m))
+    pos = m.positions(ids)[0]
+    for i, q in enumerate(lay.queries):
+        field = torch.nonzero(r[q]).flatten()
+        x = ids[:, field]
+        truth = ids[:, q + 1]
+        logits64, bound = logit_bounds(m, x, pos[field][None], len(field) - 1, truth)
+        moved = (_leads(got[i : i + 1], truth) - _leads(logits64, truth)).abs()
+        assert (moved <= bound + 1e-12).all(), f"query {q}"
+        assert int(got[i].argmax()) == int(truth)
