@@ -1,6 +1,6 @@
 """The smallest adder proven at every length: search one-layer recipes downward in size.
 
-    python bench/tiny_adder.py --configs 2x1x1,2x1x2,2x1x4,2x1x8,4x1x1,4x1x2,4x1x4,6x1x2,8x1x2,16x1x4 \\
+    python bench/tiny_adder.py --configs 2x1x1,2x1x2,2x1x4,4x1x1,4x1x2,4x1x4,6x1x2,8x1x2 \\
         --seeds 0,1,2 --steps 6000 --lr 0.01 --jobs 2
 
 Each config WIDTHxHEADSxMLP_RATIO is the add-proof recipe (2-D positions, column window [0, +1]) with one layer

