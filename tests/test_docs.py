@@ -46,6 +46,7 @@ COPIED = [
     ("sum-steps-many (preset iter-sum-proof", "bench/results/grid-sum-steps-many.md"),
     ("mode             digits             exact %", "bench/results/iterate-mul.md"),
     ("median [min-max] over 3 models; exact = the final", "bench/results/iterate-mul-lines.md"),
+    ("add-proof recipe, 1 layer, window [0, +1]", "bench/results/tiny-adder.md"),
 ]
 
 
