@@ -49,7 +49,7 @@ def layout(bundle, problem: Problem) -> Layout:
 
 def template(bundle, width: int) -> Layout:
     """The layout shared by every problem whose operands are padded to `width` digits."""
-    n_ops = getattr(bundle.task, "n_operands", 2)
+    n_ops = bundle.task.n_operands
     return layout(bundle, Problem(tuple(10 ** (width - 1) for _ in range(n_ops))))
 
 
@@ -83,10 +83,10 @@ def answers_independent(bundle) -> bool:
     scheme, fc = bundle.model.scheme, bundle.cfg.format
     if scheme.window is None or set(scheme.depends_on) - SHIFT_INVARIANT:
         return False
-    if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces or not getattr(bundle.task, "symbol", ""):
+    if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces or not bundle.task.symbol:
         return False
-    lo, hi = getattr(bundle.task, "operand_counts", (2, 2))
-    if lo != hi or getattr(bundle.task, "signed", False) and fc.negatives != "complement":
+    lo, hi = bundle.task.operand_counts
+    if lo != hi or bundle.task.signed and fc.negatives != "complement":
         return False  # the layouts below assume one operand count; a leading sign depends on every digit
     depth = depth_of(bundle.model)
     width = 2 * depth * max(-scheme.window[0], scheme.window[1]) + 7

@@ -6,6 +6,7 @@ import random
 
 from numerate.bigint import from_str
 from numerate.tasks.base import TASKS, Problem, Task, random_number
+from numerate.tasks.proof import CARRY
 
 
 @TASKS.register("addition", "a + b for non-negative integers a and b")
@@ -16,10 +17,8 @@ class Addition(Task):
         "uniform": "operands of exactly the cell's lengths, uniformly random",
         "carry": "a carry through every digit: 99…9 + 1, or digit pairs summing to 9 above a carry",
     }
-    # For proofs (`numerate verify`): the carry into a column is 0 or 1, and one column of operand digits sets it
-    # whatever came below (0 + 0 + 1 < 10 and 9 + 1 >= 10). One entry per carry state, with alternatives for
-    # when that column is the top one and may not be all zeros.
-    column_prefixes = (((0, 0), (1, 0)), ((9, 1), (5, 5)))
+    def proof_contract(self):
+        return CARRY  # two rows; the carry into a column is 0 or 1, set by one column below (tasks/proof.py)
 
     def answer(self, problem: Problem) -> int:
         return sum(problem.operands)

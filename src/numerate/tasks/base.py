@@ -45,7 +45,8 @@ class Task:
       builds the cells of a sweep or grid and ``sample(rng, sampler, cell)`` draws one problem of a cell;
     - ``sample_range(rng, lo, hi)``: the training distribution, operand lengths in [lo, hi];
     - ``operand_counts``: how many operands a problem may have (for parsing expressions like ``A-B``);
-    - ``worst_case(width)``: the problem whose prompt and answer are longest at this width (capacity checks).
+    - ``worst_case(width)``: the problem whose prompt and answer are longest at this width (capacity checks);
+    - ``proof_contract()``: what `numerate verify` needs to prove a model of this task (tasks/proof.py), or None.
     """
 
     name: str = ""
@@ -93,6 +94,10 @@ class Task:
         if adversarial:
             cells += [(name, (n,) * dims) for name in list(self.samplers)[1:] for n in lengths]
         return cells
+
+    def proof_contract(self):
+        """The task's proof contract (numerate.tasks.proof.ProofContract), or None: no model of it can be proven."""
+        return None
 
     def worst_case(self, width: int) -> Problem:
         return Problem(tuple(10**width - 1 for _ in range(self.n_operands)))

@@ -6,6 +6,7 @@ import random
 
 from numerate.tasks.base import TASKS, Problem, random_number
 from numerate.tasks.iterative import IterativeTask
+from numerate.tasks.proof import CARRY
 
 DIGITS = 3  # each operand has 1-3 digits; the dial is how many there are
 
@@ -19,9 +20,11 @@ class RunningSum(IterativeTask):
     # Whole problems have any number of operands; a step (and what `verify` proves) has two: operand_counts
     # stays (2, 2) for the proof, and expressions to solve may have more.
     expression_counts = (2, 100_000)
-    # A step is two-operand addition, so its carries are addition's (see Addition.column_prefixes): a step
-    # model can be proven with `numerate verify`, which checks the two-operand questions.
-    column_prefixes = (((0, 0), (1, 0)), ((9, 1), (5, 5)))
+
+    def proof_contract(self):
+        """A step is two-operand addition, so its contract is addition's: a step model can be proven with
+        `numerate verify`, which checks the two-operand questions s + a."""
+        return CARRY
 
     def sample_problem(self, rng: random.Random, k: int) -> Problem:
         return Problem(tuple(random_number(rng, rng.randint(1, DIGITS)) for _ in range(max(1, k))))

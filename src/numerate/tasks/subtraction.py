@@ -6,6 +6,7 @@ import random
 
 from numerate.bigint import from_str
 from numerate.tasks.base import TASKS, Problem, Task, random_number
+from numerate.tasks.proof import BORROW
 
 
 @TASKS.register("subtraction", "a - b for non-negative integers a and b (answers may be negative)")
@@ -18,10 +19,8 @@ class Subtraction(Task):
         "borrow": "a borrow through every digit: 10…0 - 1, or equal digits above a lower column that borrows",
         "negative": "b > a: every answer is negative",
     }
-    # For proofs: the borrow into a column is 0 or 1, and one column of operand digits sets it whatever came
-    # below (9 - 0 - 1 >= 0, and 0 - 1 < 0). One entry per borrow state, with alternatives for when that column
-    # is the top one and may not be all zeros.
-    column_prefixes = (((9, 0), (9, 1)), ((0, 1), (1, 2)))
+    def proof_contract(self):
+        return BORROW  # two rows; the borrow into a column is 0 or 1, set by one column below (tasks/proof.py)
 
     def answer(self, problem: Problem) -> int:
         a, b = problem.operands

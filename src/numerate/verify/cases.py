@@ -3,7 +3,8 @@
 For one field class (see field.py) the digits that matter are those in the field and every operand digit that
 can change the truth — the next answer digit and the answer digits inside the field — which are the digits of the
 columns from the lowest one in the field up to the highest answer column involved. Everything below enters only
-through the carry into that lowest column, which the task sets with one column of digits (`column_prefixes`).
+through the carry into that lowest column, which one column of digits sets (the task's proof contract,
+tasks/proof.py: its states and `set_by`). Each row's digits range over the contract's alphabet for that row.
 Enumerating those digits and carries yields every (field contents, truth) pair the class can have, each realised
 as a real problem of the class's narrowest width.
 """
@@ -25,20 +26,25 @@ class CasePlan:
     """How to enumerate one class: which operand digits vary, which carries, and what the rest is fixed to."""
 
     cls: FieldClass
-    varied: list[tuple[int, int]]  # (operand row, column) pairs, each 0-9
+    varied: list[tuple[int, int]]  # (operand row, column) pairs, each over its row's alphabet
     prefix_col: int | None  # column whose digits set the carry into the lowest column, or None
-    prefixes: tuple  # task.column_prefixes, or () when no column lies below
+    prefixes: tuple  # the contract's set_by, or () when no column lies below
     n_ops: int
+    alphabets: tuple  # per row, the digits a column can hold
 
     @property
     def count(self) -> int:
         """Cases before the few unreachable ones (all-zero top column) are dropped."""
-        return 10 ** len(self.varied) * max(1, len(self.prefixes))
+        n = max(1, len(self.prefixes))
+        for r, _ in self.varied:
+            n *= len(self.alphabets[r])
+        return n
 
 
 def plan(bundle, cls: FieldClass) -> CasePlan:
     lay, q = cls.example, cls.query
-    n, n_ops = lay.width, getattr(bundle.task, "n_operands", 2)
+    contract = bundle.task.proof_contract()
+    n, n_ops = lay.width, contract.n_rows
     answer_row = lay.rows[lay.queries[-1]]
     field_digits = [k for k in cls.field if lay.is_digit[k]]
     cols = [lay.cols[k] for k in field_digits]
@@ -51,7 +57,8 @@ def plan(bundle, cls: FieldClass) -> CasePlan:
         lowest, highest = min(cols), min(n, max(truth_cols, default=0))
         varied |= {(r, c) for r in range(n_ops) for c in range(lowest, highest + 1)}
     prefix_col = min(cols) - 1 if cols and 1 <= min(cols) - 1 <= n else None
-    return CasePlan(cls, sorted(varied), prefix_col, bundle.task.column_prefixes if prefix_col else (), n_ops)
+    alphabets = tuple(contract.alphabet(r) for r in range(n_ops))
+    return CasePlan(cls, sorted(varied), prefix_col, contract.set_by if prefix_col else (), n_ops, alphabets)
 
 
 def problems(p: CasePlan):
@@ -60,7 +67,7 @@ def problems(p: CasePlan):
     top_fixed = [r for r in range(p.n_ops) if (r, n) not in p.varied]
     states = p.prefixes or ((None,),)
     for state in states:
-        for values in itertools.product(range(10), repeat=len(p.varied)):
+        for values in itertools.product(*(p.alphabets[r] for r, _ in p.varied)):
             digits = {(r, c): 0 for r in range(p.n_ops) for c in range(1, n + 1)}
             digits.update(zip(p.varied, values))
             if p.prefix_col is not None:
@@ -82,7 +89,10 @@ def digit_table(p: CasePlan) -> np.ndarray:
     n, n_ops = p.cls.width, p.n_ops
     top_fixed = [r for r in range(n_ops) if (r, n) not in p.varied]
     k = len(p.varied)
-    values = np.indices((10,) * k).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
+    sizes = tuple(len(p.alphabets[r]) for r, _ in p.varied)
+    index = np.indices(sizes).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
+    columns = [np.asarray(p.alphabets[r])[index[:, i]] for i, (r, _) in enumerate(p.varied)]
+    values = np.stack(columns, axis=1) if k else index
     blocks = []
     for state in p.prefixes or ((None,),):
         d = np.zeros((len(values), n_ops, n), dtype=np.int64)

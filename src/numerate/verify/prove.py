@@ -108,19 +108,23 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
             f"model.pos={bundle.cfg.model.pos} depends on {', '.join(sorted(extra))}: the same digits at another "
             "place in a longer problem are computed differently, so no finite set of cases covers every length"
         )
-    lo, hi = getattr(task, "operand_counts", (2, 2))
-    if lo != hi:
+    contract = task.proof_contract()
+    if contract is None:
         raise NotProvable(
-            f"task '{task.name}' has {lo} to {hi} operands: the argument covers tasks with a fixed number of operands"
+            f"task '{task.name}' declares no proof contract (Task.proof_contract: its rows, and the carry states one "
+            "column passes to the next): no finite set of cases is known to cover it"
         )
-    if not getattr(task, "column_prefixes", None):
-        raise NotProvable(f"task '{task.name}' does not describe its carries (column_prefixes); it cannot be proven")
+    if tuple(task.operand_counts) != (contract.n_rows, contract.n_rows):
+        raise NotProvable(
+            f"task '{task.name}' has {task.operand_counts[0]} to {task.operand_counts[1]} operands; its proof "
+            f"contract declares {contract.n_rows} rows"
+        )
     if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces:
         raise NotProvable(
             "the argument needs reversed, zero-padded numbers written as plain digits (format.reverse, format.pad; "
             "no hints, group or spaces)"
         )
-    if getattr(task, "signed", False) and fc.negatives != "complement":
+    if task.signed and fc.negatives != "complement":
         raise NotProvable(
             "negative answers written with a minus sign need the sign before any digit is known to be right, which "
             "depends on every digit: train with format.negatives=complement (ten's complements, local like carries)"
@@ -339,8 +343,8 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     from numerate.verify.binding import binding
 
     statements = {
-        "proven": f"For every pair of non-negative integers, of any length, greedy decoding of this model writes "
-        f"exactly the format's answer to {bundle.task.name} followed by <eos>.",
+        "proven": f"For every {bundle.task.proof_contract().claim}, of any length, greedy decoding of this model "
+        f"writes exactly the format's answer to {bundle.task.name} followed by <eos>.",
         "refuted": "not proven: counterexamples found",
         "undecided": "not proven: every case is right in float32, but rounding could change the lowest-margin "
         "cases (their lead does not clear the rounding bound); no claim is made",

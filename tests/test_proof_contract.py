@@ -1,0 +1,70 @@
+"""The proof contract tasks declare (tasks/proof.py): the cases verify enumerates are exactly the (field, next
+token) pairs real problems show — no more (false refutations), no fewer (an unsound proof) — also for rows
+restricted to fewer digits; tasks without a contract are refused."""
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from numerate.tasks.base import Problem
+from numerate.tasks.proof import CARRY, ProofContract
+from numerate.verify import cases as cases_mod
+from numerate.verify.field import depth_of, structure_classes
+from numerate.verify.prove import NotProvable, verify
+
+
+def _views_by_brute_force(bundle, cls, b_digits):
+    """Every (field ids, next id) at the class's query over all problems of the class's width."""
+    lay, q, n = cls.example, cls.query, cls.width
+    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
+    low = 10 ** (n - 1) if n > 1 else 0
+    strings = ("".join(map(str, d)) for k in range(1, n + 1) for d in itertools.product(b_digits, repeat=k))
+    b_values = [int(x) for x in strings]
+    seen = set()
+    for a in range(10**n):
+        for b in set(b_values):
+            if max(a, b) < low:
+                continue  # a problem of a smaller width
+            p = Problem((a, b))
+            ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+            assert len(ids) == len(lay.ids)
+            seen.add(tuple(ids[k] for k in cls.field) + (ids[q + 1],))
+    return seen
+
+
+@pytest.mark.parametrize("b_digits", [tuple(range(10)), (0, 1)], ids=["all digits", "b holds 0 and 1"])
+def test_cases_are_exactly_what_problems_show(tiny_bundle, monkeypatch, b_digits):
+    b = tiny_bundle("model.pos=coupling-2d", "model.col_window=[0, 1]", "model.n_layer=1")
+    set_by = CARRY.set_by if b_digits == tuple(range(10)) else (((0, 0), (1, 0)), ((9, 1),))  # b's digits only
+    contract = replace(CARRY, digits=(tuple(range(10)), b_digits), set_by=set_by)
+    monkeypatch.setattr(type(b.task), "proof_contract", lambda self: contract)
+    classes = structure_classes(b, b.model.scheme.window, depth_of(b.model))[0]
+    checked = 0
+    for cls in classes:
+        if cls.width > (3 if b_digits == (0, 1) else 2):
+            continue
+        batch = cases_mod.case_batch(b, cases_mod.plan(b, cls))
+        got = {tuple(row) + (t,) for row, t in zip(batch.field_ids.tolist(), batch.truth.tolist())}
+        assert got == _views_by_brute_force(b, cls, b_digits), f"class at width {cls.width}"
+        checked += 1
+    assert checked >= 4
+
+
+def test_a_task_without_a_contract_is_refused(tiny_bundle):
+    b = tiny_bundle("task.name=addition-many", "model.pos=coupling-2d-answer", "model.col_window=[0, 1]")
+    with pytest.raises(NotProvable, match="declares no proof contract"):
+        verify(b, progress=False)
+
+
+def test_contracts_check_themselves():
+    with pytest.raises(ValueError, match="states"):
+        ProofContract(rows=("a", "b"), states=("c0",), set_by=())
+    with pytest.raises(ValueError, match="cannot"):
+        ProofContract(rows=("a", "b"), states=("c0",), set_by=(((0, 7),),), digits=(tuple(range(10)), (0, 1)))
+    from numerate.tasks import get_task
+
+    assert get_task("addition").proof_contract().states == ("carry 0", "carry 1")
+    assert get_task("subtraction").proof_contract().states == ("borrow 0", "borrow 1")
+    assert get_task("running-sum").proof_contract() == CARRY
+    assert get_task("addition-many").proof_contract() is None
