@@ -1,6 +1,6 @@
 """The shipped proofs, redone twice: by `numerate verify` and by the independent checker.
 
-    python bench/trust.py [--models add-proof,sub,iter-sum-proof]
+    python bench/trust.py [--models add-proof,sub,iter-sum-proof,add-tiny]
 
 For each certified model folder: the prover's wall time, verdict, cases, minimum margin and largest rounding
 bound; then tools/check_certificate.py (numpy and safetensors only, its own fields, cases and forward pass) on the
@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", default="add-proof,sub,iter-sum-proof")
+    p.add_argument("--models", default="add-proof,sub,iter-sum-proof,add-tiny")
     args = p.parse_args()
     from numerate.checkpoint import load_model
     from numerate.verify.prove import verify
