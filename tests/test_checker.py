@@ -33,7 +33,15 @@ def test_checker_imports_nothing_from_numerate():
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [n for n in names if n.startswith("numerate")]
     assert set(n.split(".")[0] for n in names) <= {
-        "__future__", "argparse", "hashlib", "json", "math", "sys", "pathlib", "numpy", "safetensors"
+        "__future__",
+        "argparse",
+        "hashlib",
+        "json",
+        "math",
+        "sys",
+        "pathlib",
+        "numpy",
+        "safetensors",
     }
 
 

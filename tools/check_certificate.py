@@ -170,8 +170,27 @@ def erf(x):
     """Numerical Recipes' erfc (Chebyshev fit, fractional error < 1.2e-7), as erf."""
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    poly = (
+        -z * z
+        - 1.26551223
+        + t
+        * (
+            1.00002368
+            + t
+            * (
+                0.37409196
+                + t
+                * (
+                    0.09678418
+                    + t
+                    * (
+                        -0.18628806
+                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                    )
+                )
+            )
+        )
+    )
     erfc = t * np.exp(poly)
     return np.where(x >= 0, 1 - erfc, erfc - 1)
 
@@ -279,15 +298,18 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
             continue
         want = declared[index]
         if (want["field"], want["width"]) != (desc, width):
-            problems.append(f"class {index}: certificate has {want['field']!r} at width {want['width']}, found "
-                            f"{desc!r} at width {width}")
+            problems.append(
+                f"class {index}: certificate has {want['field']!r} at width {want['width']}, found "
+                f"{desc!r} at width {width}"
+            )
         if want["cases"] != len(ids):
             problems.append(f"class {index} ({desc}): {len(ids)} cases, certificate says {want['cases']}")
         if low <= 0:
             problems.append(f"class {index} ({desc}): a case's right token does not lead (margin {low:.3g})")
         if abs(want["min_margin"] - low) > tolerance:
-            problems.append(f"class {index} ({desc}): minimum margin {low:.6f}, certificate says "
-                            f"{want['min_margin']:.6f}")
+            problems.append(
+                f"class {index} ({desc}): minimum margin {low:.6f}, certificate says {want['min_margin']:.6f}"
+            )
         print(f"class {index:>2} width {width:>2} {desc:<44} {len(ids):>8} cases  min margin {low:.4f}")
     if only is None:
         if total != arg["cases"]:
@@ -298,8 +320,10 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         r = cert.get("rounding", {})
         ratio = r.get("margin_over_bound")
         if cert.get("proven") and (not r.get("max_bound") or overall <= 10 * r["max_bound"]):
-            problems.append(f"minimum margin {overall:.4g} is not above 10 x the certified rounding bound "
-                            f"{r.get('max_bound')} (ratio stated {ratio})")
+            problems.append(
+                f"minimum margin {overall:.4g} is not above 10 x the certified rounding bound "
+                f"{r.get('max_bound')} (ratio stated {ratio})"
+            )
     if not cert.get("proven"):
         problems.append("the certificate does not claim a proof")
     return problems

@@ -266,8 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
         "provable class are refused before training)",
     )
     t.add_argument(
-        "--prove-every", type=positive_int, metavar="N", help="with --until-proven: try every N steps (default: "
-        "each evaluation, train.eval_every)"
+        "--prove-every",
+        type=positive_int,
+        metavar="N",
+        help="with --until-proven: try every N steps (default: each evaluation, train.eval_every)",
     )
     t.set_defaults(func=cmd_train)
 
@@ -367,9 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--out", type=output_file, metavar="CERT.json", help="write the certificate here (and a readable CERT.md)"
     )
-    v.add_argument(
-        "--batch-size", type=positive_int, default=262_144, help="cases per forward pass (default 262,144)"
-    )
+    v.add_argument("--batch-size", type=positive_int, default=262_144, help="cases per forward pass (default 262,144)")
     v.add_argument(
         "--max-cases", type=positive_int, default=20_000_000, help="refuse proofs needing more (default 2e7)"
     )

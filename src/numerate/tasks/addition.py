@@ -17,6 +17,7 @@ class Addition(Task):
         "uniform": "operands of exactly the cell's lengths, uniformly random",
         "carry": "a carry through every digit: 99…9 + 1, or digit pairs summing to 9 above a carry",
     }
+
     def proof_contract(self):
         return CARRY  # two rows; the carry into a column is 0 or 1, set by one column below (tasks/proof.py)
 

@@ -19,6 +19,7 @@ class Subtraction(Task):
         "borrow": "a borrow through every digit: 10…0 - 1, or equal digits above a lower column that borrows",
         "negative": "b > a: every answer is negative",
     }
+
     def proof_contract(self):
         return BORROW  # two rows; the borrow into a column is 0 or 1, set by one column below (tasks/proof.py)
 

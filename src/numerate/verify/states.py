@@ -27,9 +27,7 @@ def _unique_rows(x: torch.Tensor, base: int) -> tuple[torch.Tensor, torch.Tensor
     else:
         _, inverse = torch.unique(x, dim=0, return_inverse=True)
     n = int(inverse.max()) + 1 if len(inverse) else 0
-    first = torch.full((n,), len(x), dtype=torch.long).scatter_reduce(
-        0, inverse, torch.arange(len(x)), reduce="amin"
-    )
+    first = torch.full((n,), len(x), dtype=torch.long).scatter_reduce(0, inverse, torch.arange(len(x)), reduce="amin")
     return first, inverse
 
 
@@ -77,6 +75,7 @@ def field_logits(model, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
             first, inverse = _unique_rows(ids_cpu[:, slots], base)
             distinct[key] = (first.to(device), inverse.to(device))
         return distinct[key]
+
     extra = model.scheme.embed(pos[None])
     embed = [None] * Fn  # (N, C) embedding of each slot's token in each case, computed per distinct token
 
