@@ -236,7 +236,7 @@ def test_other_tasks_and_grids(tmp_path, run):
         ([], "name exactly one model"),
         (["--openai-base-url", "ftp://x", "--model", "m"], "must start with http"),
         (["--openai-base-url", "http://127.0.0.1:9/v1"], "name the model"),
-        (["--hf", "/no/such/folder"], "not a folder"),
+        (["--hf", "/no/such/folder"], "no such file or folder"),
         (["--openai-base-url", "http://127.0.0.1:9/v1", "--model", "m", "--representation", "comma"], "did you mean"),
         (["--openai-base-url", "http://127.0.0.1:9/v1", "--model", "m", "--task", "gcd"], "numerate iterate"),
         (["--openai-base-url", "http://127.0.0.1:9/v1", "--model", "m", "--lengths", "0-3"], "length"),
