@@ -13,7 +13,8 @@ differences are small, every case gets a bound on them, computed by *adjoint for
    right token's lead over token j moves by at most  sum_k |d(l_right - l_j)/d e_k| * b_k : one backward pass
    per logit gives every such bound at once.
 3. A case is *certified* when, for every wrong token j, the float64 lead over j exceeds that bound times
-   FIRST_ORDER_SLACK (covering the neglected terms of order u^2, about 1e-7 of the bound at these sizes).
+   FIRST_ORDER_SLACK (covering the neglected terms, each a product of two or more rounding errors, so of order
+   u^2).
 
 The floating-point model:
 
