@@ -47,6 +47,7 @@ COPIED = [
     ("mode             digits             exact %", "bench/results/iterate-mul.md"),
     ("median [min-max] over 3 models; exact = the final", "bench/results/iterate-mul-lines.md"),
     ("add-proof recipe, 1 layer, window [0, +1]", "bench/results/tiny-adder.md"),
+    ("model             verdict    cases  min margin", "bench/results/trust.md"),
     ("sampler     len a    len b  exact match  wrong", "bench/results/smollm2-addition-chat-3shot/results.md"),
 ]
 
