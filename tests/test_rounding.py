@@ -259,3 +259,27 @@ def test_decoder_paths_stay_within_the_bound_of_every_query(proof_bundle, one_at
         moved = (_leads(got[i : i + 1], truth) - _leads(logits64, truth)).abs()
         assert (moved <= bound + 1e-12).all(), f"query {q}"
         assert int(got[i].argmax()) == int(truth)
+
+
+def test_an_answer_right_in_value_but_not_in_form_is_flagged(proof_bundle):
+    """The certificate is about the written text: an extra top zero or a missing <eos> reads back as the right
+    number, and `written_exactly` (which `solve` counts and warns about) tells them apart."""
+    from numerate.eval.answer import Answer, answer_problems, written_exactly
+
+    fmt = proof_bundle.fmt
+    (a,) = answer_problems(proof_bundle, [Problem((995, 7))])
+    assert a.correct and a.ended and written_exactly(fmt, a)
+    assert fmt.parse(a.text + "0") == a.value  # one more top zero still reads as the same number
+    assert not written_exactly(fmt, Answer(a.problem, a.truth, a.text + "0", a.value))
+    assert not written_exactly(fmt, Answer(a.problem, a.truth, a.text, a.value, ended=False))
+
+
+def test_solve_warns_only_when_the_form_is_off(tmp_path):
+    import io
+
+    from numerate.commands.solve import solve_stream
+
+    out, err = io.StringIO(), io.StringIO()
+    code = solve_stream(MODELS / "add-proof", io.BytesIO(b"995+7\n123456789+987654321\n"), out, err, device="cpu")
+    assert code == 0 and out.getvalue().split() == ["1002", "1111111110"]
+    assert "not written exactly" not in err.getvalue() and "certificate applies" in err.getvalue()

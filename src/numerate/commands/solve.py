@@ -112,6 +112,7 @@ def solve_stream(
     progress: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used)."""
+    from numerate.eval.answer import written_exactly
     from numerate.eval.evaluate import answer_problems
     from numerate.devices import pick_device
     from numerate.verify.binding import certificate_status
@@ -148,18 +149,20 @@ def solve_stream(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_lines, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
-        unreadable = 0
+        unreadable = off_form = 0
         batch: list[Problem] = []
         digits = 0
 
         def flush():
-            nonlocal unreadable, digits
+            nonlocal unreadable, digits, off_form
             answers = (
                 procedure_answers(bundle, batch, batch_size)
                 if stepwise
                 else answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1)
             )
             for a in answers:
+                if a.value is not None and not stepwise and not written_exactly(bundle.fmt, a):
+                    off_form += 1
                 if a.value is None:
                     unreadable += 1
                     stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
@@ -184,4 +187,9 @@ def solve_stream(
             spool.close()
     if unreadable:
         stderr.write(f"warning: {unreadable} answer(s) were not a number; written as the model produced them\n")
+    if off_form:
+        stderr.write(
+            f"warning: {off_form} answer(s) were read as numbers but not written exactly as the format writes them "
+            "(an extra or missing digit, or no end token); their values are printed as read\n"
+        )
     return 0

@@ -25,10 +25,17 @@ class Answer:
     truth: int
     text: str  # what the model wrote, in the format's digit order
     value: int | None  # parsed, or None if unparseable
+    ended: bool = True  # the model wrote <eos> after it
 
     @property
     def correct(self) -> bool:
         return as_tuple(self.value) == as_tuple(self.truth)
+
+
+def written_exactly(fmt, a: Answer) -> bool:
+    """The answer is the format's own writing of its value followed by <eos>: what a proof certifies. A value can
+    be read back from a text that is not (an extra top zero, a missing end token); this says so."""
+    return a.value is not None and a.ended and a.text == fmt.target(a.problem, a.value)
 
 
 def answer_problems(
@@ -99,7 +106,8 @@ def answer_problems(
                     rows_out[k] = row
             for row, i in zip(rows_out, chunk):
                 text = tok.decode(row)
-                out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text))
+                ended = tok.eos_id in row
+                out[i] = Answer(problems[i], task.answer(problems[i]), text, fmt.parse(text), ended)
             bar.update(len(chunk))
     bar.close()
     return out
