@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from numerate.checkpoint import load_model
-from numerate.verify.automaton import NotATransducer, compare, extract, head_reading, reference
+from numerate.verify.automaton import NotATransducer, compare, extract, head_reading, matching_states, reference
 from numerate.verify.prove import verify
 
 
@@ -43,7 +43,7 @@ def run_explain(args) -> int:
         return 1
     difference = compare(machine, ref)
     word = "borrow" if bundle.task.name == "subtraction" else "carry"
-    mapping = _mapping(machine, ref)
+    mapping = matching_states(machine, ref)
     print(f"{args.model}: proven ({result.cases} cases); read column by column from the {info['cases']} cases of")
     print(f"the field {' '.join(info['field'])} (column j's digits {', '.join(info['prefix'])} are the state):")
     print(f"{machine.n_states} states, {len(machine.inputs)} inputs (a, b) per column, minimal.\n")
@@ -104,16 +104,3 @@ def run_explain(args) -> int:
     )
     print(f"transition table, pictures and head reading in {out} (automaton.png, heads.png, automaton.json)")
     return 0 if difference is None else 1
-
-
-def _mapping(machine, ref) -> dict[int, int]:
-    """Model state -> reference state, following transitions from the initial states (as far as they agree)."""
-    mapping, todo = {machine.initial: ref.initial}, [machine.initial]
-    while todo:
-        s = todo.pop()
-        for i in machine.inputs:
-            n1, n2 = machine.step[(s, i)][1], ref.step.get((mapping[s], i), (None, None))[1]
-            if n1 not in mapping and n2 is not None:
-                mapping[n1] = n2
-                todo.append(n1)
-    return mapping

@@ -197,6 +197,19 @@ def compare(model: Transducer, ref: Transducer) -> str | None:
     return None
 
 
+def matching_states(machine: Transducer, ref: Transducer) -> dict[int, int]:
+    """Model state -> reference state, following transitions from the initial states (as far as they agree)."""
+    mapping, todo = {machine.initial: ref.initial}, [machine.initial]
+    while todo:
+        s = todo.pop()
+        for i in machine.inputs:
+            n1, n2 = machine.step[(s, i)][1], ref.step.get((mapping[s], i), (None, None))[1]
+            if n1 not in mapping and n2 is not None:
+                mapping[n1] = n2
+                todo.append(n1)
+    return mapping
+
+
 @torch.no_grad()
 def head_reading(bundle, cls=None) -> tuple[torch.Tensor, list[str]]:
     """Attention of the interior query to each token of its field, averaged over the class's cases:
