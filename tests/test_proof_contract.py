@@ -68,3 +68,56 @@ def test_contracts_check_themselves():
     assert get_task("subtraction").proof_contract().states == ("borrow 0", "borrow 1")
     assert get_task("running-sum").proof_contract() == CARRY
     assert get_task("addition-many").proof_contract() is None
+
+
+def _times_digit_views(bundle, cls):
+    """Every (field ids, next id) at the class's query over all a * d questions of the class's width."""
+    from numerate.tasks.times_digit import TimesDigit
+
+    lay, q, n = cls.example, cls.query, cls.width
+    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
+    seen = set()
+    for a in range(10 ** (n - 1) if n > 1 else 0, 10**n):
+        for d in range(10):
+            p = TimesDigit.question(a, d)
+            ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+            assert len(ids) == len(lay.ids)
+            seen.add(tuple(ids[k] for k in cls.field) + (ids[q + 1],))
+    return seen
+
+
+def test_a_constant_row_enumerates_exactly_what_a_times_d_shows(tiny_bundle):
+    """d written in every column: one variable, carries 0..d-1 only, a's top digit non-zero."""
+    b = tiny_bundle("task.name=times-digit", "model.pos=coupling-2d", "model.col_window=[0, 1]", "model.n_layer=1")
+    classes = structure_classes(b, b.model.scheme.window, depth_of(b.model))[0]
+    checked = 0
+    for cls in classes:
+        if cls.width > 4:
+            continue
+        plan = cases_mod.plan(b, cls)
+        batch = cases_mod.case_batch(b, plan)
+        got = {tuple(row) + (t,) for row, t in zip(batch.field_ids.tolist(), batch.truth.tolist())}
+        assert got == _times_digit_views(b, cls), f"class at width {cls.width}"
+        assert [p.operands for p in cases_mod.problems(plan)] == [
+            cases_mod.problem_of(d).operands for d in cases_mod.digit_table(plan)
+        ]
+        checked += 1
+    assert checked >= 6
+
+
+def test_times_digit_states_are_the_carries_that_occur():
+    """Every carry into a column of a * d (a up to 4 digits) is a declared state some column with that d sets,
+    and every declared (carry, d) pair occurs."""
+    from numerate.tasks import get_task
+
+    contract = get_task("times-digit").proof_contract()
+    declared = {(c, alt[1]) for c, alts in enumerate(contract.set_by) for alt in alts}
+    seen = set()
+    for d in range(10):
+        for a in range(10_000):
+            carry = 0
+            for digit in reversed(str(a)):
+                carry = (int(digit) * d + carry) // 10
+                seen.add((carry, d))
+    seen.add((0, 0))
+    assert seen == declared

@@ -254,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="config keys (set in YAML or with --set section.key=value):\n" + help_text(),
     )
     t.add_argument("config", metavar="CONFIG", help="YAML file or preset name, e.g. add-small")
-    t.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override config keys")
+    t.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override config keys (repeatable)"
+    )
     t.add_argument("--out", help="run folder (default runs/<config name>)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -114,7 +114,7 @@ def pose(problem, source, target):
     (a running-sum model takes addition-many's operands). UsageError if `target` cannot read it."""
     if source is target or source.name == target.name:
         return problem
-    text = source.symbol.join(map(to_str, problem.operands))
+    text = source.expression(problem)
     try:
         return target.parse_expression(text)
     except ValueError as e:
@@ -125,7 +125,7 @@ def pose(problem, source, target):
 
 
 def describe_mistake(bundle, a: Answer) -> str:
-    expr = bundle.task.symbol.join(map(to_str, a.problem.operands))
+    expr = bundle.task.expression(a.problem)
     said = (
         to_str(a.value) if isinstance(a.value, int) else a.value if a.value is not None else f"unparseable {a.text!r}"
     )

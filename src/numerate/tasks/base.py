@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from numerate.bigint import from_str
+from numerate.bigint import from_str, to_str
 from numerate.errors import UsageError
 from numerate.registry import Registry
 
@@ -101,6 +101,10 @@ class Task:
 
     def worst_case(self, width: int) -> Problem:
         return Problem(tuple(10**width - 1 for _ in range(self.n_operands)))
+
+    def expression(self, problem: Problem) -> str:
+        """The problem as a user writes it, `A<symbol>B...`: what `parse_expression` reads back."""
+        return self.symbol.join(to_str(x) for x in problem.operands)
 
     def parse_expression(self, text: str) -> Problem:
         """`A<symbol>B...` (non-negative decimal integers, spaces allowed around them) as a problem; ValueError with

@@ -4,7 +4,9 @@ For one field class (see field.py) the digits that matter are those in the field
 can change the truth — the next answer digit and the answer digits inside the field — which are the digits of the
 columns from the lowest one in the field up to the highest answer column involved. Everything below enters only
 through the carry into that lowest column, which one column of digits sets (the task's proof contract,
-tasks/proof.py: its states and `set_by`). Each row's digits range over the contract's alphabet for that row.
+tasks/proof.py: its states and `set_by`). Each row's digits range over the contract's alphabet for that row; a
+constant row (one digit in every column) is one variable, and a state is only enumerated with the constant digits
+some column that sets it holds.
 Enumerating those digits and carries yields every (field contents, truth) pair the class can have, each realised
 as a real problem of the class's narrowest width.
 """
@@ -26,19 +28,29 @@ class CasePlan:
     """How to enumerate one class: which operand digits vary, which carries, and what the rest is fixed to."""
 
     cls: FieldClass
-    varied: list[tuple[int, int]]  # (operand row, column) pairs, each over its row's alphabet
+    varied: list[tuple[int, int]]  # (operand row, column) pairs, each over its row's alphabet; column 0: every column
     prefix_col: int | None  # column whose digits set the carry into the lowest column, or None
     prefixes: tuple  # the contract's set_by, or () when no column lies below
     n_ops: int
     alphabets: tuple  # per row, the digits a column can hold
+    constant: tuple = ()  # rows holding one digit in every column (varied as (row, 0))
+    width_rows: tuple = (0, 1)  # one of these rows has a non-zero top digit
 
     @property
     def count(self) -> int:
         """Cases before the few unreachable ones (all-zero top column) are dropped."""
-        n = max(1, len(self.prefixes))
-        for r, _ in self.varied:
-            n *= len(self.alphabets[r])
-        return n
+        n = 1
+        for r, c in self.varied:
+            n *= len(self.alphabets[r]) if c else 1
+        fixed = [r for r, c in self.varied if not c]
+        if not fixed:
+            return n * max(1, len(self.prefixes))
+        total = 0
+        for digits in itertools.product(*(self.alphabets[r] for r in fixed)):
+            held = dict(zip(fixed, digits))
+            states = [s for s in self.prefixes if any(all(alt[r] == d for r, d in held.items()) for alt in s)]
+            total += max(1, len(states)) if self.prefixes else 1
+        return n * total
 
 
 def plan(bundle, cls: FieldClass) -> CasePlan:
@@ -56,27 +68,49 @@ def plan(bundle, cls: FieldClass) -> CasePlan:
     if cols:
         lowest, highest = min(cols), min(n, max(truth_cols, default=0))
         varied |= {(r, c) for r in range(n_ops) for c in range(lowest, highest + 1)}
+    constant = tuple(contract.constant)
+    varied = {(r, 0 if r in constant else c) for r, c in varied}
     prefix_col = min(cols) - 1 if cols and 1 <= min(cols) - 1 <= n else None
     alphabets = tuple(contract.alphabet(r) for r in range(n_ops))
-    return CasePlan(cls, sorted(varied), prefix_col, contract.set_by if prefix_col else (), n_ops, alphabets)
+    prefixes = contract.set_by if prefix_col else ()
+    return CasePlan(cls, sorted(varied), prefix_col, prefixes, n_ops, alphabets, constant, contract.width_rows)
+
+
+def _prefix_choice(p: CasePlan, state, held: dict) -> tuple | None:
+    """The first column of `state` whose constant rows hold `held`'s digits (and, at the top, not all zeros)."""
+    n = p.cls.width
+    for alt in state:
+        if p.prefix_col == n and n > 1 and not any(alt[r] for r in p.width_rows):
+            continue
+        if all(alt[r] == d for r, d in held.items()):
+            return alt
+    return None
 
 
 def problems(p: CasePlan):
-    """Yield every problem of the plan (operand digits by column; column 1 is the least significant)."""
+    """Yield every problem of the plan (operand digits by column; column 1 is the least significant).
+
+    A plain, one-problem-at-a-time statement of the enumeration; `digit_table` builds the same rows as arrays."""
     n = p.cls.width
-    top_fixed = [r for r in range(p.n_ops) if (r, n) not in p.varied]
+    top_fixed = [r for r in p.width_rows if r not in p.constant and (r, n) not in p.varied]
     states = p.prefixes or ((None,),)
     for state in states:
         for values in itertools.product(*(p.alphabets[r] for r, _ in p.varied)):
             digits = {(r, c): 0 for r in range(p.n_ops) for c in range(1, n + 1)}
-            digits.update(zip(p.varied, values))
+            held = {}
+            for (r, c), v in zip(p.varied, values):
+                if c:
+                    digits[(r, c)] = v
+                else:
+                    held[r] = v
+                    digits.update({(r, col): v for col in range(1, n + 1)})
             if p.prefix_col is not None:
-                choice = next((alt for alt in state if not (p.prefix_col == n and n > 1 and not any(alt))), None)
+                choice = _prefix_choice(p, state, held)
                 if choice is None:
-                    continue
+                    continue  # this state never occurs with these constant digits
                 for r, d in enumerate(choice):
                     digits[(r, p.prefix_col)] = d
-            if n > 1 and not any(digits[(r, n)] for r in range(p.n_ops)):
+            if n > 1 and not any(digits[(r, n)] for r in p.width_rows):
                 if not top_fixed or p.prefix_col == n:
                     continue  # every top digit is enumerated (or set) and zero: not a problem of this width
                 digits[(top_fixed[0], n)] = 1  # outside the field and the truth: any non-zero digit will do
@@ -87,25 +121,35 @@ def digit_table(p: CasePlan) -> np.ndarray:
     """Every problem `problems(p)` yields, in the same order, as operand digits (N, n_ops, width): [k, r, c - 1]
     is operand r's digit in column c (1 = least significant)."""
     n, n_ops = p.cls.width, p.n_ops
-    top_fixed = [r for r in range(n_ops) if (r, n) not in p.varied]
+    top_fixed = [r for r in p.width_rows if r not in p.constant and (r, n) not in p.varied]
     k = len(p.varied)
     sizes = tuple(len(p.alphabets[r]) for r, _ in p.varied)
     index = np.indices(sizes).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
     columns = [np.asarray(p.alphabets[r])[index[:, i]] for i, (r, _) in enumerate(p.varied)]
     values = np.stack(columns, axis=1) if k else index
+    held_rows = [(i, r) for i, (r, c) in enumerate(p.varied) if not c]
     blocks = []
     for state in p.prefixes or ((None,),):
         d = np.zeros((len(values), n_ops, n), dtype=np.int64)
         for i, (r, c) in enumerate(p.varied):
-            d[:, r, c - 1] = values[:, i]
+            if c:
+                d[:, r, c - 1] = values[:, i]
+            else:
+                d[:, r, :] = values[:, i, None]
         if p.prefix_col is not None:
-            choice = next((alt for alt in state if not (p.prefix_col == n and n > 1 and not any(alt))), None)
-            if choice is None:
-                continue
-            for r, digit in enumerate(choice):
-                d[:, r, p.prefix_col - 1] = digit
+            chosen = np.zeros(len(d), dtype=bool)
+            for alt in state:
+                if p.prefix_col == n and n > 1 and not any(alt[r] for r in p.width_rows):
+                    continue
+                match = ~chosen
+                for i, r in held_rows:
+                    match &= values[:, i] == alt[r]
+                for r, digit in enumerate(alt):
+                    d[match, r, p.prefix_col - 1] = digit
+                chosen |= match
+            d = d[chosen]  # the rest: this state never occurs with those constant digits
         if n > 1:
-            top = d[:, :, n - 1].any(axis=1)
+            top = d[:, list(p.width_rows), n - 1].any(axis=1)
             if not top_fixed or p.prefix_col == n:
                 d = d[top]  # an all-zero top column is a problem of a smaller width
             else:

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import torch
 
-from numerate.bigint import to_str
 from numerate.checkpoint import sha256
 from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
@@ -307,7 +306,7 @@ def _verdict(results: list[ClassResult], partial: bool) -> str:
 
 
 def _expression(bundle, problem) -> str:
-    return bundle.task.symbol.join(to_str(x) for x in problem.operands)
+    return bundle.task.expression(problem)
 
 
 def decode_counterexamples(bundle, problems) -> list[dict]:
@@ -319,7 +318,7 @@ def decode_counterexamples(bundle, problems) -> list[dict]:
         expected = bundle.fmt.target(a.problem, a.truth)
         out.append(
             {
-                "problem": bundle.task.symbol.join(to_str(x) for x in a.problem.operands),
+                "problem": bundle.task.expression(a.problem),
                 "truth": a.truth,
                 "model": a.value,
                 "written": a.text,
