@@ -55,8 +55,8 @@ COPIED = [
 # The same for model cards: (card, first words of the block, results file).
 CARDS = [
     ("models/add-many/README.md", "operands                  5", "bench/results/grid-add-many-full.md"),
-    ("models/mul/README.md", "external              1", "bench/results/iterate-mul-lines.md"),
-    ("models/mul/README.md", "multiplier digit d", "bench/results/mul-lines-errors.md"),
+    ("models/mul-lines/README.md", "external              1", "bench/results/iterate-mul-lines.md"),
+    ("models/mul-lines/README.md", "multiplier digit d", "bench/results/mul-lines-errors.md"),
 ]
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_ROWS = 16
-TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+"}
+TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+", "times-digit": "*"}
 
 
 class Unusable(Exception):
@@ -126,6 +126,8 @@ def column_rule(task: str):
     """(digit, next carry) of a column from the operand digits and the carry into it."""
     if task in ("addition", "running-sum"):
         return lambda a, b, c: ((a + b + c) % 10, (a + b + c) // 10)
+    if task == "times-digit":  # b is the digit d in every column
+        return lambda a, b, c: ((a * b + c) % 10, (a * b + c) // 10)
     return lambda a, b, c: ((a - b - c) % 10, ((a - b - c) < 0).astype(np.int64))
 
 
@@ -137,15 +139,28 @@ def cases(task, width, q, field, lay, digit_id: np.ndarray, eos: int):
     if cols:
         lo, top = min(cols), max(cols)
         op_cols = [c for c in range(lo, top + 1) if c <= width]
-        carries = [0, 1] if lo > 1 else [0]
-        k = 2 * len(op_cols)
-        grid = np.indices((10,) * k).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
-        grid = np.concatenate([np.column_stack([grid, np.full(len(grid), c)]) for c in carries])
-        a = {c: grid[:, 2 * i] for i, c in enumerate(op_cols)}
-        b = {c: grid[:, 2 * i + 1] for i, c in enumerate(op_cols)}
+        if task == "times-digit":
+            # a's digit in each column, one digit d for every column of b, and a carry into the lowest column of
+            # at most d - 1 (9d + d - 1 < 10d), each of which some lower digits of a produce
+            k = len(op_cols)
+            base = np.indices((10,) * (k + 1)).reshape(k + 1, -1).T
+            reach = np.maximum(base[:, k], 1)
+            carries = range(9) if lo > 1 else [0]
+            grid = np.concatenate(
+                [np.column_stack([base[reach > c], np.full(int((reach > c).sum()), c)]) for c in carries]
+            )
+            a = {c: grid[:, i] for i, c in enumerate(op_cols)}
+            b = {c: grid[:, k] for c in op_cols}
+        else:
+            carries = [0, 1] if lo > 1 else [0]
+            k = 2 * len(op_cols)
+            grid = np.indices((10,) * k).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
+            grid = np.concatenate([np.column_stack([grid, np.full(len(grid), c)]) for c in carries])
+            a = {c: grid[:, 2 * i] for i, c in enumerate(op_cols)}
+            b = {c: grid[:, 2 * i + 1] for i, c in enumerate(op_cols)}
         carry = grid[:, -1]
-        if width in op_cols and width > 1:  # the widest operand's top digit is not zero
-            keep = (a[width] != 0) | (b[width] != 0)
+        if width in op_cols and width > 1:  # the widest operand's top digit is not zero (a's alone in a * d)
+            keep = (a[width] != 0) if task == "times-digit" else (a[width] != 0) | (b[width] != 0)
             a, b, carry = {c: v[keep] for c, v in a.items()}, {c: v[keep] for c, v in b.items()}, carry[keep]
         n = len(carry)
         s = {}

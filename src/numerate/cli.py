@@ -107,36 +107,9 @@ def cmd_solve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from numerate.checkpoint import load_model
-    from numerate.devices import pick_device
-    from numerate.verify.prove import certificate, summary, verify
+    from numerate.commands.verify import run_verify
 
-    if args.check:
-        from numerate.commands.recheck import recheck
-
-        return recheck(args)
-    if args.model is None:
-        from numerate.errors import UsageError
-
-        raise UsageError("verify needs MODEL_DIR (or --check CERT.json)")
-    bundle = load_model(args.model, device=pick_device(args.device))
-    result = verify(
-        bundle,
-        batch_size=args.batch_size,
-        max_cases=args.max_cases,
-        progress=not args.quiet and sys.stderr.isatty(),
-        float64=args.float64,
-        max_failures=args.max_failures,
-    )
-    cert = certificate(bundle, Path(args.model), result)
-    text = summary(cert)
-    print(text)
-    if args.out:
-        out = Path(args.out)
-        out.write_text(json.dumps(cert, indent=2) + "\n")
-        out.with_suffix(".md").write_text("# Certificate\n\n```\n" + text + "\n```\n")
-        print(f"certificate written to {out} and {out.with_suffix('.md')}")
-    return 0 if result.proven else 1
+    return run_verify(args)
 
 
 def cmd_explain(args) -> int:

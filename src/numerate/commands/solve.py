@@ -63,6 +63,23 @@ def _check(bundle, problem: Problem, number: int) -> None:
         )
 
 
+def _check_procedure(multiplier, problem: Problem, number: int) -> None:
+    """Both step models must represent the widest question the product leads to: a * d at a's width, and a sum
+    as wide as the product."""
+    a, b = problem.operands
+    width = len(to_str(a)) + len(to_str(b))
+    for step, question in (
+        (multiplier.times, multiplier.times.task.worst_case(len(to_str(a)))),
+        (multiplier.add, Problem((10**width - 1, 10**width - 1))),
+    ):
+        if not fits(step, question):
+            limit = max_digits(step)
+            raise UsageError(
+                f"line {number}: a {len(to_str(a))} x {len(to_str(b))}-digit product needs {step.task.name} questions "
+                f"longer than its model can represent (at most {limit} digits)"
+            )
+
+
 def _libc():
     try:
         import ctypes
@@ -117,11 +134,23 @@ def solve_stream(
     from numerate.devices import pick_device
     from numerate.verify.binding import certificate_status
 
-    bundle = load_model(model_dir, device=pick_device(device))
-    status = certificate_status(bundle, model_dir)
-    if status:
-        stderr.write(status + "\n")
-    task = bundle.task
+    from numerate.iterate.multiply import is_procedure, load_multiplier, multiply
+
+    multiplier = bundle = None
+    if is_procedure(model_dir):
+        from numerate.tasks import get_task
+
+        multiplier = load_multiplier(model_dir, device=pick_device(device))
+        for name, step in (("times", multiplier.times), ("add", multiplier.add)):
+            status = certificate_status(step, multiplier.step_dirs[name]) or "no certificate: not proven"
+            stderr.write(f"{name} step ({multiplier.step_dirs[name].name}): {status}\n")
+        task = get_task("multiplication")
+    else:
+        bundle = load_model(model_dir, device=pick_device(device))
+        status = certificate_status(bundle, model_dir)
+        if status:
+            stderr.write(status + "\n")
+        task = bundle.task
     if not task.symbol:
         raise UsageError(f"{model_dir} was trained on '{task.name}', whose problems are not written as expressions")
     source = getattr(stdin, "buffer", stdin)
@@ -137,7 +166,10 @@ def solve_stream(
             if spool is not None:
                 spool.write(raw)
             problem = parse_line(raw, number, task, max_digits_allowed)
-            _check(bundle, problem, number)
+            if multiplier is not None:
+                _check_procedure(multiplier, problem, number)
+            else:
+                _check(bundle, problem, number)
             total_lines, total_digits = number, total_digits + len(raw)
         if spool is not None:
             spool.seek(0)
@@ -155,6 +187,13 @@ def solve_stream(
 
         def flush():
             nonlocal unreadable, digits, off_form
+            if multiplier is not None:
+                stdout.write("".join(to_str(v) + "\n" for v in multiply(multiplier, batch, batch_size)))
+                stdout.flush()
+                bar.update(len(batch))
+                batch.clear()
+                digits = 0
+                return
             answers = (
                 procedure_answers(bundle, batch, batch_size)
                 if stepwise
