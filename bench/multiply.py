@@ -71,7 +71,9 @@ def main() -> None:
             }
         )
         print(rows[-1], flush=True)
-    head = f"{'k x k':>11} {'products':>9} {'exact':>6} {'solve s':>8} {'s/product':>10} {'digits/product':>15} {'2k':>6}"
+    head = (
+        f"{'k x k':>11} {'products':>9} {'exact':>6} {'solve s':>8} {'s/product':>10} {'digits/product':>15} {'2k':>6}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(

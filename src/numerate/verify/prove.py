@@ -62,6 +62,8 @@ class ClassResult:
     bounded: int = 0  # cases given a rounding bound
     max_bound: float = 0.0  # largest first-order rounding bound on a lead among them
     min_slack: float = float("inf")  # smallest (float64 lead - its bound) among them
+    states: list[int] = field(default_factory=list)  # distinct token states computed per layer (0: embeddings)
+    seconds: float = 0.0  # wall time of the class's float32 (and float64) pass
 
 
 @dataclass
@@ -131,13 +133,13 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
     return scheme.window, depth_of(bundle.model)
 
 
-def _margins(model, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _margins(model, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor, states=None) -> tuple:
     """(margin, logits) at the last token of each field x (N, F): the right token's logit minus the best other.
 
     Only the field's tokens are fed: the query's logits depend on nothing else (field.py), and masked keys add
     exactly zero, so this is the same real-valued function a full problem computes at that query; states.py
     computes each distinct token state once."""
-    logits = field_logits(model, x, pos)
+    logits = field_logits(model, x, pos, states)
     right = logits.gather(1, truth[:, None])[:, 0]
     others = logits.scatter(1, truth[:, None], float("-inf"))
     return right - others.max(dim=1).values, logits
@@ -193,11 +195,12 @@ def _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, b
         failures=0,
     )
     pos = cases.pos.to(device)
+    started = time.perf_counter()
     margins = torch.full((len(cases.truth),), float("inf"))
     for start in range(0, len(cases.truth), batch_size):
         x = cases.field_ids[start : start + batch_size].to(device)
         truth = cases.truth[start : start + batch_size].to(device)
-        m, logits = _margins(model, x, pos, truth)
+        m, logits = _margins(model, x, pos, truth, res.states)
         margins[start : start + len(x)] = m.cpu()
         if model64 is not None:
             m64, logits64 = _margins(model64, x, pos, truth)
@@ -212,6 +215,7 @@ def _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, b
             res.cases = start + len(x)
             margins = margins[: res.cases]
             break
+    res.seconds = time.perf_counter() - started
     res.min_margin = float(margins.min()) if len(margins) else float("inf")
     lowest = int(margins.argmin()) if len(margins) else None
     worst = (res.min_margin, None if lowest is None else cases_mod.problem_of(cases.digits[lowest]))
@@ -403,6 +407,21 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     }
 
 
+def _cost_lines(classes: list[dict]) -> list[str]:
+    """The cost model: token states computed per layer (each distinct state once) against feeding every case's
+    field whole, and the seconds the checks took. Certificates made before it was recorded have none."""
+    if not classes or "states" not in classes[0]:
+        return []
+    layers = max(len(c["states"]) for c in classes)
+    per_layer = [sum(c["states"][t] for c in classes if t < len(c["states"])) for t in range(layers)]
+    whole = sum(c["cases"] * len(c["field"].split()) for c in classes)
+    shown = ", ".join(f"{n:,}" for n in per_layer)
+    return [
+        f"cost: token states computed per layer (embeddings first) {shown}, against {whole:,} per layer for every "
+        f"case's field fed whole; the case checks took {sum(c['seconds'] for c in classes):.1f} s"
+    ]
+
+
 def summary(cert: dict) -> str:
     arg, m, r = cert["argument"], cert["margin"], cert.get("rounding", {})
     verdict = cert.get("verdict", "proven" if cert["proven"] else "refuted")
@@ -436,6 +455,7 @@ def summary(cert: dict) -> str:
             f"{r['max_bound']:.2e}; smallest lead above its bound {r['min_lead_minus_bound']:.3g}"
             + (f"; minimum margin = {ratio:,.0f} x the largest bound" if ratio else "")
         )
+    lines += _cost_lines(arg["classes"])
     lines.append(f"wall time {cert['wall_time_s']} s on {cert['device']}")
     for c in cert["counterexamples"]:
         lines.append(

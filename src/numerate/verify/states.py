@@ -39,8 +39,11 @@ class _Table:
 
 
 @torch.no_grad()
-def field_logits(model, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """Logits (N, V) at the last token of each field ids (N, F) whose tokens have position ids pos (F, ...)."""
+def field_logits(model, ids: torch.Tensor, pos: torch.Tensor, states: list[int] | None = None) -> torch.Tensor:
+    """Logits (N, V) at the last token of each field ids (N, F) whose tokens have position ids pos (F, ...).
+
+    `states`, if given, gets the token states computed at each layer added in (index 0: embeddings): the cost
+    model a certificate reports, against N * F per layer for feeding every case whole."""
     cfg = model.cfg
     N, Fn = ids.shape
     device = model.wte.weight.device
@@ -90,6 +93,8 @@ def field_logits(model, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         if hops[k] <= depth:
             first, inverse = unique([k])
             tables[k] = _Table(embedding(k)[first], inverse)
+    if states is not None:
+        _count(states, 0, tables)
     for t in range(1, depth + 1):
         r, i = divmod(t - 1, cfg.n_layer)
         block = model.blocks[i]
@@ -130,6 +135,14 @@ def field_logits(model, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
             z = z + block.mlp(block.ln2(z))
             new[k] = _Table(z, inverse)
         tables = new
+        if states is not None:
+            _count(states, t, tables)
     last = tables[Fn - 1]
     logits = model.head(model.ln_f(last.values))
     return logits[last.inverse]
+
+
+def _count(states: list[int], layer: int, tables: list) -> None:
+    while len(states) <= layer:
+        states.append(0)
+    states[layer] += sum(len(t.values) for t in tables if t is not None)
