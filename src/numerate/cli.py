@@ -11,8 +11,13 @@ import os
 import sys
 from pathlib import Path
 
+from importlib import import_module
+
 from numerate.errors import NumerateError
 from numerate.lengths import parse_lengths  # noqa: F401  (part of the command-line API)
+
+
+VERB_MODULES = ("report",)
 
 
 def _int_at_least(lowest: int, what: str):
@@ -475,6 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     add_lm_arguments(pr)
     pr.set_defaults(func=cmd_probe)
+
+    for verb in VERB_MODULES:  # verbs that declare their own arguments (commands/<verb>.py)
+        import_module(f"numerate.commands.{verb}").add_parser(sub)
 
     ls = sub.add_parser("list", help="show registered tasks, formats, positional schemes and presets")
     ls.set_defaults(func=cmd_list)
