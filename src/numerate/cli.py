@@ -465,7 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
             for n in __import__("numerate.lm.representations", fromlist=["x"]).REPRESENTATIONS.names()
         ),
     )
-    pr.add_argument("--task", help="arithmetic task (default addition; a numerate model's own task)")
+    pr.add_argument(
+        "--task",
+        help="arithmetic task (default addition; a numerate model's own task), or a low-probability text task: "
+        "letter-count, reverse-word, alphabet-backwards, copy-digits (--representation plain or spaced)",
+    )
     pr.add_argument("--lengths", default="1-20", help="operand lengths, as for eval (default 1-20)")
     pr.add_argument("--grid", action="store_true", help="every pair of lengths (len a x len b, operands x digits)")
     pr.add_argument(

@@ -34,11 +34,25 @@ def run_probe_command(args) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
     settings = ProbeSettings(args.samples, args.seed, args.representation, args.shots, args.max_tokens)
+    from numerate.lm.lowprob import TEXT_TASKS, run_text_probe
+
+    text_task = TEXT_TASKS.get(args.task)() if args.task in TEXT_TASKS.names() else None
+    if text_task is not None and args.representation not in ("plain", "spaced"):
+        raise UsageError(f"--task {args.task} is written plain or spaced, not {args.representation!r}")
+    lengths = parse_lengths(args.lengths)
     lm = open_lm(args)
     try:
-        task = resolve_task(args, lm)
-        cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
-        rows, records = run_probe(lm, task, cells, settings, progress=not args.quiet and sys.stderr.isatty())
+        progress = not args.quiet and sys.stderr.isatty()
+        if text_task is not None:
+            task = text_task
+            spaced_out = args.representation == "spaced"
+            rows, records = run_text_probe(
+                lm, task, lengths, args.samples, args.seed, args.shots, spaced_out, progress=progress
+            )
+        else:
+            task = resolve_task(args, lm)
+            cells = make_cells(lengths, args.grid, args.carry, task=task)
+            rows, records = run_probe(lm, task, cells, settings, progress=progress)
     finally:
         lm.close()
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +65,7 @@ def run_probe_command(args) -> int:
     )
     for why, count in failure_summary(records):
         print(f"  failed x{count}: {why}")
-    tenths = [sum(t) for t in zip(*(r["wrong_digit_tenths"] for r in rows))]
+    tenths = [sum(t) for t in zip(*(r.get("wrong_digit_tenths", []) for r in rows))]
     if any(tenths):
         share = " ".join(f"{100 * t / sum(tenths):.0f}%" for t in tenths)
         print(f"wrong digits by tenth of the answer, least significant first: {share}")
@@ -60,7 +74,8 @@ def run_probe_command(args) -> int:
         print("first mistakes:")
         for r in bad:
             said = r["extracted"] if r["status"] == "wrong" else f"malformed {r['response']!r}"
-            print(f"  {task.symbol.join(r['operands'])} -> {said}, truth {r['truth']}")
+            asked = task.symbol.join(r["operands"]) if "operands" in r else f"{r['subject']} {r['extra']}".strip()
+            print(f"  {asked} -> {said}, truth {r['truth']}")
     if records:
         seen = records[0].get("seen")  # a numerate model reads its own format, not the prompt
         what, first = ("what the model read", seen) if seen else ("first prompt, exactly as sent", records[0]["prompt"])
