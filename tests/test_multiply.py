@@ -116,3 +116,9 @@ def test_shipped_step_certificate_binds_the_shipped_weights():
     cert = json.loads((MUL / "times-digit" / "certificate.json").read_text())
     assert cert["proven"] and cert["weights_sha256"] == sha256(MUL / "times-digit" / "model.safetensors")
     assert "non-negative integer a and digit d" in cert["statement"]
+
+
+def test_verify_of_a_multiplication_model_outside_the_class_says_why_and_estimates(capsys):
+    assert cli.main(["verify", str(ROOT / "models" / "mul-lines")]) == 2
+    err = capsys.readouterr().err
+    assert "shifted row" in err and "cases per field class" in err and "times-digit" in err

@@ -57,6 +57,7 @@ class Task:
     operand_counts: tuple[int, int] = (2, 2)
     expression_counts: tuple[int, int] | None = None  # operands an expression to solve may have (default as above)
     signed: bool = False  # answers may be negative
+    proof_obstacle: str = ""  # why no proof contract can be declared, for tasks without one
 
     @property
     def n_operands(self) -> int:

@@ -35,6 +35,10 @@ def repdigit(d: int, width: int) -> int:
 class LongMultiplication(IterativeTask):
     name = "long-multiplication"
     symbol = "*"
+    proof_obstacle = (
+        "a line s + d * (a * 10^j) has a shifted row, a * 10^j with zeros in its lowest j places, which a contract "
+        "cannot state yet; models/mul splits the line into a * d (task times-digit, provable) and a sum (addition)"
+    )
     dial = "digits"
     samplers = {"uniform": "a and b of exactly the cell's digits, uniformly random"}
 

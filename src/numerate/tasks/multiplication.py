@@ -14,6 +14,10 @@ class Multiplication(Task):
 
     name = "multiplication"
     symbol = "*"
+    proof_obstacle = (
+        "an answer digit of a * b depends on every lower digit of both operands, a number of digits that grows with "
+        "the length; models/mul is proven instead: a times-digit step model and an adder, with routing between them"
+    )
     samplers = {
         "uniform": "operands of exactly the cell's lengths, uniformly random",
         "nines": "99...9 x 99...9: the largest partial-product sums and carries at every place",

@@ -111,9 +111,15 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
         )
     contract = task.proof_contract()
     if contract is None:
+        window, depth = scheme.window, depth_of(bundle.model)
+        extent = depth * max(-window[0], window[1])
+        rows = task.n_operands
+        why = f" ({task.proof_obstacle})" if task.proof_obstacle else ""
         raise NotProvable(
             f"task '{task.name}' declares no proof contract (Task.proof_contract: its rows, and the carry states one "
-            "column passes to the next): no finite set of cases is known to cover it"
+            f"column passes to the next): no finite set of cases is known to cover it{why}. Were every digit free, "
+            f"a field of this model (window {list(window)}, {depth} layers: {extent} columns either side) would need "
+            f"about 10^{rows * (extent + 2)} cases per field class"
         )
     if tuple(task.operand_counts) != (contract.n_rows, contract.n_rows):
         raise NotProvable(
