@@ -92,7 +92,7 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
 PACKAGE_ORDER = [
     "errors", "registry", "bigint", "lengths", "devices", "procs", "plots",
     "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
-    "eval", "train", "lm", "iterate", "verify",
+    "eval", "train", "lm", "iterate", "verify", "report",
     "commands", "cli", "__main__",
 ]  # fmt: skip
 
@@ -155,3 +155,27 @@ def test_a_planted_cycle_is_found():
     graph = package_graph(import_graph())
     graph["eval"].add("iterate")  # as eval/evaluate.py once imported iterate.stepwise
     assert find_cycle(graph) is not None
+
+
+def test_help_and_a_bad_verb_import_no_torch():
+    """Only the verb being run is imported: `numerate --help` and a typo cost no torch import."""
+    code = (
+        "import sys\nfrom numerate.cli import main\n"
+        "for argv in (['--help'], ['bogus'], ['list', '--help']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_verb_declares_itself_in_its_own_module():
+    import argparse
+
+    from numerate.cli import VERBS, build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(action.choices) == set(VERBS)
+    for verb, sub in action.choices.items():
+        assert sub.get_default("func").__module__ == f"numerate.commands.{VERBS[verb][0]}", verb

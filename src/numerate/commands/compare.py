@@ -182,3 +182,36 @@ def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str
             cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
         lines.append(f"{v:<22} " + " ".join(f"{c:>20}" for c in cells))
     return "\n".join(lines), summary
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate compare` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    c = sub.add_parser(
+        "compare",
+        help=help,
+        description=__import__("numerate.commands.compare", fromlist=["x"]).__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("spec", metavar="SPEC.yaml")
+    c.add_argument("--out", help="results folder (default runs/compare-<spec name>)")
+    c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")
+    c.add_argument("--report-only", action="store_true", help="table and plot of the finished runs; train nothing")
+    c.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.compare import run_compare
+
+    out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
+    return run_compare(args.spec, out, jobs=args.jobs, report_only=args.report_only)

@@ -164,3 +164,33 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
         "long_exact": answer.correct,
         "long_seconds": round(seconds, 2),
     }
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate demo` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    d = sub.add_parser(
+        "demo",
+        help=help,
+        description="Train the default small model and, beside it, the same model with learned "
+        "absolute positions, on 1-10 digit addition; evaluate both out to 40 digits.",
+    )
+    d.add_argument("--out", default="runs/demo", help="where to write models, table and plots (default runs/demo)")
+    d.add_argument("--quick", action="store_true", help="a much shorter run, to check the pipeline")
+    d.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.demo import run_demo
+
+    return run_demo(Path(args.out), quick=args.quick)

@@ -70,3 +70,72 @@ def run_eval(args) -> list[dict]:
             plots.sweep({str(args.model): rows}, args.plot, "exact match by operand length", train_max, dim=dim)
         print(f"plot written to {args.plot}")
     return rows
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate eval` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    e = sub.add_parser(
+        "eval",
+        help=help,
+        description="Evaluate a model folder on fresh problems: a 1-D sweep (both operands of each "
+        "length) or, with --grid, every (len a, len b) pair.",
+    )
+    e.add_argument("model", metavar="MODEL_DIR")
+    e.add_argument(
+        "--lengths", default="1-40", help="operand lengths: 1-40, 5,10,20, 1-10,20 or 5-100:5 (default 1-40)"
+    )
+    e.add_argument("--grid", action="store_true", help="all (len a, len b) pairs instead of equal lengths")
+    e.add_argument(
+        "--carry",
+        "--adversarial",
+        dest="carry",
+        action="store_true",
+        help="also test the task's adversarial samplers at each length (addition: carry chains; subtraction: "
+        "borrow chains and negative answers)",
+    )
+    e.add_argument("--samples", type=positive_int, default=100, help="problems per cell (default 100)")
+    e.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
+    e.add_argument("--json", type=output_file, help="write the rows to this JSON file")
+    e.add_argument("--plot", type=output_file, help="write a PNG: heatmap with --grid, else accuracy against length")
+    e.add_argument(
+        "--recurrences",
+        type=recurrences_arg,
+        metavar="R|auto",
+        help="recurrences for looped models; 'auto' deepens each problem until its answer stops changing",
+    )
+    e.add_argument(
+        "--task",
+        metavar="TASK",
+        help="cells and problems of another task, posed as expressions the model's task reads (e.g. a running-sum "
+        "model on addition-many's operands x digits grid); default the model's own task",
+    )
+    e.add_argument(
+        "--stepwise",
+        action="store_true",
+        help="iterative models: answer by running the procedure one model step at a time, each step taken as "
+        "written (as `numerate solve` does), instead of asking for the whole answer at once",
+    )
+    e.add_argument("--no-cache", action="store_true", help="decode without the KV cache (slower; same answers)")
+    e.add_argument("--batch-size", type=positive_int, default=512)
+    e.add_argument("--mistakes", type=non_negative_int, default=5, help="wrong answers to print (default 5)")
+    e.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    e.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.eval import run_eval
+
+    run_eval(args)
+    return 0

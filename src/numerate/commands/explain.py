@@ -104,3 +104,38 @@ def run_explain(args) -> int:
     )
     print(f"transition table, pictures and head reading in {out} (automaton.png, heads.png, automaton.json)")
     return 0 if difference is None else 1
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate explain` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    x = sub.add_parser(
+        "explain",
+        help=help,
+        description="Verify MODEL_DIR, then read the automaton it computes off its checked cases: the states are "
+        "what one column's digits pass to the next (minimal: prefixes with the same behaviour are one state), the "
+        "transitions the digit written for each next column. It is compared with the textbook carry (borrow) "
+        "automaton, and the mean attention of the query's heads over its field is drawn. docs/explain.md.",
+        epilog="exit codes: 0 equivalent to the textbook automaton, 1 not proven (no automaton is claimed) or a "
+        "different automaton (the first difference is printed), 2 bad input",
+    )
+    x.add_argument("model", metavar="MODEL_DIR")
+    x.add_argument("--out", metavar="DIR", help="where the pictures and JSON go (default runs/explain/<model>)")
+    x.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.explain import run_explain
+
+    args.out = args.out or str(Path("runs") / "explain" / Path(args.model).name)
+    return run_explain(args)

@@ -100,3 +100,67 @@ def run_iterate(args) -> int:
     plot_modes(series(summary, modes), train_max, bundle.task.dial, bundle.task.name, out / "results.png")
     print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
     return 0
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate iterate` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    from numerate.commands.lm_args import add_lm_arguments
+
+    it = sub.add_parser(
+        "iterate",
+        help=help,
+        description="Run models trained on an iterative task (running-sum, gcd, knapsack) in each mode over a "
+        "range of dial settings (the iterations the procedure needs) and report exact answers, constraint "
+        "satisfaction and optimality gap (knapsack), proposals and parse failures. Several models (e.g. "
+        "training seeds) are summarized as median [min-max]. Modes: one-shot (the final answer directly), looped "
+        "(a looped model deepens each answer up to 4x its training depth until it stops changing), external "
+        "(the model proposes one step at a time; a controller keeps the state, verifies every step exactly, asks "
+        "again on a rejection and stops when the procedure is done, a step is rejected --retries times, or at "
+        "--max-steps). Every proposal of the external loop is a row of ledger-N.jsonl. A language model "
+        "(--openai-base-url or --hf, with --task) runs one-shot and external: its prompts state the procedure, "
+        "show --shots worked examples and, on a retry, what was rejected; the ledger holds every prompt and reply.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    it.add_argument("models", nargs="*", metavar="MODEL_DIR", help="one or more models trained on the same task")
+    it.add_argument(
+        "--modes",
+        help="comma-separated (default: all three; one-shot,external for a language model; external for step models "
+        "trained with task.step_fraction=1)",
+    )
+    it.add_argument("--task", help="with a language model: running-sum, gcd or knapsack")
+    it.add_argument(
+        "--shots", type=non_negative_int, default=3, help="language models: worked examples per prompt (default 3)"
+    )
+    it.add_argument("--dial", default="1-16", help="dial settings, like --lengths of eval: 1-16, 1,2,4,8,80 ...")
+    it.add_argument("--samples", type=positive_int, default=50, help="problems per dial setting (default 50)")
+    it.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
+    it.add_argument("--max-steps", type=positive_int, default=1000, help="external loop's step budget per problem")
+    it.add_argument(
+        "--retries", type=non_negative_int, default=3, help="proposals asked again after a rejection (default 3)"
+    )
+    it.add_argument(
+        "--proposer",
+        help="who proposes steps in the external mode: model (default for MODEL_DIR), lm (default with a language "
+        "model) or oracle (the exact step, a reference)",
+    )
+    it.add_argument("--out", default="runs/iterate", help="folder for results.md/json/png and ledgers")
+    it.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_lm_arguments(it, with_numerate=False)
+    it.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.iterate import run_iterate
+
+    return run_iterate(args)

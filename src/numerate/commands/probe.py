@@ -110,3 +110,61 @@ def resolve_task(args, lm):
             raise UsageError(f"{lm.name} was trained on '{own.name}', not '{args.task}'")
         return own
     return get_task(args.task or "addition")
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate probe` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    from numerate.commands.lm_args import add_lm_arguments
+
+    pr = sub.add_parser(
+        "probe",
+        help=help,
+        description="Ask a language model eval's questions — the same cells, problems (by seed), adversarial "
+        "samplers and exact scoring — written in a chosen representation with k worked examples, and read each "
+        "reply strictly: its first line must be exactly one number in that representation, or the reply counts "
+        "as malformed. Requests that fail after retries count as failed; neither stops the run. Every prompt "
+        "and reply is written to OUT/responses.jsonl; the table to OUT/results.md, rows to OUT/results.json, "
+        "a plot to OUT/results.png. docs/probe.md shows each representation's prompt.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="representations: "
+        + ", ".join(
+            f"{n} ({__import__('numerate.lm.representations', fromlist=['x']).REPRESENTATIONS.get(n).example})"
+            for n in __import__("numerate.lm.representations", fromlist=["x"]).REPRESENTATIONS.names()
+        ),
+    )
+    pr.add_argument(
+        "--task",
+        help="arithmetic task (default addition; a numerate model's own task), or a low-probability text task: "
+        "letter-count, reverse-word, alphabet-backwards, copy-digits (--representation plain or spaced)",
+    )
+    pr.add_argument("--lengths", default="1-20", help="operand lengths, as for eval (default 1-20)")
+    pr.add_argument("--grid", action="store_true", help="every pair of lengths (len a x len b, operands x digits)")
+    pr.add_argument(
+        "--carry", "--adversarial", dest="carry", action="store_true", help="also the task's adversarial samplers"
+    )
+    pr.add_argument("--samples", type=positive_int, default=20, help="problems per cell (default 20)")
+    pr.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234, as eval)")
+    pr.add_argument("--shots", type=non_negative_int, default=0, help="worked examples before each problem")
+    pr.add_argument("--representation", default="plain", help="how numbers are written (see below; default plain)")
+    pr.add_argument("--out", default="runs/probe", help="results folder (default runs/probe)")
+    pr.add_argument("--mistakes", type=non_negative_int, default=5, help="wrong replies to print (default 5)")
+    pr.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_lm_arguments(pr)
+    pr.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.probe import run_probe_command
+
+    return run_probe_command(args)

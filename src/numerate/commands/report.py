@@ -1,7 +1,6 @@
 """`numerate report DIR`: one self-contained HTML page for a run, comparison, probe, lab or model folder.
 
-The verb declares its own arguments here (`add_parser`); cli.py only lists the module. Heavy imports wait until
-the verb runs, so `numerate --help` stays fast.
+As every verb, it declares its own arguments here (`add_parser`); cli.py only lists it.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from pathlib import Path
 NAME = "report"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub, help: str) -> None:
     r = sub.add_parser(
         NAME,
-        help="one self-contained HTML page for a run, comparison, probe, iteration-lab or model folder",
+        help=help,
         description="Write one HTML page showing what DIR holds: training curves and config (a run), the "
         "evaluation grid (eval.json from `numerate eval --json`), a certificate's verdict, classes and cost, a "
         "comparison's table and per-variant curves, a probe's or lab's rows and mistakes, and every PNG there. "

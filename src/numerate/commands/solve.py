@@ -232,3 +232,61 @@ def solve_stream(
             "(an extra or missing digit, or no end token); their values are printed as read\n"
         )
     return 0
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate solve` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    s = sub.add_parser(
+        "solve",
+        help=help,
+        description="Read problems written as the model's task writes them — `A+B` for addition, `A-B` for "
+        "subtraction (non-negative decimal integers of any length; answers may be negative), `A+B+C+...` for "
+        "many-operand addition and running sums, `A*B` for multiplication — from stdin, one per line, and write the "
+        "model's answers in the same order. Models of iterative tasks (long multiplication, running sums) run their "
+        "procedure one step at a time, each step's answer taken as the model wrote it. Input is checked before any "
+        "work: a bad line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
+        "streams: a first pass checks every line (spooling a pipe to a temporary file), a second answers "
+        "batch by batch and writes as it goes, so memory does not grow with the input.",
+    )
+    s.add_argument("model", metavar="MODEL_DIR")
+    s.add_argument("--batch-size", type=positive_int, default=512)
+    s.add_argument(
+        "--max-digits",
+        type=positive_int,
+        default=1_000_000,
+        help="refuse operands longer than this (default 1,000,000)",
+    )
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    s.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
+        # slow everything after it): tune memory for long streams before torch loads.
+        from numerate.commands.solve import configure_for_streaming
+
+        configure_for_streaming()
+    from numerate.commands.solve import solve_stream
+
+    return solve_stream(
+        args.model,
+        sys.stdin,
+        sys.stdout,
+        sys.stderr,
+        batch_size=args.batch_size,
+        device=args.device,
+        max_digits_allowed=args.max_digits,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )

@@ -78,3 +78,67 @@ def _verify_procedure(args) -> int:
     failed = ", ".join(name for name, code in codes.items() if code)
     print(f"NOT PROVEN: step(s) {failed} not proven, so no claim is made about the products of {folder}")
     return 1
+
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate verify` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    v = sub.add_parser(
+        "verify",
+        help=help,
+        description="Prove that greedy decoding of MODEL_DIR writes the exact answer to every problem of every "
+        "length. The field of view of each answer digit is derived from the model's column window and depth; "
+        "every field it can see (a finite set) is checked against the exact answer, and an induction over the "
+        "answer's digits extends that to all lengths. docs/verification.md states the argument and its "
+        "assumptions.",
+        epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 not proven: counterexamples "
+        "found (printed as problems with the model's wrong answer), or undecided by rounding (the cases whose lead "
+        "does not clear the rounding bound are printed), or with --check a certificate that no longer holds; 2 the "
+        "model is outside the provable class (no "
+        "column window, absolute positions, an unsupported format) or too many cases: the message says why",
+    )
+    v.add_argument("model", metavar="MODEL_DIR", nargs="?")
+    v.add_argument(
+        "--check",
+        metavar="CERT.json",
+        help="re-check a certificate against its model folder (MODEL_DIR, else the certificate's own folder): "
+        "weights, config and every case; prints what differs (exit 0 when it still holds)",
+    )
+    v.add_argument(
+        "--out", type=output_file, metavar="CERT.json", help="write the certificate here (and a readable CERT.md)"
+    )
+    v.add_argument("--batch-size", type=positive_int, default=262_144, help="cases per forward pass (default 262,144)")
+    v.add_argument(
+        "--max-cases", type=positive_int, default=20_000_000, help="refuse proofs needing more (default 2e7)"
+    )
+    v.add_argument(
+        "--max-failures",
+        type=positive_int,
+        metavar="N",
+        help="stop after N failing cases (one refutes the model); default: check every case",
+    )
+    v.add_argument(
+        "--float64",
+        action="store_true",
+        help="also run every case in float64 (a cross-check; the rounding bound already covers float32 arithmetic)",
+    )
+    v.add_argument("--no-float64", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
+    v.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate.commands.verify import run_verify
+
+    return run_verify(args)

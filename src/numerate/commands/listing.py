@@ -1,0 +1,68 @@
+"""`numerate list`: the registered tasks, formats, positional schemes, proposers, representations and presets."""
+
+from __future__ import annotations
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate list` (no arguments)."""
+    sub.add_parser("list", help=help).set_defaults(func=command)
+
+
+def command(args) -> int:
+    from numerate.config import PRESETS_DIR
+    from numerate.formats import FORMATS
+    from numerate.model.posenc import SCHEMES
+    from numerate.iterate.proposers import PROPOSERS
+    from numerate.lm.representations import REPRESENTATIONS
+    from numerate.tasks import TASKS
+
+    registries = (
+        ("tasks", TASKS),
+        ("formats", FORMATS),
+        ("positional schemes", SCHEMES),
+        ("proposers (numerate iterate --proposer)", PROPOSERS),
+        ("representations for language models (numerate probe --representation)", REPRESENTATIONS),
+    )
+    for title, reg in registries:
+        print(f"{title}:")
+        for name in reg.names():
+            print(f"  {name:<18} {reg.doc(name)}")
+            if reg is SCHEMES:
+                print(f"  {'':<18}   settings (model.* or model.posenc.{name}.*): {', '.join(reg.get(name).settings)}")
+    import dataclasses
+
+    from numerate.config import FormatConfig, ModelConfig
+
+    sections = (
+        (
+            "representation options",
+            "format",
+            FormatConfig,
+            ("reverse", "pad", "group", "group_from", "hints", "spaces", "negatives"),
+        ),
+        (
+            "position and architecture options",
+            "model",
+            ModelConfig,
+            (
+                "pos_random_max",
+                "pos_offset_max",
+                "rel_clip",
+                "col_window",
+                "posenc",
+                "input_injection",
+                "recurrences",
+                "test_recurrences",
+            ),
+        ),
+    )
+    for title, section, cls, keys in sections:
+        print(f"{title}:")
+        helps = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}
+        for key in keys:
+            print(f"  {section + '.' + key:<24} {helps[key]}")
+    print("config presets:")
+    for path in sorted(PRESETS_DIR.glob("*.yaml")):
+        first = path.read_text().splitlines()[0].lstrip("# ").strip()
+        print(f"  {path.stem:<18} {first}")
+    return 0

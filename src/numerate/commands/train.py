@@ -1,0 +1,78 @@
+"""`numerate train`."""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- the command line (cli.py lists the verb)
+
+
+def add_parser(sub, help: str) -> None:
+    """Declare `numerate train` and its arguments."""
+    import argparse  # noqa: F401
+
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+
+    from numerate.config import help_text
+
+    t = sub.add_parser(
+        "train",
+        help=help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a model. CONFIG is a YAML file or a preset name (`numerate list`).",
+        epilog="config keys (set in YAML or with --set section.key=value):\n" + help_text(),
+    )
+    t.add_argument("config", metavar="CONFIG", help="YAML file or preset name, e.g. add-small")
+    t.add_argument(
+        "--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="override config keys (repeatable)"
+    )
+    t.add_argument("--out", help="run folder (default runs/<config name>)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--until-proven",
+        action="store_true",
+        help="once sampled accuracy is 100%%, verify the model at each evaluation and stop when it is proven; the "
+        "certificate is written into the run folder (exit 1 if max_steps ends unproven; models outside the "
+        "provable class are refused before training)",
+    )
+    t.add_argument(
+        "--prove-every",
+        type=positive_int,
+        metavar="N",
+        help="with --until-proven: try every N steps (default: each evaluation, train.eval_every)",
+    )
+    t.set_defaults(func=command)
+
+
+def command(args) -> int:
+    import json  # noqa: F401
+    import sys  # noqa: F401
+    from pathlib import Path  # noqa: F401
+
+    from numerate import config
+    from numerate.train.loop import train
+
+    cfg = config.load(args.config, args.set)
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    callbacks = []
+    if args.until_proven:
+        from numerate.checkpoint import build
+        from numerate.verify.until_proven import UntilProven, refuse_unprovable
+
+        refuse_unprovable(build(cfg))
+        callbacks.append(UntilProven(every=args.prove_every, quiet=args.quiet))
+    elif args.prove_every:
+        from numerate.errors import UsageError
+
+        raise UsageError("--prove-every goes with --until-proven")
+    row = train(cfg, out, resume=args.resume, quiet=args.quiet, callbacks=callbacks)
+    if row:
+        print(json.dumps(row))
+    print(f"model saved in {out}")
+    if args.until_proven:
+        proof = callbacks[0]
+        if proof.proven_at is None:
+            tried = proof.attempts or "none: sampled accuracy stayed below 100%"
+            print(f"not proven by step {row.get('step')} (attempts: {tried})")
+            return 1
+        print(f"PROVEN at step {proof.proven_at}: certificate in {out / 'certificate.json'}")
+    return 0
