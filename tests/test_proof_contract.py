@@ -121,3 +121,19 @@ def test_times_digit_states_are_the_carries_that_occur():
                 seen.add((carry, d))
     seen.add((0, 0))
     assert seen == declared
+
+
+def test_a_one_row_contract_enumerates_exactly_what_copying_shows(tiny_bundle):
+    b = tiny_bundle("task.name=copy", "model.pos=coupling-2d", "model.col_window=[0, 1]", "model.n_layer=1")
+    tok, fmt, task = b.tok, b.fmt, b.task
+    classes = structure_classes(b, b.model.scheme.window, depth_of(b.model))[0]
+    for cls in classes:
+        n, lay, q = cls.width, cls.example, cls.query
+        seen = set()
+        for a in range(10 ** (n - 1) if n > 1 else 0, 10**n):
+            p = Problem((a,))
+            ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+            seen.add(tuple(ids[k] for k in cls.field) + (ids[q + 1],))
+        batch = cases_mod.case_batch(b, cases_mod.plan(b, cls))
+        got = {tuple(row) + (t,) for row, t in zip(batch.field_ids.tolist(), batch.truth.tolist())}
+        assert got == seen, f"class at width {n}"

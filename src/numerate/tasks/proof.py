@@ -100,3 +100,11 @@ TIMES_DIGIT = ProofContract(
     set_by=tuple(_times_digit_set_by(c) for c in range(9)),
     claim="non-negative integer a and digit d",
 )
+
+
+COPY = ProofContract(
+    rows=("a",),
+    states=("nothing",),  # an answer digit is its own column's digit: nothing passes between columns
+    set_by=(((0,), (1,)),),
+    claim="non-negative integer",
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from numerate.tasks.base import TASKS, Problem, Task, random_number
+from numerate.tasks.proof import COPY
 
 
 @TASKS.register("copy", "write a digit string again, exactly (working memory)")
@@ -17,6 +18,9 @@ class Copy(Task):
     symbol = "@"  # never written (one operand), but the format splits answers on it
     cell_dims = ("digits",)
     operand_counts = (1, 1)
+
+    def proof_contract(self):
+        return COPY  # one row, nothing carried: a column window can be proven to copy at every length
 
     def answer(self, problem: Problem) -> int:
         return problem.operands[0]
