@@ -34,6 +34,7 @@ COPIED = [
     ("preset demo , seeds", "bench/results/seeds-demo.md"),
     ("exact match %, median [min-max] over seeds [0, 1, 2]; training", "bench/results/compare-standard/results.md"),
     ("subtraction: exact match %", "bench/results/compare-sub/results.md"),
+    ("mul-oneshot (preset mul-oneshot", "bench/results/grid-mul-oneshot.md"),
     ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
     ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
     ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),
