@@ -68,6 +68,8 @@ def _check_procedure(multiplier, problem: Problem, number: int) -> None:
     as wide as the product."""
     a, b = problem.operands
     width = len(to_str(a)) + len(to_str(b))
+    if width <= multiplier.checked_width and len(to_str(a)) <= multiplier.checked_a:
+        return  # a wider product with a longer a already fitted: so does this one
     for step, question in (
         (multiplier.times, multiplier.times.task.worst_case(len(to_str(a)))),
         (multiplier.add, Problem((10**width - 1, 10**width - 1))),
@@ -78,6 +80,7 @@ def _check_procedure(multiplier, problem: Problem, number: int) -> None:
                 f"line {number}: a {len(to_str(a))} x {len(to_str(b))}-digit product needs {step.task.name} questions "
                 f"longer than its model can represent (at most {limit} digits)"
             )
+    multiplier.checked_width, multiplier.checked_a = width, len(to_str(a))
 
 
 def _libc():

@@ -38,6 +38,8 @@ class Multiplier:
     step_dirs: dict[str, Path] = field(default_factory=dict)
     digits_written: int = 0  # answer digits the step models wrote so far (tokens before <eos>)
     questions: int = 0
+    checked_width: int = 0  # a product width and a length of a whose step questions are known to fit
+    checked_a: int = 0
 
 
 def is_procedure(folder) -> bool:
