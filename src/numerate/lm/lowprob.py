@@ -8,7 +8,7 @@ which puts one character in each token of most tokenizers:
 
     letter-count        How many times does the letter "r" appear in "strawberry"?          -> 3
     reverse-word        Write "planet" backwards.                                            -> tenalp
-    alphabet-backwards  Write the alphabet backwards from "f" down to "a", letters only.     -> fedcba
+    alphabet-backwards  Write 4 letters of the alphabet going backwards from "q" ...        -> qpon
     copy-digits         Repeat this digit string exactly: 40938271                           -> 40938271
 
 Words are random letter strings (pronounceable is not the point; frequent words would let a model recall instead
@@ -48,6 +48,10 @@ class TextTask:
 
     def sample(self, rng: random.Random, n: int) -> TextProblem:
         raise NotImplementedError
+
+    def shot_length(self, n: int) -> int:
+        """The length of the worked examples shown before a question of length n."""
+        return n
 
     def question(self, p: TextProblem, spaced_out: bool) -> str:
         raise NotImplementedError
@@ -117,20 +121,26 @@ class ReverseWord(TextTask):
         return _letters(line.strip('"'), spaced_out)
 
 
-@TEXT_TASKS.register("alphabet-backwards", "the alphabet backwards from the cell's length-th letter down to a")
+@TEXT_TASKS.register("alphabet-backwards", "the cell's length of letters of the alphabet, backwards from a random one")
 class AlphabetBackwards(TextTask):
     name = "alphabet-backwards"
-    samplers = {"uniform": "the alphabet from its n-th letter down to a (n = the cell's length, at most 26)"}
+    samplers = {"uniform": "n letters backwards from a random letter at least n-th in the alphabet (n <= 26)"}
 
     def sample(self, rng, n):
         if not 1 <= n <= 26:
-            raise UsageError(f"alphabet-backwards lengths are 1-26 (letters from the n-th down to a), got {n}")
-        top = LETTERS[n - 1]
-        return TextProblem(top, "", LETTERS[:n][::-1])
+            raise UsageError(f"alphabet-backwards lengths are 1-26 (letters written), got {n}")
+        top = rng.randrange(n - 1, 26)
+        return TextProblem(LETTERS[top], str(n), LETTERS[top - n + 1 : top + 1][::-1])
+
+    def shot_length(self, n):
+        return n - 1 if n > 1 else 2  # at 26 letters there is one question: an example of it would give it away
 
     def question(self, p, spaced_out):
         how = "separated by spaces" if spaced_out else "with nothing between them"
-        return f'Write the alphabet backwards from "{p.subject}" down to "a": the letters only, {how}.'
+        return (
+            f'Write {p.extra} letters of the alphabet going backwards from "{p.subject}" ("{p.subject}" included), '
+            f"{how}."
+        )
 
     def parse(self, line, spaced_out):
         return _letters(line, spaced_out)
@@ -191,7 +201,8 @@ def run_text_probe(lm, task: TextTask, lengths, samples: int, seed: int, shots: 
     plan, requests = [], []
     for n in lengths:
         qs = problems(task, n, samples, seed)
-        examples = [task.sample(random.Random(f"text-shots/{seed}/{task.name}/{n}/{i}"), n) for i in range(shots)]
+        at = task.shot_length(n)
+        examples = [task.sample(random.Random(f"text-shots/{seed}/{task.name}/{n}/{i}"), at) for i in range(shots)]
         for p in qs:
             r = Request(p, prompt(task, p, examples, spaced_out, lm.chat))
             r.max_tokens = 2 * len(task.reply_form(p, spaced_out)) + 8
