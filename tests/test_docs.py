@@ -35,6 +35,9 @@ COPIED = [
     ("exact match %, median [min-max] over seeds [0, 1, 2]; training", "bench/results/compare-standard/results.md"),
     ("subtraction: exact match %", "bench/results/compare-sub/results.md"),
     ("mul-oneshot (preset mul-oneshot", "bench/results/grid-mul-oneshot.md"),
+    ("task                 letters", "bench/results/smollm2-lowprob.md"),
+    ("k x k  products", "bench/results/multiply.md"),
+    ("preset times-digit train.threads=2", "bench/results/until-proven-times-digit.md"),
     ("preset add-long , seeds", "bench/results/seeds-add-long.md"),
     ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
     ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),
@@ -58,6 +61,8 @@ CARDS = [
     ("models/add-many/README.md", "operands                  5", "bench/results/grid-add-many-full.md"),
     ("models/mul-lines/README.md", "external              1", "bench/results/iterate-mul-lines.md"),
     ("models/mul-lines/README.md", "multiplier digit d", "bench/results/mul-lines-errors.md"),
+    ("models/mul/README.md", "k x k  products", "bench/results/multiply.md"),
+    ("models/mul/README.md", "preset times-digit", "bench/results/until-proven-times-digit.md"),
 ]
 
 
