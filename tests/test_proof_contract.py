@@ -128,7 +128,7 @@ def test_a_one_row_contract_enumerates_exactly_what_copying_shows(tiny_bundle):
     tok, fmt, task = b.tok, b.fmt, b.task
     classes = structure_classes(b, b.model.scheme.window, depth_of(b.model))[0]
     for cls in classes:
-        n, lay, q = cls.width, cls.example, cls.query
+        n, q = cls.width, cls.query
         seen = set()
         for a in range(10 ** (n - 1) if n > 1 else 0, 10**n):
             p = Problem((a,))
