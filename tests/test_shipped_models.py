@@ -29,8 +29,8 @@ FLOORS = {"mul-lines": 0.8}
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
 def test_shipped_model_answers_fresh_problems(folder):
-    """15-digit operands (and 999...9 + 1) for the addition-like models and copying; 1-5 digit products, computed line by
-    line as `numerate solve` does, for the multiplication scratchpad."""
+    """15-digit operands (and 999...9 + 1) for the addition-like models and copying; 1-5 digit products, computed
+    line by line as `numerate solve` does, for the multiplication scratchpad."""
     from numerate.iterate.stepwise import is_stepwise, procedure_answers
 
     bundle = load_model(folder)
