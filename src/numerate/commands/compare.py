@@ -189,9 +189,9 @@ def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate compare` and its arguments."""
-    import argparse  # noqa: F401
+    import argparse
 
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+    from numerate.commands.args import positive_int
 
     c = sub.add_parser(
         "compare",
@@ -207,9 +207,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.compare import run_compare
 

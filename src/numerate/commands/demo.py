@@ -171,9 +171,6 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate demo` and its arguments."""
-    import argparse  # noqa: F401
-
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
 
     d = sub.add_parser(
         "demo",
@@ -187,9 +184,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.demo import run_demo
 

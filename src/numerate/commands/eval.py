@@ -77,9 +77,7 @@ def run_eval(args) -> list[dict]:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate eval` and its arguments."""
-    import argparse  # noqa: F401
-
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg
 
     e = sub.add_parser(
         "eval",
@@ -131,9 +129,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.eval import run_eval
 

@@ -111,9 +111,6 @@ def run_explain(args) -> int:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate explain` and its arguments."""
-    import argparse  # noqa: F401
-
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
 
     x = sub.add_parser(
         "explain",
@@ -131,9 +128,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.explain import run_explain
 

@@ -107,10 +107,9 @@ def run_iterate(args) -> int:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate iterate` and its arguments."""
-    import argparse  # noqa: F401
+    import argparse
 
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
-
+    from numerate.commands.args import non_negative_int, positive_int
     from numerate.commands.lm_args import add_lm_arguments
 
     it = sub.add_parser(
@@ -157,9 +156,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.iterate import run_iterate
 

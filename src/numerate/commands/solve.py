@@ -242,9 +242,7 @@ def solve_stream(
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate solve` and its arguments."""
-    import argparse  # noqa: F401
-
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+    from numerate.commands.args import positive_int
 
     s = sub.add_parser(
         "solve",
@@ -272,9 +270,7 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
+    import sys
 
     if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
         # slow everything after it): tune memory for long streams before torch loads.

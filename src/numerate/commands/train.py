@@ -7,9 +7,9 @@ from __future__ import annotations
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate train` and its arguments."""
-    import argparse  # noqa: F401
+    import argparse
 
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+    from numerate.commands.args import positive_int
 
     from numerate.config import help_text
 
@@ -44,9 +44,8 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
+    import json
+    from pathlib import Path
 
     from numerate import config
     from numerate.train.loop import train

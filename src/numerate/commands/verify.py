@@ -85,9 +85,9 @@ def _verify_procedure(args) -> int:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate verify` and its arguments."""
-    import argparse  # noqa: F401
+    import argparse
 
-    from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
+    from numerate.commands.args import output_file, positive_int
 
     v = sub.add_parser(
         "verify",
@@ -135,9 +135,6 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    import json  # noqa: F401
-    import sys  # noqa: F401
-    from pathlib import Path  # noqa: F401
 
     from numerate.commands.verify import run_verify
 
