@@ -4,6 +4,7 @@ restricted to fewer digits; tasks without a contract are refused."""
 
 import itertools
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from numerate.tasks.proof import CARRY, ProofContract
 from numerate.verify import cases as cases_mod
 from numerate.verify.field import depth_of, structure_classes
 from numerate.verify.prove import NotProvable, verify
+
+ROOT = Path(__file__).parent.parent
 
 
 def _views_by_brute_force(bundle, cls, b_digits):
@@ -137,3 +140,17 @@ def test_a_one_row_contract_enumerates_exactly_what_copying_shows(tiny_bundle):
         batch = cases_mod.case_batch(b, cases_mod.plan(b, cls))
         got = {tuple(row) + (t,) for row, t in zip(batch.field_ids.tolist(), batch.truth.tolist())}
         assert got == seen, f"class at width {n}"
+
+
+def test_shipped_copy_model_is_proven_and_a_near_tie_mutant_is_not():
+    import torch
+
+    from numerate.checkpoint import load_model
+
+    bundle = load_model(ROOT / "models" / "copy")
+    assert verify(bundle, progress=False).proven
+    one, seven = bundle.tok.digit_ids[1], bundle.tok.digit_ids[7]
+    with torch.no_grad():  # where a 7 is due, a 1 now just wins
+        bundle.model.head.weight[one] = bundle.model.head.weight[seven] * 1.01
+    result = verify(bundle, progress=False, max_failures=1)
+    assert not result.proven and result.counterexamples and result.counterexamples[0]["value_wrong"]
