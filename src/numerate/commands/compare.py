@@ -208,7 +208,5 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.compare import run_compare
-
     out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
     return run_compare(args.spec, out, jobs=args.jobs, report_only=args.report_only)

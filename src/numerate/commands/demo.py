@@ -185,6 +185,4 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.demo import run_demo
-
     return run_demo(Path(args.out), quick=args.quick)

@@ -130,7 +130,5 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.eval import run_eval
-
     run_eval(args)
     return 0

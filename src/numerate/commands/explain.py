@@ -129,7 +129,5 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.explain import run_explain
-
     args.out = args.out or str(Path("runs") / "explain" / Path(args.model).name)
     return run_explain(args)

@@ -157,6 +157,4 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.iterate import run_iterate
-
     return run_iterate(args)

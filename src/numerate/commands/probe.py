@@ -161,6 +161,4 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.probe import run_probe_command
-
     return run_probe_command(args)

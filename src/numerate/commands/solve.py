@@ -12,10 +12,7 @@ import os
 import tempfile
 
 from numerate.bigint import to_str
-from numerate.capacity import fits, max_digits
-from numerate.checkpoint import load_model
 from numerate.errors import UsageError
-from numerate.iterate.stepwise import is_stepwise, procedure_answers
 from numerate.tasks.base import Problem
 
 MAX_DIGITS = 1_000_000
@@ -51,10 +48,14 @@ def parse_problems(lines, task, max_digits: int = MAX_DIGITS) -> list[Problem]:
 
 def _widest_question(task, problem: Problem) -> Problem:
     """The longest question the problem leads to: the procedure's widest step, else the problem itself."""
+    from numerate.tasks.iterative import is_stepwise
+
     return task.widest_query(problem) if is_stepwise(task) else problem
 
 
 def _check(bundle, problem: Problem, number: int) -> None:
+    from numerate.capacity import fits, max_digits
+
     if not fits(bundle, problem) or not fits(bundle, _widest_question(bundle.task, problem)):
         limit = max_digits(bundle)
         longest = max(len(to_str(x)) for x in problem.operands)
@@ -66,6 +67,8 @@ def _check(bundle, problem: Problem, number: int) -> None:
 def _check_procedure(multiplier, problem: Problem, number: int) -> None:
     """Both step models must represent the widest question the product leads to: a * d at a's width, and a sum
     as wide as the product."""
+    from numerate.capacity import fits, max_digits
+
     a, b = problem.operands
     width = len(to_str(a)) + len(to_str(b))
     if width <= multiplier.checked_width and len(to_str(a)) <= multiplier.checked_a:
@@ -132,7 +135,9 @@ def solve_stream(
     progress: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used)."""
+    from numerate.checkpoint import load_model
     from numerate.eval.answer import written_exactly
+    from numerate.iterate.stepwise import is_stepwise, procedure_answers
     from numerate.eval.evaluate import answer_problems
     from numerate.devices import pick_device
     from numerate.verify.binding import certificate_status
@@ -274,11 +279,7 @@ def command(args) -> int:
 
     if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
         # slow everything after it): tune memory for long streams before torch loads.
-        from numerate.commands.solve import configure_for_streaming
-
         configure_for_streaming()
-    from numerate.commands.solve import solve_stream
-
     return solve_stream(
         args.model,
         sys.stdin,

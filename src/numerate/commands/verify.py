@@ -136,6 +136,4 @@ def add_parser(sub, help: str) -> None:
 
 def command(args) -> int:
 
-    from numerate.commands.verify import run_verify
-
     return run_verify(args)
