@@ -49,16 +49,20 @@ def write_results(name: str, table: str, data: dict) -> None:
     print(f"\nwritten to {RESULTS / name}.md and .json")
 
 
-def train_seeds(preset: str, runs: dict, overrides: list[str], jobs: int) -> None:
-    """Train `preset` at every seed of `runs` ({seed: folder}), `jobs` at once on one thread each; finished runs
-    are skipped and unfinished ones resumed (so a benchmark can be spread over several sittings)."""
-    from concurrent.futures import ThreadPoolExecutor
+def train_seeds(preset: str, runs: dict, overrides: list[str], engine) -> None:
+    """Train `preset` at every seed of `runs` ({seed: folder}) on `engine` (--jobs or --ray); finished runs are
+    skipped and unfinished ones resumed (so a benchmark can be spread over several sittings). A failed run is
+    reported with the end of its log after the others finish, and stops the benchmark."""
+    from numerate.commands.compare import training_units
 
-    from numerate.commands.compare import train_in_subprocess
+    run_sweep(training_units(preset, runs, overrides), engine)
 
-    def one(seed):
-        folder = runs[seed]
-        train_in_subprocess(preset, folder, [f"train.seed={seed}", *overrides], folder.with_suffix(".log"))
 
-    with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(one, runs))
+def run_sweep(units: list, engine) -> dict:
+    """Run the units on `engine`; stop with every failure's log tail if any failed. Returns name -> result."""
+    from numerate.sweep import run_units
+
+    result = run_units(units, engine)
+    if result.failed:
+        raise SystemExit("\n".join(f"FAILED {f}" for f in result.failed))
+    return result.results

@@ -3,7 +3,7 @@
     python bench/iterate.py --tasks sum,gcd,knapsack --seeds 0,1,2 --samples 100 --retries 10
 
 For each task it trains the preset iter-<task> at every seed (runs/iter/<task>-s<seed>, resumed or skipped if
-already trained; --jobs at once, one thread each), then runs `numerate iterate` on all seeds' models over dial
+already trained; --jobs at once, one thread each, or --ray), then runs `numerate iterate` on all seeds' models over dial
 settings from 1 to 10x the training range, and writes bench/results/iterate/<task>/ (table, rows, plot, ledgers)
 and bench/results/iterate.md/.json/.png (all tasks, one panel each).
 """
@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, write_results  # noqa: E402
+from common import RESULTS, run_sweep, write_results  # noqa: E402
 
 from numerate.cli import main as numerate_main  # noqa: E402
-from numerate.commands.compare import train_in_subprocess  # noqa: E402
+from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
+from numerate.commands.compare import training_units  # noqa: E402
 from numerate.plots import plot_modes  # noqa: E402
 from numerate.iterate.summary import render, series  # noqa: E402
 from numerate.tasks import get_task  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--retries", type=int, default=10, help="external loop: proposals asked again after a rejection")
-    p.add_argument("--jobs", type=int, default=2)
+    add_engine_args(p)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every run")
     p.add_argument("--runs", default="runs/iter", help="where the trained models live")
     p.add_argument("--name", default="iterate", help="results go to bench/results/NAME.md/.json/.png and NAME/")
@@ -62,15 +62,8 @@ def main() -> None:
     if unknown:
         p.error(f"unknown tasks {unknown} (known: {', '.join(DIALS)})")
     runs = [(t, s, Path(args.runs) / f"{t}-s{s}") for t in tasks for s in seeds]
-    with ThreadPoolExecutor(args.jobs) as pool:
-        list(
-            pool.map(
-                lambda r: train_in_subprocess(
-                    f"iter-{r[0]}", r[2], [f"train.seed={r[1]}", *args.set], r[2].with_suffix(".log")
-                ),
-                runs,
-            )
-        )
+    units = [u for t in tasks for u in training_units(f"iter-{t}", {s: f for tt, s, f in runs if tt == t}, args.set)]
+    run_sweep(units, engine_from_args(args))
 
     tables, data = [], {}
     for task in tasks:

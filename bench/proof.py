@@ -1,6 +1,6 @@
 """How often does a recipe yield a *provable* model, and when during training does a model become provable?
 
-    python bench/proof.py --preset add-proof --seeds 0,1,2,3,4 --jobs 2
+    python bench/proof.py --preset add-proof --seeds 0,1,2,3,4 --jobs 2      # or --ray [ADDRESS]
 
 Trains the preset at each seed (runs/proof/<preset>-s<seed>, keeping a snapshot at every checkpoint; resumed or
 skipped if already trained), runs `numerate verify` on every final model (float32 and float64) and on every
@@ -14,11 +14,13 @@ import argparse
 import json
 import statistics
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, write_results  # noqa: E402
+from common import RESULTS, run_sweep, train_seeds, write_results  # noqa: E402
+
+from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
+from numerate.sweep import Unit  # noqa: E402
 
 
 def verify_folder(folder: str, float64: bool) -> dict:
@@ -57,7 +59,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="add-proof")
     p.add_argument("--seeds", default="0,1,2,3,4")
-    p.add_argument("--jobs", type=int, default=2)
+    add_engine_args(p)
     p.add_argument("--runs", default="runs/proof", help="where the training runs live")
     p.add_argument(
         "--snapshot-steps", default="250,500,750,1000", help="snapshots to verify (the final model is always verified)"
@@ -65,22 +67,20 @@ def main() -> None:
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = {s: Path(args.runs) / f"{args.preset}-s{s}" for s in seeds}
-    with ProcessPoolExecutor(args.jobs) as pool:
-        list(
-            pool.map(
-                lambda_train,
-                [(args.preset, str(runs[s]), [f"train.seed={s}", "train.snapshots=true"]) for s in seeds],
-            )
-        )
-        jobs = [(str(runs[s]), True) for s in seeds]
-        wanted = {f"step-{x}" for x in args.snapshot_steps.split(",")}
-        jobs += [
-            (str(snap), False)
-            for s in seeds
-            for snap in sorted((runs[s] / "snapshots").glob("step-*"))
-            if snap.name in wanted
-        ]
-        rows = list(pool.map(verify_job, jobs))
+    engine = engine_from_args(args)
+    train_seeds(args.preset, runs, ["train.snapshots=true"], engine)
+    # Every final model (float32 and float64) and every wanted snapshot (float32) is verified as a unit of its own.
+    jobs = [(str(runs[s]), True) for s in seeds]
+    wanted = {f"step-{x}" for x in args.snapshot_steps.split(",")}
+    jobs += [
+        (str(snap), False)
+        for s in seeds
+        for snap in sorted((runs[s] / "snapshots").glob("step-*"))
+        if snap.name in wanted
+    ]
+    units = [Unit(f"verify {folder}{' f64' if f64 else ''}", verify_folder, (folder, f64)) for folder, f64 in jobs]
+    done = run_sweep(units, engine)
+    rows = [done[u.name] for u in units]
     finals = {r["folder"]: r for r in rows[: len(seeds)]}
     snaps = rows[len(seeds) :]
     lines = [f"preset {args.preset}; `numerate verify` on each seed's final model and on its training snapshots", ""]
@@ -113,23 +113,6 @@ def main() -> None:
         lines.append(f"{step:>6} " + " ".join(cells))
     write_results(f"proof-{args.preset}", "\n".join(lines), {"finals": list(finals.values()), "snapshots": snaps})
     plot(args.preset, seeds, runs, by, steps)
-
-
-def lambda_train(job):
-    from numerate.commands.compare import train_in_subprocess
-
-    preset, folder, overrides = job
-    if not (Path(folder) / "train_state.pt").is_file() or not _finished(Path(folder)):
-        train_in_subprocess(preset, Path(folder), overrides, Path(folder).with_suffix(".log"))
-
-
-def _finished(folder: Path) -> bool:
-    cfg = json.loads((folder / "config.json").read_text())
-    return cfg.get("step") == cfg["config"]["train"]["max_steps"]
-
-
-def verify_job(job):
-    return verify_folder(*job)
 
 
 def plot(preset, seeds, runs, by, steps) -> None:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
 from common import train_seeds, write_results  # noqa: E402
 
 from numerate.checkpoint import load_model  # noqa: E402
@@ -29,13 +30,13 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=200)
     p.add_argument("--long-samples", type=int, default=50, help="problems per cell at 500 digits and more")
     p.add_argument("--unequal", action="store_true", help="also test (L, L/3)-digit operand pairs")
-    p.add_argument("--jobs", type=int, default=2)
+    add_engine_args(p)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     lengths = parse_lengths(args.lengths)
     runs = {s: Path("runs/seeds") / f"{args.preset}-s{s}" for s in seeds}
-    train_seeds(args.preset, runs, args.set, args.jobs)
+    train_seeds(args.preset, runs, args.set, engine_from_args(args))
 
     kinds = ["uniform", "carry"] + (["unequal"] if args.unequal else [])
     per_seed = {}

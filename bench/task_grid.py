@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
 from common import train_seeds, write_results  # noqa: E402
 
 from numerate import config  # noqa: E402
@@ -44,7 +45,7 @@ def main() -> None:
     p.add_argument("--rows", default="2,5,10,20,30", help="first cell number: operands (or len a)")
     p.add_argument("--cols", default="5,10,20,30", help="second cell number: digits (or len b)")
     p.add_argument("--samples", type=int, default=50)
-    p.add_argument("--jobs", type=int, default=2)
+    add_engine_args(p)
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every seed")
     p.add_argument("--models", help="comma-separated model folders, one per seed, instead of training the preset")
     p.add_argument("--task", help="cells and problems of this task (default the preset's)")
@@ -64,7 +65,7 @@ def main() -> None:
                 p.error(f"{folder} was not trained as {args.preset} {' '.join(args.set)} at seed {seed}")
     else:
         runs = {s: Path("runs/grid") / f"{name}-s{s}" for s in seeds}
-        train_seeds(args.preset, runs, args.set, args.jobs)
+        train_seeds(args.preset, runs, args.set, engine_from_args(args))
     rows_, cols = parse_lengths(args.rows), parse_lengths(args.cols)
     cells = [("uniform", (r, c)) for r in rows_ for c in cols]
     per_seed = {}

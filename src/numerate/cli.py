@@ -65,6 +65,10 @@ def _verb_of(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a process of its own, perhaps a sweep's child: it must not outlive its parent
+        from numerate.procs import die_with_parent
+
+        die_with_parent()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_verb_of(argv))
     args = parser.parse_args(argv)

@@ -4,8 +4,10 @@ SIGTERM or Ctrl-C of the parent must stop them too (each child writes its checkp
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
+import sys
 import threading
 
 _children: set[subprocess.Popen] = set()
@@ -23,7 +25,13 @@ def run_child(cmd: list[str], **kwargs) -> int:
             _children.discard(proc)
 
 
+PARENT_ENV = "NUMERATE_PARENT_PID"
+
+
 def start_child(cmd: list[str], **kwargs) -> subprocess.Popen:
+    # The child learns who its parent is, so that it dies with it (`die_with_parent`): a sweep unit whose Ray
+    # worker is killed must not leave its training running beside the re-run.
+    kwargs["env"] = {**(kwargs.get("env") or os.environ), PARENT_ENV: str(os.getpid())}
     with _lock:
         if _stopping.is_set():
             raise KeyboardInterrupt
@@ -65,3 +73,20 @@ def stopping_children():
     finally:
         if main:
             signal.signal(signal.SIGTERM, old)
+
+
+def die_with_parent() -> None:
+    """In a child started by `start_child` (on Linux): be killed when the parent dies, however it dies. Checking the
+    parent after asking closes the race with a parent that died before the request."""
+    parent = os.environ.pop(PARENT_ENV, None)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG; SIGKILL: the re-run resumes from the last checkpoint
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):
+        os._exit(137)

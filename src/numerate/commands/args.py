@@ -38,3 +38,26 @@ def output_file(text: str) -> str:
 
 def recurrences_arg(text: str):
     return "auto" if text == "auto" else positive_int(text)
+
+
+def add_engine_args(parser, jobs: int = 2) -> None:
+    """--jobs and --ray, the same on every command and benchmark that runs a sweep."""
+    parser.add_argument(
+        "--jobs", type=positive_int, default=jobs, help=f"units run at once, one CPU thread each (default {jobs})"
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the units as Ray tasks: on a local cluster of --jobs CPUs, or on the cluster at ADDRESS "
+        "(e.g. ray://head:10001 or auto); needs `pip install 'numerate[ray]'`, numerate on every node and the "
+        "output folder on storage every node sees",
+    )
+
+
+def engine_from_args(args):
+    from numerate.sweep import Engine
+
+    return Engine(jobs=args.jobs, ray=args.ray)

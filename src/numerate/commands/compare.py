@@ -13,9 +13,12 @@ A spec is YAML::
 
 Runs live in OUT/<variant>/s<seed>. A finished run that has been evaluated is skipped, an unfinished one is
 resumed, so a long comparison can be spread over several sittings; `--report-only` writes the table and plot of
-the runs finished so far, marked partial, without training. `--jobs N` trains N runs at once, one CPU
-thread each. The results table gives, per variant, the median and min-max over seeds of exact match in length
-bands: in distribution, up to 2x, up to 4x and beyond the longest training length.
+the runs finished so far, marked partial, without training. `--jobs N` trains N runs at once, one CPU thread
+each; `--ray` runs them as Ray tasks on a local cluster of N CPUs, `--ray ADDRESS` on an existing cluster (run
+folders on shared storage). A run that fails is reported with the end of its log, the others go on, and the
+table of the rest is written, marked partial (exit 1); the same command again retries what failed. The results
+table gives, per variant, the median and min-max over seeds of exact match in length bands: in distribution, up
+to 2x, up to 4x and beyond the longest training length.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ import json
 import statistics
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from numerate import config
 from numerate.errors import NumerateError, UsageError
 from numerate.plots import plot_bands
 from numerate.tasks import get_task
+
+
+EVAL_FILE = "compare_eval.json"  # written last by a run's unit: its presence means the run is done
 
 
 def load_spec(path: str) -> dict:
@@ -70,6 +75,32 @@ def train_in_subprocess(config_name: str, folder: Path, overrides: list[str], lo
             raise NumerateError(f"training {folder} failed; see {log_path}")
 
 
+def training_finished(folder: Path) -> bool:
+    """Whether FOLDER holds a run trained to its last step."""
+    try:
+        saved = json.loads((Path(folder) / "config.json").read_text())
+        return saved.get("step") == saved["config"]["train"]["max_steps"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def training_units(config_name: str, runs: dict, overrides: list[str]) -> list:
+    """One sweep unit per seed of `runs` ({seed: folder}): train `config_name` at that seed into the folder (log
+    beside it); a run already trained to its last step is skipped, an unfinished one resumed."""
+    from functools import partial
+
+    from numerate.sweep import Unit
+
+    units = []
+    for seed, folder in runs.items():
+        folder = Path(folder).resolve()
+        args = (config_name, folder, [f"train.seed={seed}", *overrides], folder.with_suffix(".log"))
+        units.append(
+            Unit(f"{folder.name}", train_in_subprocess, args, log=args[3], done=partial(training_finished, folder))
+        )
+    return units
+
+
 def run_one(spec: dict, variant: str, seed: int, folder: Path) -> None:
     overrides = spec["set"] + spec["variants"][variant] + [f"train.seed={seed}"]
     train_in_subprocess(spec["base"], folder, overrides, folder.parent / f"s{seed}.log")
@@ -82,7 +113,7 @@ def evaluate_one(spec: dict, folder: Path) -> list[dict]:
     from numerate.eval.evaluate import evaluate
     from numerate.eval.cells import make_cells
 
-    out = folder / "compare_eval.json"
+    out = folder / EVAL_FILE
     ev = spec["eval"]
     key = {
         "lengths": str(ev.get("lengths", "1-40")),
@@ -104,30 +135,34 @@ def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str, dim: str =
     return 100 * sum(r["correct"] for r in sel) / sum(r["n"] for r in sel) if sel else None
 
 
-def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = False) -> int:
+def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = False) -> int:
+    from numerate.sweep import Engine, Unit, run_units
+
+    engine = engine or Engine(jobs=2)
     spec = load_spec(spec_path)
+    out = out.resolve()  # units may run in other processes (Ray workers), in other working folders
     out.mkdir(parents=True, exist_ok=True)
     runs = [(v, s, out / v / f"s{s}") for v in spec["variants"] for s in spec["seeds"]]
-    todo = [r for r in runs if not (r[2] / "compare_eval.json").exists()]
+    units = [
+        Unit(f"{v}/s{s}", run_one, (spec, v, s, folder), log=folder.parent / f"s{s}.log", done=folder / EVAL_FILE)
+        for v, s, folder in runs
+    ]
+    todo = [u for u in units if not u.done.exists()]
+    failed = []
     if report_only:
         # Table and plot from the runs finished so far, marked as partial; nothing is trained.
-        runs = [r for r in runs if r not in todo]
-        if not runs:
+        if len(todo) == len(units):
             raise UsageError(f"{out}: no finished runs to report yet")
-        todo = []
-    print(f"{len(runs)} runs, {len(runs) - len(todo)} already done; training {len(todo)} with {jobs} at a time")
+    else:
+        print(f"{len(runs)} runs, {len(runs) - len(todo)} already done; training {len(todo)}, {engine.describe()}")
+        failed = run_units(units, engine).failed
+        for failure in failed:
+            print(f"FAILED {failure}", file=sys.stderr)
+    runs = [r for r in runs if (r[2] / EVAL_FILE).exists()]
+    if not runs:
+        raise NumerateError(f"every run failed; nothing to tabulate in {out}")
     from tqdm.auto import tqdm
 
-    if jobs > 1:
-        import torch
-
-        torch.set_num_threads(1)  # each job's evaluation runs in its own Python thread on one core
-    from numerate.procs import stopping_children
-
-    # stopping_children is innermost: on Ctrl-C/SIGTERM it stops the training children before the pool waits.
-    with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(todo), unit="run") as bar, stopping_children():
-        for _ in pool.map(lambda r: (run_one(spec, *r), bar.update(1)), todo):
-            pass
     results = {v: {} for v in spec["variants"] if any(r[0] == v for r in runs)}
     for v, s, folder in tqdm(runs, desc="evaluating", unit="run"):
         results[v][s] = evaluate_one(spec, folder)
@@ -137,6 +172,8 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
     print(table)
     total = len(spec["variants"]) * len(spec["seeds"])
     partial = f"\n\n**Partial**: {len(runs)} of {total} runs finished." if len(runs) < total else ""
+    if failed:
+        partial += " Failed: " + ", ".join(f"{f.name} (log {f.log})" for f in failed) + "."
     (out / "results.md").write_text(
         f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
         f"--out {out}`{partial}\n\n```\n{table}\n```\n"
@@ -144,6 +181,11 @@ def run_compare(spec_path: str, out: Path, jobs: int = 2, report_only: bool = Fa
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
     plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
     print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
+    if failed:
+        print(
+            f"{len(failed)} of {len(units)} runs failed (above); re-run the same command to retry them", file=sys.stderr
+        )
+        return 1
     return 0
 
 
@@ -191,7 +233,7 @@ def add_parser(sub, help: str) -> None:
     """Declare `numerate compare` and its arguments."""
     import argparse
 
-    from numerate.commands.args import positive_int
+    from numerate.commands.args import add_engine_args
 
     c = sub.add_parser(
         "compare",
@@ -201,7 +243,7 @@ def add_parser(sub, help: str) -> None:
     )
     c.add_argument("spec", metavar="SPEC.yaml")
     c.add_argument("--out", help="results folder (default runs/compare-<spec name>)")
-    c.add_argument("--jobs", type=positive_int, default=2, help="runs trained at once, one thread each (default 2)")
+    add_engine_args(c, jobs=2)
     c.add_argument("--report-only", action="store_true", help="table and plot of the finished runs; train nothing")
     c.set_defaults(func=command)
 
@@ -209,4 +251,6 @@ def add_parser(sub, help: str) -> None:
 def command(args) -> int:
 
     out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
-    return run_compare(args.spec, out, jobs=args.jobs, report_only=args.report_only)
+    from numerate.commands.args import engine_from_args
+
+    return run_compare(args.spec, out, engine=engine_from_args(args), report_only=args.report_only)
