@@ -140,7 +140,7 @@ def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = Fals
 
     engine = engine or Engine(jobs=2)
     spec = load_spec(spec_path)
-    out = out.resolve()  # units may run in other processes (Ray workers), in other working folders
+    shown, out = out, out.resolve()  # units may run in other processes (Ray workers), in other working folders
     out.mkdir(parents=True, exist_ok=True)
     runs = [(v, s, out / v / f"s{s}") for v in spec["variants"] for s in spec["seeds"]]
     units = [
@@ -176,7 +176,7 @@ def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = Fals
         partial += " Failed: " + ", ".join(f"{f.name} (log {f.log})" for f in failed) + "."
     (out / "results.md").write_text(
         f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
-        f"--out {out}`{partial}\n\n```\n{table}\n```\n"
+        f"--out {shown}`{partial}\n\n```\n{table}\n```\n"
     )
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
     plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
