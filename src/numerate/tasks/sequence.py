@@ -1,5 +1,5 @@
-"""Digit-sequence tasks with low-probability answers for a language model: copying a digit string, and counting
-one digit in it (the digit version of counting letters in a word). numerate's models read them as digits in
+"""Digit-sequence tasks with low-probability answers for a language model: copying a digit string, writing it
+backwards (the digit version of reversing a word) and counting one digit in it (of counting letters in a word). numerate's models read them as digits in
 columns, so `numerate train` and `numerate eval` run them like any arithmetic task; lm/lowprob.py asks language
 models the same questions in words.
 """
@@ -41,6 +41,29 @@ class Copy(Task):
 
     def worst_case(self, width: int) -> Problem:
         return Problem((10**width - 1,))
+
+
+@TASKS.register("reverse", "write a digit string backwards (reversing a word, in digits)")
+class Reverse(Copy):
+    """The answer holds the string's digits in the opposite order, as many as the string has (a string ending in
+    0 gives an answer with leading zeros, which are written). Its first digit is the string's last: in columns of
+    significance that is an anti-diagonal, not a column's neighbour, so no column window covers it."""
+
+    name = "reverse"
+
+    proof_obstacle = (
+        "each answer digit is the string's digit in the mirrored column (n - 1 - k), at an offset that grows "
+        "with the length: no fixed column window holds it, so there is no finite case set"
+    )
+
+    def proof_contract(self):
+        return None
+
+    def answer(self, problem: Problem) -> int:
+        return int(str(problem.operands[0])[::-1])
+
+    def worst_case(self, width: int) -> Problem:
+        return Problem((10 ** (width - 1),))  # reversed: 0...01, every digit but the last a written zero
 
 
 @TASKS.register("digit-count", "how many times digit d appears in a digit string (letter counting, in digits)")
