@@ -175,3 +175,40 @@ def test_ray_without_a_reachable_cluster_is_a_usage_error(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot reach the Ray cluster at 127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"  # a zombie has died
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signals are Linux's")
+def test_a_child_started_by_start_child_dies_when_its_parent_is_killed(tmp_path):
+    """What keeps a killed Ray worker's training from running on beside the unit's re-run."""
+    import subprocess
+
+    pidfile = tmp_path / "child.pid"
+    child = (
+        "from numerate.procs import die_with_parent; import os, time; die_with_parent(); "
+        f"open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    )
+    parent = (
+        "from numerate.procs import start_child; import sys, time; "
+        f"start_child([sys.executable, '-c', {child!r}]); time.sleep(120)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    deadline = time.time() + 60
+    while not (pidfile.exists() and pidfile.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    assert _alive(pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the child outlived its killed parent")
