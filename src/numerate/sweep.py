@@ -202,6 +202,9 @@ def _ray_init(engine: Engine):
             quiet = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
             try:
                 if engine.ray == "local":
+                    # Ray lowers its workers' priority by 15 so that its own services stay responsive; here the
+                    # workers are the sweep, and must not starve behind whatever else runs on the machine.
+                    os.environ.setdefault("RAY_worker_niceness", "0")
                     ray.init(num_cpus=engine.jobs, object_store_memory=100 * 2**20, **quiet)
                 else:
                     _check_reachable(engine.ray)

@@ -1,7 +1,7 @@
 """Digit-sequence tasks with low-probability answers for a language model: copying a digit string, writing it
-backwards (the digit version of reversing a word) and counting one digit in it (of counting letters in a word). numerate's models read them as digits in
-columns, so `numerate train` and `numerate eval` run them like any arithmetic task; lm/lowprob.py asks language
-models the same questions in words.
+backwards (the digit version of reversing a word) and counting one digit in it (of counting letters in a word).
+numerate's models read them as digits in columns, so `numerate train` and `numerate eval` run them like any
+arithmetic task; lm/lowprob.py asks language models the same questions in words.
 """
 
 from __future__ import annotations
