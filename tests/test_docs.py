@@ -53,6 +53,7 @@ COPIED = [
     ("add-proof recipe, 1 layer, window [0, +1]", "bench/results/tiny-adder.md"),
     ("model             verdict    cases  min margin", "bench/results/trust.md"),
     ("sampler     len a    len b  exact match  wrong", "bench/results/smollm2-addition-chat-3shot/results.md"),
+    ("representation shots      1", "bench/results/smollm2-grid.md"),
 ]
 
 
