@@ -54,6 +54,7 @@ COPIED = [
     ("model             verdict    cases  min margin", "bench/results/trust.md"),
     ("sampler     len a    len b  exact match  wrong", "bench/results/smollm2-addition-chat-3shot/results.md"),
     ("representation shots      1", "bench/results/smollm2-grid.md"),
+    ("times-digit: exact match %, median", "bench/results/compare-times-digit/results.md"),
 ]
 
 
