@@ -124,7 +124,7 @@ def test_compare_on_ray_gives_the_table_of_local_jobs_though_a_worker_is_killed(
     """`compare --ray` against `compare --jobs 2` on the same spec. During the Ray sweep, SIGKILL the worker that
     drives one training once that run's first checkpoint exists: its training child dies with it, Ray runs the
     unit again, the run resumes from its checkpoint, and every row is the one of the undisturbed sweep."""
-    spec = write_spec(tmp_path, steps=60)
+    spec = write_spec(tmp_path, steps=150)  # ~1 s of training after the first checkpoint: the kill lands in it
     undisturbed = tmp_path / "undisturbed"
     assert main(["compare", str(spec), "--out", str(undisturbed), "--jobs", "2"]) == 0
 
@@ -136,7 +136,7 @@ def test_compare_on_ray_gives_the_table_of_local_jobs_though_a_worker_is_killed(
     def kill_when_checkpointed():
         deadline = time.time() + 300
         while time.time() < deadline and not (victim / "train_state.pt").exists():
-            time.sleep(0.02)
+            time.sleep(0.01)
         pid = json.loads(state.read_text())["pid"]
         os.kill(pid, signal.SIGKILL)
         killed["pid"] = pid
