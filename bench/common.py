@@ -66,3 +66,17 @@ def run_sweep(units: list, engine) -> dict:
     if result.failed:
         raise SystemExit("\n".join(f"FAILED {f}" for f in result.failed))
     return result.results
+
+
+def run_probe(cmd: list[str], out: Path) -> list[dict]:
+    """Run a `numerate probe ... --out OUT` command and return its rows. A folder made by this very command is
+    read back instead (so an interrupted benchmark resumes); a failed probe stops the benchmark with its stderr."""
+    import shlex
+
+    stamp = out / "command.txt"
+    if not (stamp.is_file() and stamp.read_text() == shlex.join(cmd) and (out / "results.json").is_file()):
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
+        stamp.write_text(shlex.join(cmd))
+    return json.loads((out / "results.json").read_text())["rows"]

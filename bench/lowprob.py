@@ -10,14 +10,12 @@ Any model `numerate probe` takes can be put through the same table, e.g. --lm "-
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, write_results  # noqa: E402
+from common import RESULTS, run_probe, write_results  # noqa: E402
 
 LENGTHS = {
     "letter-count": "3,5,8,12",
@@ -42,10 +40,7 @@ def main() -> None:
             cmd = ["numerate", "probe", *shlex.split(args.lm), "--task", task, "--representation", rep]
             cmd += ["--lengths", LENGTHS[task], "--shots", str(args.shots), "--samples", str(args.samples)]
             cmd += ["--quiet", "--out", str(out)]
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode:
-                raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
-            for r in json.loads((out / "results.json").read_text())["rows"]:
+            for r in run_probe(cmd, out):
                 rows.append({"task": task, "representation": rep, **r})
             print(task, rep, [round(100 * r["exact_match"]) for r in rows[-len(LENGTHS[task].split(",")) :]])
     head = f"{'task':<20} {'letters':<8} " + " ".join(f"{'len':>4} {'exact%':>7} {'malf':>4}" for _ in range(4))

@@ -11,26 +11,14 @@ interrupted grid resumes. Any model `numerate probe` takes fits: --lm "--openai-
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, write_results  # noqa: E402
+from common import RESULTS, run_probe, write_results  # noqa: E402
 
 REPRESENTATIONS = ("plain", "reversed", "spaced", "commas-right", "commas-left")
-
-
-def probe(cmd: list[str], out: Path) -> list[dict]:
-    stamp = out / "command.txt"  # the cell is reused only if it was made by this very command
-    if not (stamp.is_file() and stamp.read_text() == shlex.join(cmd) and (out / "results.json").is_file()):
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
-        stamp.write_text(shlex.join(cmd))
-    return json.loads((out / "results.json").read_text())["rows"]
 
 
 def main() -> None:
@@ -51,7 +39,7 @@ def main() -> None:
             cmd = ["numerate", "probe", *shlex.split(args.lm), "--task", args.task, "--representation", rep]
             cmd += ["--shots", str(shots), "--lengths", args.lengths, "--samples", str(args.samples)]
             cmd += ["--quiet", "--out", str(out)]
-            cell = probe(cmd, out)
+            cell = run_probe(cmd, out)
             rows += [{"representation": rep, "shots": shots, **r} for r in cell]
             table.append((rep, shots, {r["len_a"]: r for r in cell}))
             print(rep, shots, [round(100 * r["exact_match"]) for r in cell], flush=True)

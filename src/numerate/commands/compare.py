@@ -95,9 +95,7 @@ def training_units(config_name: str, runs: dict, overrides: list[str]) -> list:
     for seed, folder in runs.items():
         folder = Path(folder).resolve()
         args = (config_name, folder, [f"train.seed={seed}", *overrides], folder.with_suffix(".log"))
-        units.append(
-            Unit(f"{folder.name}", train_in_subprocess, args, log=args[3], done=partial(training_finished, folder))
-        )
+        units.append(Unit(folder.name, train_in_subprocess, args, log=args[3], done=partial(training_finished, folder)))
     return units
 
 
