@@ -3,9 +3,9 @@
     python bench/proof.py --preset add-proof --seeds 0,1,2,3,4 --jobs 2      # or --ray [ADDRESS]
 
 Trains the preset at each seed (runs/proof/<preset>-s<seed>, keeping a snapshot at every checkpoint; resumed or
-skipped if already trained), runs `numerate verify` on every final model (float32 and float64) and on every
-snapshot (float32), and reports the provable-correctness rate over seeds and the minimum logit margin against the
-training step (a model is proven when its minimum margin over all cases is positive).
+skipped if already trained), runs `numerate verify` on every final model and on every
+snapshot, and reports the provable-correctness rate over seeds and the minimum logit margin against the
+training step (a model is proven when every case's lead clears its rounding radius).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E4
 from numerate.sweep import Unit  # noqa: E402
 
 
-def verify_folder(folder: str, float64: bool) -> dict:
+def verify_folder(folder: str) -> dict:
     """verify one model folder; the result is kept in FOLDER/verify.json (keyed by the weights' hash) for reruns."""
     import torch
 
@@ -36,10 +36,10 @@ def verify_folder(folder: str, float64: bool) -> dict:
     digest = sha256(Path(folder) / "model.safetensors")
     if saved.is_file():
         row = json.loads(saved.read_text())
-        if row.get("sha256") == digest and (row.get("min_margin_f64") is not None or not float64):
+        if row.get("sha256") == digest and "min_lead_minus_bound" in row:
             return row
     bundle = load_model(folder)
-    r = verify(bundle, progress=False, float64=float64)
+    r = verify(bundle, progress=False)
     row = {
         "folder": folder,
         "step": bundle.meta.get("step"),
@@ -47,7 +47,8 @@ def verify_folder(folder: str, float64: bool) -> dict:
         "cases": r.cases,
         "failing_cases": r.failing_cases,
         "min_margin": r.min_margin,
-        "min_margin_f64": r.min_margin_f64,
+        "min_lead_minus_bound": r.min_slack,
+        "max_bound": r.max_bound,
         "seconds": round(r.seconds, 1),
         "sha256": digest,
     }
@@ -69,26 +70,26 @@ def main() -> None:
     runs = {s: Path(args.runs) / f"{args.preset}-s{s}" for s in seeds}
     engine = engine_from_args(args)
     train_seeds(args.preset, runs, ["train.snapshots=true"], engine)
-    # Every final model (float32 and float64) and every wanted snapshot (float32) is verified as a unit of its own.
-    jobs = [(str(runs[s]), True) for s in seeds]
+    # Every final model and every wanted snapshot is verified as a unit of its own.
+    jobs = [str(runs[s]) for s in seeds]
     wanted = {f"step-{x}" for x in args.snapshot_steps.split(",")}
     jobs += [
-        (str(snap), False)
+        str(snap)
         for s in seeds
         for snap in sorted((runs[s] / "snapshots").glob("step-*"))
         if snap.name in wanted
     ]
-    units = [Unit(f"verify {folder}{' f64' if f64 else ''}", verify_folder, (folder, f64)) for folder, f64 in jobs]
+    units = [Unit(f"verify {folder}", verify_folder, (folder,)) for folder in jobs]
     done = run_sweep(units, engine)
     rows = [done[u.name] for u in units]
     finals = {r["folder"]: r for r in rows[: len(seeds)]}
     snaps = rows[len(seeds) :]
     lines = [f"preset {args.preset}; `numerate verify` on each seed's final model and on its training snapshots", ""]
-    lines.append(f"{'seed':>4} {'proven':>7} {'cases':>8} {'min margin f32':>15} {'f64':>8} {'verify s':>9}")
+    lines.append(f"{'seed':>4} {'proven':>7} {'cases':>8} {'min margin':>11} {'lead-radius':>12} {'verify s':>9}")
     for s in seeds:
         r = finals[str(runs[s])]
         lines.append(
-            f"{s:>4} {str(r['proven']):>7} {r['cases']:>8} {r['min_margin']:>15.3f} {r['min_margin_f64']:>8.3f} "
+            f"{s:>4} {str(r['proven']):>7} {r['cases']:>8} {r['min_margin']:>11.3f} {r['min_lead_minus_bound']:>12.3f} "
             f"{r['seconds']:>9.1f}"
         )
     n_proven = sum(r["proven"] for r in finals.values())

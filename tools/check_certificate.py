@@ -2,11 +2,13 @@
 """Check a numerate proof certificate without numerate: numpy and safetensors only.
 
     python tools/check_certificate.py models/add-proof/certificate.json [--model-dir DIR] [--classes 0,4]
+    python tools/check_certificate.py models/mul            # a procedure folder: every step, and its claim
 
-Everything is rederived here from the certificate's declarations (docs/verification.md, "The certificate
-format") with code that shares nothing with the prover:
+Everything is rederived here from the model folder (its config.json and weights) and the certificate's
+declarations (docs/verification.md, "The certificate format") with code that shares nothing with the prover:
 
-1. the weights file is the one the certificate names (sha256);
+1. the weights file is the one the certificate names (sha256), and the folder's config.json is the computation
+   the certificate binds (the same task, format, model and vocabulary, and the same computation hash);
 2. the problem layout (reversed, zero-padded operands, the answer one digit wider, <eos>) and each token's row and
    column are written out for every width up to the certificate's widest plus three;
 3. each query's field is found by reachability over the attention graph (window, causality, depth); queries are
@@ -14,13 +16,14 @@ format") with code that shares nothing with the prover:
 4. each class's cases are enumerated column by column (the operand digits of the columns that matter and the
    carry or borrow into the lowest one, written with the task's own column rule) — a different enumeration from
    the prover's, which writes whole problems — and the count of distinct (field, next token) pairs must match;
-5. the model is evaluated on every case by a forward pass written here (float64; erf to 1.2e-7), and every
-   case's right token must lead by more than zero; each class's minimum margin must match the certificate's
-   within --tolerance, and so must the overall minimum.
+5. every case is run through this file's own ball arithmetic (a float64 midpoint and a rigorous radius per row,
+   in the certificate's precision, under the rounding model of docs/verification.md): every lead of the right
+   token must exceed its radius. Margins must match the certificate's within --tolerance; its rounding section
+   may not state a smaller radius, or a larger lead minus radius, than recomputed here;
+6. the statement is derived from the task (what it quantifies over) and the precision, and must be the
+   certificate's word for word; the verdict must be "proven".
 
 Exit 0 when everything agrees, 1 when something differs (each difference printed), 2 for unusable input.
-What this does not recheck: the first-order rounding bound (the certificate's "rounding" section) — it checks
-that every margin exceeds the certified ratio times the certified largest bound.
 """
 
 from __future__ import annotations
@@ -36,6 +39,196 @@ import numpy as np
 
 MAX_ROWS = 16
 TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+", "times-digit": "*"}
+# What each task's statement quantifies over (the task's proof contract, rederived from its column rule below).
+CLAIMS = {
+    "addition": "pair of non-negative integers",
+    "subtraction": "pair of non-negative integers",
+    "running-sum": "pair of non-negative integers",
+    "times-digit": "non-negative integer a and digit d",
+}
+DATA_ONLY = ("train_lengths", "ood_lengths")  # task settings that choose training data, not the computation
+PRECISIONS = {"float64": 2.0**-53, "float32": 2.0**-24}
+U64 = 2.0**-53
+ULPS = 4  # exp, erf, rsqrt of the evaluation (docs/verification.md; tests/test_ulps.py measures them)
+ERF_ERROR = 1e-15  # absolute error of this file's erf (tests/test_checker.py measures it against math.erf)
+INFLATE = 1.0 + 2.0**-30
+# erf's Chebyshev coefficients on [k, k + 1], k = 0..5 (mpmath at 40 digits; degree 24)
+ERF_CHEBYSHEV = [
+    np.array(
+        [
+            0.4696329178911501,
+            0.4258244580438104,
+            -0.04955262679620434,
+            -0.004492934887683827,
+            0.0012919410465849696,
+            1.8363892921493964e-05,
+            -2.2111147040995264e-05,
+            5.233374852342572e-07,
+            2.781847888335379e-07,
+            -1.4115809274881312e-08,
+            -2.725712963305617e-09,
+            2.0634390487207063e-10,
+            2.1427399199678535e-11,
+            -2.229902555393582e-12,
+            -1.362500746506983e-13,
+            1.951440109222931e-14,
+            6.856271692317046e-16,
+            -1.4450649286969993e-16,
+            -2.4593530646053654e-18,
+            9.295995612205304e-19,
+            2.8743670971517927e-21,
+            -5.28717780420839e-21,
+            4.480738509555295e-23,
+            2.6922569413456054e-23,
+            -5.047204006145803e-25,
+        ]
+    ),
+    np.array(
+        [
+            0.9428522557363892,
+            0.07216411186037618,
+            -0.023555662412541055,
+            0.004179719271557277,
+            -0.00029384471334866445,
+            -3.2638635138919656e-05,
+            8.853742394382987e-06,
+            -4.681008471396916e-07,
+            -7.330109350955952e-08,
+            1.1752407126307547e-08,
+            -7.524775090451023e-11,
+            -1.142828196341959e-10,
+            7.874600614316337e-12,
+            5.467629123001088e-13,
+            -9.403762598455633e-14,
+            5.03122135760177e-16,
+            6.599040334178441e-16,
+            -3.2680304320585616e-17,
+            -2.9358191593944968e-18,
+            3.18920832627604e-19,
+            5.345825301034344e-21,
+            -1.9917537542805953e-21,
+            3.9257840157421337e-23,
+            9.032523808996845e-24,
+            -4.7852055325499685e-25,
+        ]
+    ),
+    np.array(
+        [
+            0.9986968793331212,
+            0.0019935206572262573,
+            -0.0009701840770401454,
+            0.0003219110647036877,
+            -7.532105760261905e-05,
+            1.2343188523307583e-05,
+            -1.2964140790298631e-06,
+            4.919952190460103e-08,
+            9.347897479551307e-09,
+            -1.872214925621896e-09,
+            1.3032760930755192e-10,
+            4.143059929104777e-12,
+            -1.6500888241981342e-12,
+            1.2219969786197215e-13,
+            2.583313546865469e-15,
+            -1.1536063370860891e-15,
+            7.142055458391865e-17,
+            2.65095384126284e-18,
+            -6.485494258354371e-19,
+            2.631914484729462e-20,
+            2.1764386634101848e-21,
+            -2.779698897503401e-22,
+            4.0829034851543905e-24,
+            1.215008966587791e-24,
+            -8.36674895347797e-26,
+        ]
+    ),
+    np.array(
+        [
+            0.9999948902231347,
+            8.532197326791333e-06,
+            -5.108210075437179e-06,
+            2.282710629046247e-06,
+            -7.871206543599216e-07,
+            2.1434786976693522e-07,
+            -4.671114629767007e-08,
+            8.165367422968645e-09,
+            -1.130292729798288e-09,
+            1.1859203571948727e-10,
+            -8.156839198519092e-12,
+            9.436958251669644e-14,
+            6.205377176195496e-14,
+            -9.087770583472119e-15,
+            6.233400614291233e-16,
+            -2.881124372819006e-18,
+            -4.177129120807281e-18,
+            4.477786967310083e-19,
+            -1.6340641398968498e-20,
+            -1.2574354817904186e-21,
+            2.0576853434200664e-22,
+            -1.0056315401834274e-23,
+            -3.074126539249067e-25,
+            7.522251321047786e-26,
+            -3.9575909339773356e-27,
+        ]
+    ),
+    np.array(
+        [
+            0.9999999968968397,
+            5.425880295210644e-09,
+            -3.6665887957624334e-09,
+            1.9576794331996475e-09,
+            -8.44942707763187e-10,
+            3.0070122824813187e-10,
+            -8.965633384168758e-11,
+            2.2668130864064374e-11,
+            -4.901533138552403e-12,
+            9.109429096003713e-13,
+            -1.456718849868296e-13,
+            1.9966897966202178e-14,
+            -2.318798666194737e-15,
+            2.2216971246364744e-16,
+            -1.6453121265518943e-17,
+            7.499312115724578e-19,
+            1.354060270328363e-20,
+            -6.85528075004314e-21,
+            7.618892164951495e-22,
+            -4.749382603972196e-23,
+            8.508678193157428e-25,
+            1.749156657127778e-25,
+            -2.2351185110446116e-26,
+            1.2776041306631024e-27,
+            -8.912169689599976e-30,
+        ]
+    ),
+    np.array(
+        [
+            0.9999999999997229,
+            4.982293342038618e-13,
+            -3.6368947573372964e-13,
+            2.183163456820755e-13,
+            -1.0939887392901223e-13,
+            4.6440786423613345e-14,
+            -1.6922815522375102e-14,
+            5.3535076599248974e-15,
+            -1.4841921457728192e-15,
+            3.6338645128878294e-16,
+            -7.905498752818992e-17,
+            1.5352877622534614e-17,
+            -2.670244043955294e-18,
+            4.1665340361884525e-19,
+            -5.833167810964743e-20,
+            7.312812374301447e-21,
+            -8.169633395674138e-22,
+            8.056537066146334e-23,
+            -6.888629712310514e-24,
+            4.922371386251755e-25,
+            -2.6777246575285915e-26,
+            7.294526769512405e-28,
+            5.245160497212625e-29,
+            -9.946841107962314e-30,
+            8.725403713879343e-31,
+        ]
+    ),
+]
 
 
 class Unusable(Exception):
@@ -182,117 +375,264 @@ def cases(task, width, q, field, lay, digit_id: np.ndarray, eos: int):
 
 
 def erf(x):
-    """Numerical Recipes' erfc (Chebyshev fit, fractional error < 1.2e-7), as erf."""
+    """erf to within ERF_ERROR (absolute): a Chebyshev interpolant of degree 24 on each of [k, k + 1], k < 6,
+    its coefficients computed at 40 digits; |erf(x)| = 1 to within 2.2e-17 from 6 on."""
     z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = (
-        -z * z
-        - 1.26551223
-        + t
-        * (
-            1.00002368
-            + t
-            * (
-                0.37409196
-                + t
-                * (
-                    0.09678418
-                    + t
-                    * (
-                        -0.18628806
-                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
-                    )
-                )
-            )
-        )
-    )
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1 - erfc, erfc - 1)
+    out = np.ones_like(z)
+    k = np.floor(z).astype(np.int64)
+    for i, c in enumerate(ERF_CHEBYSHEV):
+        sel = k == i
+        if sel.any():
+            out[sel] = np.polynomial.chebyshev.chebval(2 * z[sel] - 2 * i - 1, c)
+    return np.sign(x) * out
 
 
-def layer_norm(x, w, b):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + 1e-5) * w + b
+# ---------------------------------------------------------------- balls: a float64 midpoint and a radius per row
 
 
-def forward(W, mcfg, ids, rows, cols, window):
-    """Logits (N, V) at the last token of fields ids (N, F) with per-slot rows and cols."""
+class Balls:
+    """Rounding rules of one evaluation precision (unit roundoff u), with the float64 midpoint's folded in."""
+
+    def __init__(self, precision: str):
+        self.U = PRECISIONS[precision] + U64
+        self.T = ULPS * self.U
+        self.tiny = 16 * (2.0**-1022 if precision == "float64" else 2.0**-126)
+
+    def g(self, n):
+        return n * self.U / (1 - n * self.U)
+
+    def out(self, r):
+        return r * INFLATE + self.tiny
+
+    def add(self, a, ra, b, rb):
+        m = a + b
+        r = ra + rb
+        return m, self.out(r + self.U * (np.abs(m) + r))
+
+    def linear(self, x, rx, w, b=None):
+        wa = np.abs(w)
+        m = x @ w.T
+        mag = (np.abs(x) + rx) @ wa.T
+        if b is not None:
+            m = m + b
+            mag = mag + np.abs(b)
+        return m, self.out(rx @ wa.T + self.g(w.shape[1] + 1) * mag)
+
+    def gelu(self, x, rx):
+        m = 0.5 * x * (1 + erf(x / math.sqrt(2)))
+        mag = np.abs(x) + rx
+        # 1.1290 bounds |gelu'|; the evaluation's rounding; this file's own erf for the midpoint
+        return m, self.out(1.1290 * rx + (self.T + 6 * self.U) * mag + 0.5 * np.abs(x) * ERF_ERROR)
+
+    def layer_norm(self, x, rx, w, b, eps=1e-5):
+        """Over the ball: centring moves by rho = r + mean r, the norm sigma by at most rms(rho); then the
+        evaluation's own rounding at any point of the ball (mean, variance, rsqrt, scale and shift)."""
+        U, g = self.U, self.g
+        n = x.shape[-1]
+        mu = x.mean(-1, keepdims=True)
+        c = x - mu
+        var = (c * c).mean(-1, keepdims=True)
+        m = c / np.sqrt(var + eps) * w + b
+        X = np.abs(x) + rx
+        A = (X * X).mean(-1, keepdims=True)
+        e64 = 4 * g(2 * n + 8) * A  # the float64 variance's own error
+        s0 = np.sqrt(np.maximum(var - e64, 0) + eps) * (1 - 4 * U64)
+        rho = rx + rx.mean(-1, keepdims=True)
+        ds = np.sqrt((rho * rho).mean(-1, keepdims=True)) * (1 + 4 * U64)
+        slo = np.maximum(s0 - ds, math.sqrt(eps) * (1 - 4 * U64))
+        cabs = np.abs(c) + g(n + 2) * X.mean(-1, keepdims=True)
+        moved = rho / slo + cabs * ds / (s0 * slo)
+        zb = (cabs + rho) / slo
+        e_mu = g(n + 1) * X.mean(-1, keepdims=True)
+        e_c = e_mu + 4 * U * (X + np.abs(mu) + rx.mean(-1, keepdims=True) + 2 * e_mu)
+        vhi = ((cabs + rho) ** 2).mean(-1, keepdims=True)
+        e_var = g(2 * n + 8) * (vhi + np.sqrt(vhi * A)) + 2 * e_mu * np.sqrt(A) + e_mu * e_mu
+        t = (e_var + U * (A + e_var + eps)) / (slo * slo)
+        rel = np.where(t <= 0.5, (1 + t) * (1 + self.T + 2 * U) - 1, np.inf)
+        e = (e_c * (1 + rel) / slo + zb * rel) * (1 + U) + U * zb
+        wa, ba = np.abs(w), np.abs(b)
+        return m, self.out(wa * (moved + e) + 2 * U * (1 + U) * (wa * (zb + e) + ba))
+
+    def attention(self, q, rq, k, rk, v, rv, bias, allowed, scale):
+        """q (N, H, Q, D), k and v (N, H, F, D), bias (H, Q, F) with -inf where a key is hidden."""
+        U, g = self.U, self.g
+        D = q.shape[-1]
+        s = q @ k.transpose(0, 1, 3, 2) * scale + bias[None]
+        qa, ka = np.abs(q), np.abs(k)
+        moved = (qa @ rk.transpose(0, 1, 3, 2) + rq @ (ka + rk).transpose(0, 1, 3, 2)) * scale
+        mag = (qa + rq) @ (ka + rk).transpose(0, 1, 3, 2) * scale
+        bfin = np.where(allowed, bias, 0.0)[None]
+        rs = self.out(moved + g(D + 4) * mag + 2 * U * (mag + np.abs(bfin)))
+        rs = np.where(allowed[None], rs, 0.0)
+        K = allowed.sum(-1)[None, None, :, None].astype(np.float64)  # (1, 1, Q, 1) visible keys per query
+        top = s.max(-1, keepdims=True)
+        p = np.exp(s - top)
+        p = p / p.sum(-1, keepdims=True)
+        R = rs.max(-1, keepdims=True)
+        sfin = np.where(allowed[None], s, top)
+        spread = (top - sfin.min(-1, keepdims=True)) + 2 * R
+        rel = 2 * self.T + 2 * K * (self.T + 2 * U) + 8 * U + g(K) + 4 * U * spread
+        dp = np.where(allowed[None], p * np.expm1(rs + R + rel), 0.0)
+        vmag = np.abs(v) + rv
+        y = p @ v
+        ry = dp @ vmag + p @ rv + g(K + 1) * ((p + dp) @ vmag)
+        return y, self.out(ry)
+
+
+def enclose(W, mcfg, ids, rows, cols, window, balls: Balls):
+    """(midpoint (N, C), radius (N, C)) of the query's final state after ln_f, at the last token of fields ids
+    (N, F) with per-slot rows and cols: every admissible evaluation lies within."""
     C, H = mcfg["n_embd"], mcfg["n_head"]
     D = C // H
     lo, hi = window
+    N, F = ids.shape
     x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
+    rx = balls.out(balls.U * np.abs(x))
     rel = cols[None, :] - cols[:, None]
-    F = len(cols)
     allowed = np.tril(np.ones((F, F), dtype=bool)) & (rel >= lo) & (rel <= hi)
     bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
     n_rec = mcfg["test_recurrences"] or mcfg["recurrences"]
-    h = np.zeros_like(x)
+    h, rh = np.zeros_like(x), np.zeros_like(x)
+    last = None
     for r in range(n_rec):
-        z = h + x
+        z, rz = (x, rx) if r == 0 else balls.add(h, rh, x, rx)
         for i in range(mcfg["n_layer"]):
             if i and mcfg["input_injection"]:
-                z = z + x
+                z, rz = balls.add(z, rz, x, rx)
             p = f"blocks.{i}."
-            a = layer_norm(z, W[p + "ln1.weight"], W[p + "ln1.bias"])
-            qkv = a @ W[p + "attn.qkv.weight"].T + W[p + "attn.qkv.bias"]
-            q, k, v = (qkv[..., j * C : (j + 1) * C].reshape(len(z), F, H, D).transpose(0, 2, 1, 3) for j in range(3))
-            rows_out = slice(None)
+            a, ra = balls.layer_norm(z, rz, W[p + "ln1.weight"], W[p + "ln1.bias"])
+            qkv, rqkv = balls.linear(a, ra, W[p + "attn.qkv.weight"], W[p + "attn.qkv.bias"])
+
+            def heads(t, j):
+                return t[..., j * C : (j + 1) * C].reshape(N, -1, H, D).transpose(0, 2, 1, 3)
+
+            (q, rq), (k, rk), (v, rv) = [(heads(qkv, j), heads(rqkv, j)) for j in range(3)]
+            qs, bs, al = slice(None), bias, allowed
             if r == n_rec - 1 and i == mcfg["n_layer"] - 1:  # the last layer: only the query's row matters
-                rows_out = slice(F - 1, F)
-                q, z = q[:, :, rows_out], z[:, rows_out]
-            s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(D) + bias[None][:, :, rows_out]
-            s = np.exp(s - s.max(-1, keepdims=True))
-            y = (s / s.sum(-1, keepdims=True)) @ v
-            z = z + y.transpose(0, 2, 1, 3).reshape(len(z), -1, C) @ W[p + "attn.proj.weight"].T
-            z = z + W[p + "attn.proj.bias"]
-            m = layer_norm(z, W[p + "ln2.weight"], W[p + "ln2.bias"]) @ W[p + "mlp.0.weight"].T + W[p + "mlp.0.bias"]
-            m = 0.5 * m * (1 + erf(m / math.sqrt(2)))
-            z = z + m @ W[p + "mlp.2.weight"].T + W[p + "mlp.2.bias"]
-        h = z
-    last = layer_norm(h[:, -1], W["ln_f.weight"], W["ln_f.bias"])
-    return last @ W["head.weight"].T
+                qs = slice(F - 1, F)
+                bs, al = bias[:, qs], allowed[qs]
+                z, rz = z[:, qs], rz[:, qs]
+            y, ry = balls.attention(q[:, :, qs], rq[:, :, qs], k, rk, v, rv, bs, al, 1 / math.sqrt(D))
+            y, ry = (t.transpose(0, 2, 1, 3).reshape(N, -1, C) for t in (y, ry))
+            o, ro = balls.linear(y, ry, W[p + "attn.proj.weight"], W[p + "attn.proj.bias"])
+            z, rz = balls.add(z, rz, o, ro)
+            a, ra = balls.layer_norm(z, rz, W[p + "ln2.weight"], W[p + "ln2.bias"])
+            m, rm = balls.linear(a, ra, W[p + "mlp.0.weight"], W[p + "mlp.0.bias"])
+            m, rm = balls.gelu(m, rm)
+            m, rm = balls.linear(m, rm, W[p + "mlp.2.weight"], W[p + "mlp.2.bias"])
+            z, rz = balls.add(z, rz, m, rm)
+        h, rh = z, rz
+        last = (h[:, -1], rh[:, -1])
+    return balls.layer_norm(last[0], last[1], W["ln_f.weight"], W["ln_f.bias"])
+
+
+def leads(W, y, ry, truth, balls: Balls):
+    """(leads (N, V), radii (N, V)) of the right token over each token: each logit rounded on its own."""
+    w = W["head.weight"]
+    logits = y @ w.T
+    lead = logits[np.arange(len(truth)), truth][:, None] - logits
+    mag = (np.abs(y) + ry) @ np.abs(w).T
+    diff = np.abs(w[truth][:, None, :] - w[None, :, :])  # (N, V, C)
+    rad = balls.out(
+        np.einsum("nc,nvc->nv", ry, diff) + balls.g(w.shape[1]) * (mag[np.arange(len(truth)), truth][:, None] + mag)
+    )
+    rad[np.arange(len(truth)), truth] = 0.0
+    return lead, rad
 
 
 # ---------------------------------------------------------------- the check
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, list]:
+    """The folder's own config.json: the computation it runs must be the one the certificate binds (the same
+    task, format, model and vocabulary). Checking runs on the folder's config, never on the certificate's copy."""
+    path = folder / "config.json"
+    try:
+        side = json.loads(path.read_text())
+        cfg, vocab = side["config"], side["vocab"]
+        cfg["task"], cfg["format"], cfg["model"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise Unusable(f"{path}: not a model folder's config ({type(exc).__name__}: {exc})") from None
+    computation = {
+        "task": {k: v for k, v in cfg["task"].items() if k not in DATA_ONLY},
+        "format": cfg["format"],
+        "model": cfg["model"],
+        "vocab": list(vocab),
+    }
+    if _digest(computation) != cert.get("binds", {}).get("computation_sha256"):
+        problems.append(f"config: {path} is not the computation the certificate binds (computation sha256 differs)")
+    certified = cert.get("config", {})
+    for section in ("task", "format", "model"):
+        for key in sorted(set(cfg[section]) | set(certified.get(section, {}))):
+            if key not in DATA_ONLY and cfg[section].get(key) != certified.get(section, {}).get(key):
+                problems.append(
+                    f"config: {section}.{key} is {cfg[section].get(key)!r} in {path}, "
+                    f"{certified.get(section, {}).get(key)!r} in the certificate"
+                )
+    if list(vocab) != cert.get("vocab"):
+        problems.append(f"config: the vocabulary of {path} differs from the certificate's")
+    return cfg, list(vocab)
+
+
+def expected_statement(task: str, precision: str) -> str:
+    return (
+        f"For every {CLAIMS[task]}, of any length, greedy decoding of this model evaluated in {precision} (any "
+        f"summation order and blocking, under the rounding model below) writes exactly the format's answer to "
+        f"{task} followed by <eos>."
+    )
 
 
 def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, tolerance: float) -> list[str]:
     from safetensors.numpy import load_file
 
     cert = json.loads(cert_path.read_text())
+    if not isinstance(cert, dict) or not isinstance(cert.get("argument"), dict):
+        raise Unusable("not a numerate certificate (needs 'argument')")
     folder = model_dir or cert_path.parent
     weights = folder / "model.safetensors"
     problems = []
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-    if digest != cert.get("weights_sha256"):
+    if digest != cert.get("weights_sha256") or digest != cert.get("binds", {}).get("weights_sha256"):
         certified = str(cert.get("weights_sha256"))[:16]
         problems.append(f"weights: sha256 {digest[:16]}... is not the certified {certified}...")
-    cfg, vocab = cert["config"], cert.get("vocab")
+    cfg, vocab = folder_config(folder, cert, problems)
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
-    if task not in TASKS or not isinstance(vocab, list):
-        raise Unusable(f"this checker knows tasks {sorted(TASKS)} with a declared vocabulary; got {task!r}")
+    if task not in TASKS:
+        raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
     if not (fmt["reverse"] and fmt["pad"]) or fmt["hints"] or fmt["group"] or fmt["spaces"]:
         raise Unusable("this checker knows reversed, zero-padded plain digits only")
     if task == "subtraction" and fmt.get("negatives") != "complement":
         raise Unusable("subtraction needs negatives written as ten's complements")
     if mcfg["pos"] != "coupling-2d":
         raise Unusable(f"this checker knows the coupling-2d scheme only, not {mcfg['pos']!r}")
+    rounding = cert.get("rounding") if isinstance(cert.get("rounding"), dict) else {}
+    precision = cert.get("binds", {}).get("precision")
+    if precision not in PRECISIONS:
+        raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
+    if rounding.get("precision") != precision:
+        problems.append(f"rounding: precision {rounding.get('precision')!r}, but the certificate binds {precision!r}")
+    balls = Balls(precision)
     window = tuple(mcfg["col_window"])
     depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
     arg = cert["argument"]
-    if list(window) != arg["window"] or depth != arg["depth"]:
-        problems.append(f"window/depth: config says {list(window)}/{depth}, argument {arg['window']}/{arg['depth']}")
+    if list(window) != arg.get("window") or depth != arg.get("depth"):
+        problems.append(
+            f"window/depth: config says {list(window)}/{depth}, argument {arg.get('window')}/{arg.get('depth')}"
+        )
     extent = depth * max(-window[0], window[1])
     widest = 2 * extent + 7
     classes = field_classes(TASKS[task], vocab, window, depth, widest)
-    declared = arg["classes"]
+    declared = arg.get("classes", [])
     if len(classes) != len(declared):
         problems.append(f"field classes: {len(classes)} found, {len(declared)} in the certificate")
     W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
     digit_id = np.array([vocab.index(str(d)) for d in range(10)])
     eos = vocab.index("<eos>")
-    overall, total = math.inf, 0
+    overall, total, largest, least = math.inf, 0, 0.0, math.inf
     for index, (width, q, field, lay) in enumerate(classes):
         if only is not None and index not in only:
             continue
@@ -300,61 +640,127 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         ids, truth = cases(task, width, q, field, lay, digit_id, eos)
         rows = np.array([lay[k][1] for k in field])
         cols = np.array([lay[k][2] for k in field])
-        low = math.inf
-        for start in range(0, len(ids), 2048):
-            logits = forward(W, mcfg, ids[start : start + 2048], rows, cols, window)
-            t = truth[start : start + 2048]
-            right = logits[np.arange(len(t)), t]
-            logits[np.arange(len(t)), t] = -np.inf
-            low = min(low, float((right - logits.max(1)).min()))
+        low, radius, slack = math.inf, 0.0, math.inf
+        for start in range(0, len(ids), 1024):
+            t = truth[start : start + 1024]
+            y, ry = enclose(W, mcfg, ids[start : start + 1024], rows, cols, window, balls)
+            lead, rad = leads(W, y, ry, t, balls)
+            wrong = np.ones_like(lead, dtype=bool)
+            wrong[np.arange(len(t)), t] = False
+            low = min(low, float(np.where(wrong, lead, np.inf).min()))
+            radius = max(radius, float(np.where(wrong, rad, 0.0).max()))
+            gap = np.where(wrong, np.nan_to_num(lead - rad, nan=-np.inf), np.inf)
+            slack = min(slack, float(gap.min()))
         overall, total = min(overall, low), total + len(ids)
+        largest, least = max(largest, radius), min(least, slack)
         if index >= len(declared):
             problems.append(f"class {index} ({desc}): not in the certificate")
             continue
         want = declared[index]
-        if (want["field"], want["width"]) != (desc, width):
+        if (want.get("field"), want.get("width")) != (desc, width):
             problems.append(
-                f"class {index}: certificate has {want['field']!r} at width {want['width']}, found "
+                f"class {index}: certificate has {want.get('field')!r} at width {want.get('width')}, found "
                 f"{desc!r} at width {width}"
             )
-        if want["cases"] != len(ids):
-            problems.append(f"class {index} ({desc}): {len(ids)} cases, certificate says {want['cases']}")
-        if low <= 0:
-            problems.append(f"class {index} ({desc}): a case's right token does not lead (margin {low:.3g})")
-        if abs(want["min_margin"] - low) > tolerance:
+        if want.get("cases") != len(ids):
+            problems.append(f"class {index} ({desc}): {len(ids)} cases, certificate says {want.get('cases')}")
+        if slack <= 0:
             problems.append(
-                f"class {index} ({desc}): minimum margin {low:.6f}, certificate says {want['min_margin']:.6f}"
+                f"class {index} ({desc}): a case's lead does not clear its rounding radius (lead - radius {slack:.3g})"
             )
-        print(f"class {index:>2} width {width:>2} {desc:<44} {len(ids):>8} cases  min margin {low:.4f}")
+        if abs(want.get("min_margin", math.nan) - low) > tolerance or not math.isfinite(low):
+            problems.append(
+                f"class {index} ({desc}): minimum margin {low:.6f}, certificate says {want.get('min_margin')}"
+            )
+        claimed = want.get("max_bound")
+        if not isinstance(claimed, (int, float)) or claimed < radius * (1 - 1e-6):
+            problems.append(f"class {index} ({desc}): radius {radius:.4g} recomputed, certificate says {claimed}")
+        print(
+            f"class {index:>2} width {width:>2} {desc:<44} {len(ids):>8} cases  min margin {low:.4f}  "
+            f"radius {radius:.2e}  lead-radius {slack:.4f}"
+        )
     if only is None:
-        if total != arg["cases"]:
-            problems.append(f"cases: {total} in all, certificate says {arg['cases']}")
-        certified = cert["margin"]["min_float32"]
-        if abs(certified - overall) > tolerance:
-            problems.append(f"minimum margin {overall:.6f}, certificate says {certified:.6f}")
-        r = cert.get("rounding", {})
-        ratio = r.get("margin_over_bound")
-        if cert.get("proven") and (not r.get("max_bound") or overall <= 10 * r["max_bound"]):
-            problems.append(
-                f"minimum margin {overall:.4g} is not above 10 x the certified rounding bound "
-                f"{r.get('max_bound')} (ratio stated {ratio})"
-            )
-    if not cert.get("proven"):
-        problems.append("the certificate does not claim a proof")
+        if total != arg.get("cases"):
+            problems.append(f"cases: {total} in all, certificate says {arg.get('cases')}")
+        certified = cert.get("margin", {}).get("min_midpoint")
+        if not isinstance(certified, (int, float)) or abs(certified - overall) > tolerance:
+            problems.append(f"minimum margin {overall:.6f}, certificate says {certified}")
+        if rounding.get("bounded_cases") != total:
+            problems.append(f"rounding: {total} cases bounded here, certificate says {rounding.get('bounded_cases')}")
+        claimed = rounding.get("max_bound")
+        if not isinstance(claimed, (int, float)) or claimed < largest * (1 - 1e-6):
+            problems.append(f"rounding: largest radius {largest:.4g} recomputed, certificate says {claimed}")
+        stated = rounding.get("min_lead_minus_bound")
+        if not isinstance(stated, (int, float)) or stated > least + tolerance:
+            problems.append(f"rounding: smallest lead - radius {least:.4g} recomputed, certificate says {stated}")
+    if cert.get("verdict") != "proven" or cert.get("proven") is not True:
+        problems.append(f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})")
+    if task in CLAIMS and cert.get("statement") != expected_statement(task, precision):
+        problems.append(
+            f"statement: {cert.get('statement')!r} is not what was checked: {expected_statement(task, precision)!r}"
+        )
+    return problems
+
+
+def read_steps(folder: Path) -> dict[str, Path]:
+    """A procedure folder's steps from its procedure.yaml (`steps:` then `name: folder` lines; nothing else is
+    read, so no YAML library is needed)."""
+    lines = (folder / "procedure.yaml").read_text().splitlines()
+    steps, inside, procedure = {}, False, None
+    for line in lines:
+        text = line.split("#", 1)[0].rstrip()
+        if not text.strip():
+            continue
+        if not line.startswith(" "):
+            inside = text.strip() == "steps:"
+            if text.startswith("procedure:"):
+                procedure = text.split(":", 1)[1].strip()
+            continue
+        if inside:
+            name, _, value = text.strip().partition(":")
+            steps[name.strip()] = (folder / value.strip()).resolve()
+    if procedure != "long-multiplication" or set(steps) != {"times", "add"}:
+        raise Unusable(f"{folder / 'procedure.yaml'}: this checker knows long-multiplication with steps times and add")
+    return steps
+
+
+PROCEDURE_TASKS = {"times": ("times-digit",), "add": ("addition", "running-sum")}
+
+
+def check_procedure(folder: Path, tolerance: float) -> list[str]:
+    """Every step folder's certificate, fully, and each step's task; then the procedure's claim holds."""
+    problems = []
+    for name, step in read_steps(folder).items():
+        print(f"== step {name}: {step}")
+        found = check(step / "certificate.json", step, None, tolerance)
+        task = json.loads((step / "config.json").read_text())["config"]["task"]["name"]
+        if task not in PROCEDURE_TASKS[name]:
+            found.append(f"step {name}: {step} was trained on {task!r}, not {' or '.join(PROCEDURE_TASKS[name])}")
+        problems += [f"step {name}: {p}" for p in found]
+    if not problems:
+        print(
+            f"every step of {folder} is proven: for every pair of non-negative integers a and b, of any length, "
+            "the procedure writes exactly a * b (docs/verification.md, 'Multiplication')"
+        )
     return problems
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("certificate", type=Path)
+    p.add_argument("certificate", type=Path, help="certificate.json, a model folder, or a procedure folder")
     p.add_argument("--model-dir", type=Path, help="the model folder (default: the certificate's folder)")
     p.add_argument("--classes", help="check only these class indices (comma-separated): a partial check")
     p.add_argument("--tolerance", type=float, default=1e-3, help="margin agreement (default 1e-3)")
     args = p.parse_args(argv)
     try:
         only = [int(x) for x in args.classes.split(",")] if args.classes else None
-        problems = check(args.certificate, args.model_dir, only, args.tolerance)
-    except (Unusable, OSError, json.JSONDecodeError, KeyError, ValueError) as exc:
+        if args.certificate.is_dir() and (args.certificate / "procedure.yaml").is_file():
+            problems = check_procedure(args.certificate, args.tolerance)
+        elif args.certificate.is_dir():
+            problems = check(args.certificate / "certificate.json", args.model_dir, only, args.tolerance)
+        else:
+            problems = check(args.certificate, args.model_dir, only, args.tolerance)
+    except (Unusable, OSError, json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
         print(f"check_certificate: cannot check {args.certificate}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     for line in problems:

@@ -180,7 +180,7 @@ def _certificate_section(path: Path) -> str:
         "<h2>Certificate</h2>",
         f'<p class="verdict {cls}">{html.escape(verdict.upper())}: {html.escape(cert.get("statement", ""))}</p>',
         f"<p>weights sha256 {html.escape(str(cert.get('weights_sha256', ''))[:16])}..., "
-        f"{arg.get('cases', '?')} cases, minimum margin {cert.get('margin', {}).get('min_float32', float('nan')):.3f}"
+        f"{arg.get('cases', '?')} cases, minimum margin {cert.get('margin', {}).get('min_midpoint', float('nan')):.3f}"
         "</p>",
     ]
     classes = arg.get("classes", [])

@@ -132,7 +132,7 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
     torch.set_num_threads(os.cpu_count() or 1)  # training pinned one thread; the baseline has finished
     bundle = load_model(out / "main")
     print("\nproving the default model right at every length (`numerate verify`, float32) ...")
-    result = verify(bundle, progress=sys.stderr.isatty(), float64=False, max_failures=5 if quick else None)
+    result = verify(bundle, progress=sys.stderr.isatty(), max_failures=5 if quick else None)
     cert = certificate(bundle, out / "main", result)
     (out / "main" / "certificate.json").write_text(json.dumps(cert, indent=2) + "\n")
     print(summary(cert))

@@ -7,18 +7,17 @@ import sys
 import time
 from pathlib import Path
 
-from numerate.checkpoint import load_model
 from numerate.devices import pick_device
 from numerate.eval.cells import format_table, make_cells
 from numerate.eval.evaluate import describe_mistake, evaluate
 from numerate.iterate.stepwise import procedure_answers
 from numerate.lengths import parse_lengths
 from numerate.tasks import get_task
-from numerate.verify.binding import certificate_status
+from numerate.verify.binding import certificate_status, load_certified
 
 
 def run_eval(args) -> list[dict]:
-    bundle = load_model(args.model, device=pick_device(args.device))
+    bundle = load_certified(args.model, device=pick_device(args.device))
     status = certificate_status(bundle, args.model)
     if status:
         print(status, file=sys.stderr)

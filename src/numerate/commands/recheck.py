@@ -39,6 +39,21 @@ def compare_results(cert: dict, fresh: dict) -> list[str]:
             out.append(f"class {i} ({b['field']}): min margin {a.get('min_margin')} certified, {b['min_margin']} now")
     if cert["argument"].get("cases") != fresh["argument"]["cases"]:
         out.append(f"cases: {cert['argument'].get('cases')} certified, {fresh['argument']['cases']} now")
+    for key in ("statement", "proven"):
+        if cert.get(key) != fresh[key]:
+            out.append(f"{key}: {cert.get(key)!r} certified, {fresh[key]!r} derived now")
+    old_r, new_r = cert.get("rounding", {}), fresh["rounding"]
+    if old_r.get("precision") != new_r["precision"] or cert.get("binds", {}).get("precision") != new_r["precision"]:
+        out.append(f"precision: {old_r.get('precision')!r} certified, {new_r['precision']!r} now")
+    if old_r.get("bounded_cases") != new_r["bounded_cases"]:
+        out.append(f"rounding: {old_r.get('bounded_cases')} cases bounded certified, {new_r['bounded_cases']} now")
+    # A certificate may round its bound up, never down: a smaller radius than the one recomputed claims more.
+    claimed = old_r.get("max_bound")
+    if not isinstance(claimed, (int, float)) or claimed < new_r["max_bound"] * (1 - 1e-6):
+        out.append(f"rounding: largest radius {claimed!r} certified, {new_r['max_bound']:.6g} recomputed")
+    low = old_r.get("min_lead_minus_bound")
+    if not isinstance(low, (int, float)) or low > new_r["min_lead_minus_bound"] + MARGIN_TOLERANCE:
+        out.append(f"rounding: smallest lead minus radius {low!r} certified, {new_r['min_lead_minus_bound']:.6g} now")
     return out
 
 
@@ -58,7 +73,13 @@ def recheck(args) -> int:
         for p in problems:
             print(f"  {p}")
         return 1
-    result = verify(bundle, batch_size=args.batch_size, progress=not args.quiet and sys.stderr.isatty())
+    precision = cert.get("binds", {}).get("precision", "float64")
+    if precision not in ("float32", "float64"):
+        print(f"{path} does not hold for {folder}:\n  precision {precision!r} is not one numerate proves")
+        return 1
+    result = verify(
+        bundle, batch_size=args.batch_size, progress=not args.quiet and sys.stderr.isatty(), precision=precision
+    )
     fresh = certificate(bundle, folder, result)
     problems = compare_results(cert, fresh)
     if problems:
@@ -68,7 +89,7 @@ def recheck(args) -> int:
         return 1
     print(
         f"{path} holds for {folder}: same weights and config, {fresh['argument']['cases']} cases recomputed, "
-        f"verdict {fresh['verdict']}, minimum margin {result.min_margin:.3f} (certified "
-        f"{cert['margin']['min_float32']:.3f}; margins may differ by float reductions between CPUs)"
+        f"verdict {fresh['verdict']}, minimum lead {result.min_margin:.3f} (certified "
+        f"{cert['margin']['min_midpoint']:.3f}; margins may differ by float reductions between CPUs)"
     )
     return 0 if fresh["proven"] else 1

@@ -8,9 +8,9 @@ decoding and writes nothing on stdout, and memory stays bounded by one batch wha
 
 from __future__ import annotations
 
-import os
 import tempfile
 
+from numerate import malloc
 from numerate.bigint import to_str
 from numerate.errors import UsageError
 from numerate.tasks.base import Problem
@@ -86,37 +86,6 @@ def _check_procedure(multiplier, problem: Problem, number: int) -> None:
     multiplier.checked_width, multiplier.checked_a = width, len(to_str(a))
 
 
-def _libc():
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return None
-
-
-def configure_for_streaming() -> None:
-    """Process-wide settings that keep a long `solve` at constant memory; call before torch is imported.
-
-    - oneDNN caches a compiled kernel per tensor shape it meets, and a long input meets ever more shapes: memory grew
-      about 0.6 MB a batch (516, 659, 800 MB peak for 1, 4, 16 MB of input). Uncached kernels cost ~4% time here.
-    - Blocks of 1 MB or more (batch tensors) are served from mmap and returned when freed; glibc otherwise raises this
-      threshold as blocks are freed and serves them from a heap that batches of varying shapes fragment.
-    Both would slow other work in the same process, so only the `solve` command sets them.
-    """
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD; setting it also turns off glibc's dynamic adjustment
-
-
-def release_free_memory() -> None:
-    """Hand freed heap pages back to the system after each batch (glibc only)."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
 def _seekable(stream) -> bool:
     try:
         return stream.seekable() and stream.tell() == 0
@@ -135,12 +104,11 @@ def solve_stream(
     progress: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used)."""
-    from numerate.checkpoint import load_model
     from numerate.eval.answer import written_exactly
     from numerate.iterate.stepwise import is_stepwise, procedure_answers
     from numerate.eval.evaluate import answer_problems
     from numerate.devices import pick_device
-    from numerate.verify.binding import certificate_status
+    from numerate.verify.binding import certificate_status, load_certified
 
     from numerate.iterate.multiply import is_procedure, load_multiplier, multiply
 
@@ -154,7 +122,7 @@ def solve_stream(
             stderr.write(f"{name} step ({multiplier.step_dirs[name].name}): {status}\n")
         task = get_task("multiplication")
     else:
-        bundle = load_model(model_dir, device=pick_device(device))
+        bundle = load_certified(model_dir, device=pick_device(device))
         status = certificate_status(bundle, model_dir)
         if status:
             stderr.write(status + "\n")
@@ -219,7 +187,7 @@ def solve_stream(
             bar.update(len(batch))
             batch.clear()
             digits = 0
-            release_free_memory()
+            malloc.release_free_memory()
 
         for number, raw in enumerate(reader, start=1):
             batch.append(parse_line(raw, number, task, max_digits_allowed))
@@ -279,7 +247,7 @@ def command(args) -> int:
 
     if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
         # slow everything after it): tune memory for long streams before torch loads.
-        configure_for_streaming()
+        malloc.configure_for_streaming()
     return solve_stream(
         args.model,
         sys.stdin,

@@ -15,8 +15,10 @@ from numerate.errors import UsageError
 
 
 def run_verify(args) -> int:
+    from numerate import malloc
     from numerate.iterate.multiply import is_procedure
 
+    malloc.keep_freed_memory()
     if args.check:
         from numerate.commands.recheck import recheck
 
@@ -39,7 +41,7 @@ def _verify_one(args, folder: Path, out: str | None) -> int:
         batch_size=args.batch_size,
         max_cases=args.max_cases,
         progress=not args.quiet and sys.stderr.isatty(),
-        float64=args.float64,
+        precision=args.precision,
         max_failures=args.max_failures,
     )
     cert = certificate(bundle, folder, result)
@@ -124,11 +126,14 @@ def add_parser(sub, help: str) -> None:
         help="stop after N failing cases (one refutes the model); default: check every case",
     )
     v.add_argument(
-        "--float64",
-        action="store_true",
-        help="also run every case in float64 (a cross-check; the rounding bound already covers float32 arithmetic)",
+        "--precision",
+        choices=("float64", "float32"),
+        default="float64",
+        help="the evaluation the proof covers: float64 (default; solve and eval run a certified model in it) or "
+        "float32 (a far larger rounding radius: few models clear it)",
     )
-    v.add_argument("--no-float64", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
+    v.add_argument("--float64", action="store_true", help=argparse.SUPPRESS)  # every case is float64 now
+    v.add_argument("--no-float64", action="store_true", help=argparse.SUPPRESS)  # kept for scripts
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
     v.set_defaults(func=command)

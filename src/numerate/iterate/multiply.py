@@ -64,12 +64,12 @@ def read_procedure(folder) -> dict[str, Path]:
 
 
 def load_multiplier(folder, device: str = "cpu") -> Multiplier:
-    from numerate.checkpoint import load_model
+    from numerate.verify.binding import load_certified
 
     dirs = read_procedure(folder)
     bundles = {}
     for name, path in dirs.items():
-        bundle = load_model(path, device=device)
+        bundle = load_certified(path, device=device)
         if bundle.task.name not in STEP_TASKS[name]:
             raise UsageError(
                 f"{Path(folder) / PROCEDURE_FILE}: step '{name}' needs a model of {' or '.join(STEP_TASKS[name])}, "
@@ -84,16 +84,21 @@ def _repeat(digit: str, width: int) -> int:
 
 
 def _ask(m: Multiplier, bundle, questions: list[Problem], batch_size: int) -> list[int]:
-    """The step model's answers, each taken as written; UsageError if one is not a number (no proof would hold)."""
-    from numerate.eval.answer import answer_problems
+    """The step model's answers, each read through the same written-form check `solve` uses (the format's own
+    writing of a value, then <eos>: what a step's proof certifies); UsageError otherwise, since no proof would
+    cover a product built from it."""
+    from numerate.eval.answer import answer_problems, written_exactly
 
     if not questions:
         return []
     answers = answer_problems(bundle, questions, batch_size=batch_size)
     for a in answers:
-        if a.value is None or not isinstance(a.value, int):
+        if not written_exactly(bundle.fmt, a) or not isinstance(a.value, int):
             shown = bundle.task.expression(a.problem)
-            raise UsageError(f"the {bundle.task.name} model wrote {a.text[:40]!r} for {shown[:60]}: not a number")
+            raise UsageError(
+                f"the {bundle.task.name} model wrote {a.text[:40]!r} for {shown[:60]}: not the format's writing of "
+                "a number followed by <eos>, so the product built from it is not covered by the steps' proofs"
+            )
         m.digits_written += len(a.text)
     m.questions += len(questions)
     return [a.value for a in answers]

@@ -31,13 +31,36 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def binding(bundle, folder: Path) -> dict:
+def binding(bundle, folder: Path, precision: str = "float64") -> dict:
     return {
         "weights_sha256": sha256(Path(folder) / "model.safetensors"),
         "computation_sha256": _digest(computation(bundle)),
-        "precision": "float32",
+        "precision": precision,
         "devices": "any CPU; CUDA with TF32 matmuls off (torch's default); not half precision",
     }
+
+
+def load_certified(folder, device: str = "cpu"):
+    """A model folder as commands run it: in the precision its certificate covers (float64 for numerate's
+    proofs), else as saved (float32)."""
+    from numerate.checkpoint import load_model
+
+    bundle = load_model(folder, device=device)
+    if certified_precision(folder) == "float64":
+        bundle.model.double()
+    return bundle
+
+
+def certified_precision(folder: Path) -> str | None:
+    """The precision a folder's certificate says its proof covers (None without a readable one). Commands run
+    a certified model in it; whether the certificate holds is `certificate_status`'s question."""
+    path = Path(folder) / "certificate.json"
+    try:
+        cert = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    precision = cert.get("binds", {}).get("precision") if isinstance(cert, dict) else None
+    return precision if precision in ("float32", "float64") else None
 
 
 def differences(cert: dict, bundle, folder: Path) -> list[str]:
@@ -65,12 +88,13 @@ def differences(cert: dict, bundle, folder: Path) -> list[str]:
     return out
 
 
-def run_conditions(model) -> list[str]:
+def run_conditions(model, precision: str = "float64") -> list[str]:
     """Why evaluating `model` as it stands would fall outside the rounding model (empty when it would not)."""
     out = []
     dtypes = {p.dtype for p in model.parameters()}
-    if dtypes != {torch.float32}:
-        out.append(f"parameters in {', '.join(sorted(str(d) for d in dtypes))}, not float32")
+    want = torch.float64 if precision == "float64" else torch.float32
+    if dtypes != {want}:
+        out.append(f"parameters in {', '.join(sorted(str(d) for d in dtypes))}, not the certified {precision}")
     device = next(model.parameters()).device
     if device.type == "cuda" and (
         torch.backends.cuda.matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
@@ -82,7 +106,10 @@ def run_conditions(model) -> list[str]:
 
 
 def certificate_status(bundle, folder: Path) -> str | None:
-    """One line for commands that run a model folder: None without a certificate, else whether it applies."""
+    """One line for commands that run a model folder: None without a certificate, else what was compared.
+
+    Only hashes are compared here (the weights and the computation the certificate binds, and how the model is
+    about to run); the certificate's verdict is not re-derived, so the line says so and how to re-check it."""
     path = Path(folder) / "certificate.json"
     if not path.is_file():
         return None
@@ -90,10 +117,15 @@ def certificate_status(bundle, folder: Path) -> str | None:
         cert = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         return f"certificate: {path} is not valid JSON; no proof applies"
-    if not cert.get("proven"):
-        return f"certificate: {path} does not prove this model ({cert.get('verdict', 'not proven')})"
-    problems = differences(cert, bundle, folder) + run_conditions(bundle.model)
+    if not isinstance(cert, dict) or not cert.get("proven"):
+        verdict = cert.get("verdict", "not proven") if isinstance(cert, dict) else "not a certificate"
+        return f"certificate: {path} does not prove this model ({verdict})"
+    precision = cert.get("binds", {}).get("precision", "float32")
+    problems = differences(cert, bundle, folder) + run_conditions(bundle.model, precision)
     if problems:
         return "certificate does NOT apply to this run: " + "; ".join(problems)
     device = next(bundle.model.parameters()).device
-    return f"certificate applies: proven at every length for these weights and config (float32 on {device.type})"
+    return (
+        f"certificate matches: weights and config hash to what {path} binds, run in {precision} on {device.type} "
+        f"(hashes compared, proof not re-derived: `numerate verify --check {path}` or solve --recheck does)"
+    )

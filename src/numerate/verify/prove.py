@@ -10,43 +10,39 @@ The argument (docs/verification.md has it in full):
    digits and one carry (cases.py). Each case is checked: the right token must have the largest logit.
 3. Induction over the answer. If every case holds, the first answer token is right; if the first i are right,
    the (i+1)-th query sees a field that is one of the cases, so it is right too; so is the end token.
-4. Floating point. Every case is checked in float32 (and float64). `solve` computes the same query with other
-   kernels and summation orders, so the verdict does not rest on the float32 check alone: rounding.py bounds, to
-   first order, how far any float32 evaluation can move the right token's lead (adjoint error analysis under a
-   stated floating-point model). The bound is computed case by case on the lowest-margin cases of every class
-   (where a near-tie would sit) and on a spread sample of the others; a proof needs every bounded lead above its
-   bound and every case's margin above ROUNDING_RATIO times the largest bound seen. A model that passes the float32
-   check but not this is "undecided by rounding", never proven.
+4. Floating point. A proof covers one evaluation precision (float64 by default: `solve` and `eval` run a certified
+   model in it). Every case is run through an enclosure (enclosure.py): each token state as a float64 midpoint and
+   a rigorous radius that contains every evaluation in that precision, in any summation order and blocking, on any
+   decoder and device that meets the stated floating-point model. A case holds when the lower end of the right
+   token's lead over every other token is above zero. Every case is bounded; nothing is sampled. A case whose
+   midpoint lead is not above zero refutes the model (that evaluation writes a wrong token); one whose lead is
+   above zero but not above its radius leaves the model undecided by rounding, never proven.
 """
 
 from __future__ import annotations
 
-import copy
 import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from numerate.checkpoint import sha256
 from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
-from numerate.verify import rounding
+from numerate.verify import enclosure
 from numerate.verify.field import depth_of, describe, structure_classes
-from numerate.verify.states import field_logits
+from numerate.verify.states import FieldPlan, field_logits, propagate
 
 MAX_CASES = 20_000_000
+PRECISION = "float64"  # the evaluation a proof covers unless told otherwise
 
 
 class NotProvable(UsageError):
     """The model is outside the class this argument covers (the message says why)."""
-
-
-ROUNDING_LOWEST = 32  # per class: the cases with the smallest float32 margins get a rounding bound each
-ROUNDING_SPREAD = 32  # and this many more, spread evenly over the class
-ROUNDING_RATIO = 10.0  # every margin must exceed this many times the largest rounding bound seen
 
 
 @dataclass
@@ -55,26 +51,25 @@ class ClassResult:
     width: int
     query: str
     cases: int
-    min_margin: float
-    failures: int
-    min_margin_f64: float | None = None
-    max_gap: float | None = None  # largest |float32 - float64| logit difference
-    bounded: int = 0  # cases given a rounding bound
-    max_bound: float = 0.0  # largest first-order rounding bound on a lead among them
-    min_slack: float = float("inf")  # smallest (float64 lead - its bound) among them
+    min_margin: float  # smallest lead of the right token at the float64 midpoint
+    failures: int  # cases some evaluation in the certified precision writes wrongly (found, not bounded)
+    bounded: int = 0  # cases given a rigorous rounding bound: every case
+    max_bound: float = 0.0  # largest radius of a lead over the class's cases
+    min_slack: float = float("inf")  # smallest lower end of a lead (lead - radius): > 0 on every case to prove
+    undecided: int = 0  # cases whose lead is above zero but not above its radius
+    reused: int = 0  # cases met in an earlier class of the same field shape (their bounds are reused)
     states: list[int] = field(default_factory=list)  # distinct token states computed per layer (0: embeddings)
-    seconds: float = 0.0  # wall time of the class's float32 (and float64) pass
+    seconds: float = 0.0  # wall time of the class's enclosure pass
 
 
 @dataclass
 class VerifyResult:
-    verdict: str  # "proven", "refuted" (a case fails in float32), "undecided" (by rounding), "partial"
+    verdict: str  # "proven", "refuted" (a case is written wrongly), "undecided" (by rounding), "partial"
     classes: list[ClassResult]
     cases: int
     min_margin: float
-    min_margin_f64: float | None
-    max_f32_f64_gap: float | None
     worst_problem: tuple | None
+    precision: str = PRECISION
     counterexamples: list[dict] = field(default_factory=list)
     failing_cases: int = 0
     seconds: float = 0.0
@@ -91,6 +86,10 @@ class VerifyResult:
     @property
     def max_bound(self) -> float:
         return max((c.max_bound for c in self.classes), default=0.0)
+
+    @property
+    def min_slack(self) -> float:
+        return min((c.min_slack for c in self.classes), default=float("inf"))
 
 
 def check_provable(bundle) -> tuple[tuple[int, int], int]:
@@ -139,54 +138,71 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
     return scheme.window, depth_of(bundle.model)
 
 
-def _margins(model, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor, states=None) -> tuple:
-    """(margin, logits) at the last token of each field x (N, F): the right token's logit minus the best other.
-
-    Only the field's tokens are fed: the query's logits depend on nothing else (field.py), and masked keys add
-    exactly zero, so this is the same real-valued function a full problem computes at that query; states.py
-    computes each distinct token state once."""
-    logits = field_logits(model, x, pos, states)
-    right = logits.gather(1, truth[:, None])[:, 0]
-    others = logits.scatter(1, truth[:, None], float("-inf"))
-    return right - others.max(dim=1).values, logits
+def field_key(pos: torch.Tensor) -> bytes:
+    """What fixes the function a field computes of its tokens: each slot's row and column offset from the query
+    (the scheme depends on nothing else, SHIFT_INVARIANT). Two classes with the same key and the same contents
+    compute the same logits, so a case met twice is bounded once."""
+    rel = pos.clone()
+    rel[..., 0] -= pos[-1, 0]
+    return rel.cpu().numpy().tobytes() + bytes(str(tuple(pos.shape)), "ascii")
 
 
-def _bound_class(bundle, cases: cases_mod.CaseBatch, keep: torch.Tensor, result: ClassResult, undecided: list):
-    """Rounding bounds for the cases `keep` of one class, into `result` (and open cases into `undecided`)."""
-    if not len(keep):
-        return
-    model = bundle.model
-    device = next(model.parameters()).device
-    x, truth = cases.field_ids[keep].to(device), cases.truth[keep].to(device)
-    pos = cases.pos.to(device).expand((len(x),) + tuple(cases.pos.shape))
-    logits, bound = rounding.logit_bounds(model, x, pos, x.shape[1] - 1, truth)
-    slack = rounding.certified_margins(logits, bound, truth)
-    # The float32 pass is itself an evaluation the bound must cover: a lead outside it means the arithmetic here
-    # does not meet the rounding model (or a bug), and nothing can be concluded.
-    ours = field_logits(model, x, cases.pos.to(device)).double()
-    moved = ((ours.gather(1, truth[:, None]) - ours) - (logits.gather(1, truth[:, None]) - logits)).abs()
-    if (moved > bound + 1e-12).any():
-        raise RuntimeError(
-            f"a float32 logit lead moved {float((moved - bound).max()):.3g} beyond its rounding bound: this "
-            "machine's arithmetic is outside the rounding model (TF32, half precision?), so no proof is possible"
-        )
-    result.bounded = len(keep)
-    result.max_bound = float(bound.max())
-    result.min_slack = float(slack.min())
-    for i in torch.nonzero(slack <= 0).flatten().tolist()[:5]:
-        problem = cases_mod.problem_of(cases.digits[int(keep[i])])
-        undecided.append({"problem": problem, "lead_float64_minus_bound": float(slack[i])})
+class _Seen:
+    """Cases already bounded, per field shape: their (ids, truth) rows and (margin, lower end, radius)."""
+
+    def __init__(self):
+        self.rows: dict[bytes, list] = {}
+
+    def split(self, key: bytes, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(mask of the rows not met before, their earlier results (k, 3) for the others, or None)."""
+        if key not in self.rows:
+            return np.ones(len(rows), dtype=bool), None
+        old, results = self.rows[key]
+        both = np.concatenate([old, rows])
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        first = np.full(int(inverse.max()) + 1, -1, dtype=np.int64)
+        first[inverse[: len(old)][::-1]] = np.arange(len(old))[::-1]
+        where = first[inverse[len(old) :]]
+        new = where < 0
+        return new, results[where[~new]]
+
+    def add(self, key: bytes, rows: np.ndarray, results: np.ndarray) -> None:
+        if key in self.rows:
+            old, res = self.rows[key]
+            rows, results = np.concatenate([old, rows]), np.concatenate([res, results])
+        self.rows[key] = (rows, results)
 
 
-def _rounding_sample(margins: torch.Tensor) -> torch.Tensor:
-    """Which cases get a rounding bound: the lowest margins, where a near-tie would sit, and an even spread."""
-    low = torch.argsort(margins)[:ROUNDING_LOWEST]
-    spread = torch.linspace(0, len(margins) - 1, min(ROUNDING_SPREAD, len(margins))).long()
-    return torch.unique(torch.cat([low, spread]))
+def case_bounds(model, enc, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor, states=None) -> torch.Tensor:
+    """(N, 3) float64 per case: the right token's smallest lead at the midpoint, the smallest lower end of a lead
+    (lead - radius), and the largest radius of a lead."""
+    h, inverse = propagate(FieldPlan(model, x, pos), enc, states)
+    leads, rad = enc.lead_bounds(model, h[inverse], truth)
+    wrong = torch.ones_like(leads, dtype=torch.bool).scatter(1, truth[:, None], False)
+    margin = leads.masked_fill(~wrong, float("inf")).min(1).values
+    low = enclosure.certified_leads(leads, rad, truth)
+    return torch.stack([margin, low, rad.masked_fill(~wrong, 0.0).amax(1)], dim=1)
 
 
-def _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, bar) -> tuple:
-    """Every case of one field class: (ClassResult, the cases, their float32 margins, lowest (margin, problem))."""
+def _failures(model, enc, x, pos, truth, results: torch.Tensor) -> torch.Tensor:
+    """Which cases some evaluation in the certified precision writes wrongly: the float64 midpoint is itself one
+    (a lead at or below zero); in float32 the model's own float32 pass decides the cases the bound leaves open."""
+    if enc.precision == "float64":
+        return results[:, 0] <= 0
+    open_ = torch.nonzero(results[:, 1] <= 0).flatten()
+    bad = torch.zeros(len(x), dtype=torch.bool)
+    if len(open_):
+        logits = field_logits(model, x[open_], pos)
+        t = truth[open_]
+        right = logits.gather(1, t[:, None])[:, 0]
+        others = logits.scatter(1, t[:, None], float("-inf")).max(1).values
+        bad[open_] = (right <= others).cpu()
+    return bad
+
+
+def _check_class(bundle, p, enc, batch_size, shard, max_failures, failing, undecided, seen, bar) -> tuple:
+    """Every case of one field class: (ClassResult, lowest (margin, problem))."""
     tok, model = bundle.tok, bundle.model
     cls, q = p.cls, p.cls.query
     device = next(model.parameters()).device
@@ -200,32 +216,49 @@ def _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, b
         min_margin=float("inf"),
         failures=0,
     )
-    pos = cases.pos.to(device)
     started = time.perf_counter()
-    margins = torch.full((len(cases.truth),), float("inf"))
-    for start in range(0, len(cases.truth), batch_size):
-        x = cases.field_ids[start : start + batch_size].to(device)
-        truth = cases.truth[start : start + batch_size].to(device)
-        m, logits = _margins(model, x, pos, truth, res.states)
-        margins[start : start + len(x)] = m.cpu()
-        if model64 is not None:
-            m64, logits64 = _margins(model64, x, pos, truth)
-            low64 = float(m64.min())
-            res.min_margin_f64 = low64 if res.min_margin_f64 is None else min(res.min_margin_f64, low64)
-            res.max_gap = max(res.max_gap or 0.0, float((logits.double() - logits64).abs().max()))
-        bad = torch.nonzero(m <= 0).flatten().tolist()
-        res.failures += len(bad)
-        failing.extend(cases_mod.problem_of(cases.digits[start + i]) for i in bad[: max(0, 20 - len(failing))])
+    key = field_key(cases.pos)
+    rows = torch.cat([cases.field_ids, cases.truth[:, None]], dim=1).numpy()
+    new, earlier = seen.split(key, rows)
+    results = np.zeros((len(rows), 4))  # margin, lower end, radius, failed
+    if earlier is not None:
+        results[~new] = earlier
+        res.reused = int((~new).sum())
+    todo = np.nonzero(new)[0]
+    bar.update(res.reused)
+    pos = cases.pos.to(device)
+    done = len(rows)
+    for start in range(0, len(todo), batch_size):
+        idx = torch.as_tensor(todo[start : start + batch_size])
+        x, truth = cases.field_ids[idx].to(device), cases.truth[idx].to(device)
+        r = case_bounds(model, enc, x, pos, truth, res.states)
+        bad = _failures(model, enc, x, pos, truth, r).cpu()
+        results[idx.numpy(), :3] = r.cpu().numpy()
+        results[idx.numpy(), 3] = bad.numpy()
         bar.update(len(x))
-        if max_failures is not None and res.failures >= max_failures:
-            res.cases = start + len(x)
-            margins = margins[: res.cases]
+        if max_failures is not None and int(results[: int(idx[-1]) + 1, 3].sum()) >= max_failures:
+            done = int(idx[-1]) + 1
             break
+    results = results[:done]
+    seen.add(key, rows[:done][new[:done]], results[new[:done]])
+    res.cases = done
     res.seconds = time.perf_counter() - started
-    res.min_margin = float(margins.min()) if len(margins) else float("inf")
+    margins, lows, failed = results[:, 0], results[:, 1], results[:, 3] > 0
+    bad = np.nonzero(failed)[0]
+    res.failures = len(bad)
+    failing.extend(cases_mod.problem_of(cases.digits[i]) for i in bad[: max(0, 20 - len(failing))])
+    open_ = np.nonzero((lows <= 0) & ~failed)[0]
+    res.undecided = len(open_)
+    for i in open_[np.argsort(lows[open_])][:5]:
+        undecided.append({"problem": cases_mod.problem_of(cases.digits[i]), "lead_minus_bound": float(lows[i])})
+    if len(results):
+        res.min_margin = float(margins.min())
+        res.min_slack = float(lows.min())
+        res.max_bound = float(results[:, 2].max())
+        res.bounded = len(results)
     lowest = int(margins.argmin()) if len(margins) else None
     worst = (res.min_margin, None if lowest is None else cases_mod.problem_of(cases.digits[lowest]))
-    return res, cases, margins, worst
+    return res, worst
 
 
 @torch.no_grad()
@@ -234,19 +267,20 @@ def verify(
     batch_size: int = 262_144,
     max_cases: int = MAX_CASES,
     progress: bool = True,
-    float64: bool = False,
     max_failures: int | None = None,
     only_classes: list[int] | None = None,
     shard: tuple[int, int] | None = None,
-    rounding_bounds: bool = True,
+    precision: str = PRECISION,
 ) -> VerifyResult:
-    """Check every case; with `max_failures`, stop once that many cases have failed (a refutation needs one).
+    """Bound every case; with `max_failures`, stop once that many cases have failed (a refutation needs one).
 
     `only_classes` checks just those field classes (indices into the structure's class list), and `shard=(i, n)`
     only the i-th of every n problems each class enumerates: partial checks, never reported as proven, for
-    spreading a proof over processes or tests. `rounding_bounds=False` skips the rounding check (also never
-    proven). `float64` also runs every case in float64 (a cross-check the rounding bound makes optional)."""
+    spreading a proof over processes or tests. `precision` is the evaluation the proof covers (float64, as
+    `solve` runs a certified model, or float32)."""
     start = time.perf_counter()
+    if precision not in enclosure.PRECISIONS:
+        raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
     plans = [cases_mod.plan(bundle, c) for c in classes]
@@ -265,29 +299,26 @@ def verify(
             f"the field of view (window {list(window)}, {depth} layers: up to {extent} columns either side) needs "
             f"about {total:.3g} cases, more than --max-cases {max_cases:.3g}; {hint}"
         )
-    model = bundle.model.eval()
-    model64 = copy.deepcopy(model).double() if float64 else None
+    bundle.model.eval()
+    enc = enclosure.Enclosure(precision)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
-    results, failing, undecided, worst = [], [], [], (float("inf"), None)
+    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
     for p in plans:
         if max_failures is not None and len(failing) >= max_failures:
             break
-        res, cases, margins, low = _check_class(bundle, p, model64, batch_size, shard, max_failures, failing, bar)
-        if rounding_bounds and res.failures == 0:
-            _bound_class(bundle, cases, _rounding_sample(margins), res, undecided)
+        res, low = _check_class(bundle, p, enc, batch_size, shard, max_failures, failing, undecided, seen, bar)
         results.append(res)
         worst = min(worst, low, key=lambda t: t[0])
     bar.close()
     out = VerifyResult(
-        verdict=_verdict(results, partial=only_classes is not None or shard is not None or not rounding_bounds),
+        verdict=_verdict(results, partial=only_classes is not None or shard is not None),
         classes=results,
         cases=sum(r.cases for r in results),
         min_margin=min(r.min_margin for r in results),
-        min_margin_f64=min(r.min_margin_f64 for r in results) if float64 else None,
-        max_f32_f64_gap=max(r.max_gap for r in results) if float64 else None,
         worst_problem=worst[1].operands if worst[1] else None,
+        precision=precision,
         failing_cases=sum(r.failures for r in results),
         extent=extent,
         widest=widest,
@@ -296,35 +327,42 @@ def verify(
         undecided=[{**u, "problem": _expression(bundle, u["problem"])} for u in undecided],
     )
     if failing:
-        out.counterexamples = decode_counterexamples(bundle, failing[:10])
+        out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
     out.seconds = time.perf_counter() - start
     return out
 
 
 def _verdict(results: list[ClassResult], partial: bool) -> str:
-    """refuted if a case fails in float32; undecided if rounding could change a case (a bounded lead at or below
-    its bound, a float64 margin at or below zero, or a margin within ROUNDING_RATIO of the largest bound)."""
+    """refuted if some case is written wrongly; undecided if a case's lead does not clear its radius."""
     if any(r.failures for r in results):
         return "refuted"
-    largest = max(r.max_bound for r in results)
-    for r in results:
-        if r.min_slack <= 0 or (r.min_margin_f64 is not None and r.min_margin_f64 <= 0):
-            return "undecided"
-        if r.min_margin <= ROUNDING_RATIO * largest:
-            return "undecided"
+    if any(r.undecided or r.min_slack <= 0 or r.bounded < r.cases for r in results):
+        return "undecided"
     return "partial" if partial else "proven"
+
+
+def in_precision(bundle, precision: str):
+    """The bundle with its model in `precision` (a copy when that changes the model's dtype)."""
+    import copy
+    import dataclasses
+
+    dtype = torch.float64 if precision == "float64" else torch.float32
+    if next(bundle.model.parameters()).dtype == dtype:
+        return bundle
+    return dataclasses.replace(bundle, model=copy.deepcopy(bundle.model).to(dtype))
 
 
 def _expression(bundle, problem) -> str:
     return bundle.task.expression(problem)
 
 
-def decode_counterexamples(bundle, problems) -> list[dict]:
-    """Decode failing cases greedily, as `numerate solve` does, and report what the model writes."""
+def decode_counterexamples(bundle, problems, precision: str = PRECISION) -> list[dict]:
+    """Decode failing cases greedily, as `numerate solve` does (in the certified precision), and report what the
+    model writes."""
     from numerate.eval.evaluate import answer_problems
 
     out = []
-    for a in answer_problems(bundle, problems):
+    for a in answer_problems(in_precision(bundle, precision), problems):
         expected = bundle.fmt.target(a.problem, a.truth)
         out.append(
             {
@@ -347,16 +385,39 @@ VERDICT_WORDS = {
 }
 
 
+def statement(claim: str, task: str, precision: str) -> str:
+    """The sentence a proven certificate states: what it quantifies over, which computation, which answer."""
+    return (
+        f"For every {claim}, of any length, greedy decoding of this model evaluated in {precision} (any summation "
+        f"order and blocking, under the rounding model below) writes exactly the format's answer to {task} "
+        "followed by <eos>."
+    )
+
+
+def environment() -> dict:
+    """What the machine's arithmetic was when the proof ran: the BLAS, and whether subnormals survive."""
+    config = torch.__config__.show()
+    blas = next((line.split("=", 1)[1] for line in config.split(",") if "BLAS_INFO" in line), None)
+    tiny = torch.tensor([2.0**-140], dtype=torch.float32)
+    tiny64 = torch.tensor([2.0**-1060], dtype=torch.float64)
+    return {
+        "blas": blas.strip() if blas else "unknown",
+        "float32_subnormals_kept": bool((tiny * 2)[0] != 0),
+        "float64_subnormals_kept": bool((tiny64 * 2)[0] != 0),
+        "torch_threads": torch.get_num_threads(),
+        "processor": platform.processor() or platform.machine(),
+    }
+
+
 def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     from numerate import __version__
     from numerate.verify.binding import binding
 
     statements = {
-        "proven": f"For every {bundle.task.proof_contract().claim}, of any length, greedy decoding of this model "
-        f"writes exactly the format's answer to {bundle.task.name} followed by <eos>.",
+        "proven": statement(bundle.task.proof_contract().claim, bundle.task.name, result.precision),
         "refuted": "not proven: counterexamples found",
-        "undecided": "not proven: every case is right in float32, but rounding could change the lowest-margin "
-        "cases (their lead does not clear the rounding bound); no claim is made",
+        "undecided": "not proven: every case's midpoint lead is above zero, but on some cases it does not clear its "
+        "rounding radius; no claim is made",
         "partial": "not proven: only part of the cases were checked",
     }
     return {
@@ -365,7 +426,7 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
         "verdict": result.verdict,
         "model": str(model_dir),
         "weights_sha256": sha256(Path(model_dir) / "model.safetensors"),
-        "binds": binding(bundle, Path(model_dir)),
+        "binds": binding(bundle, Path(model_dir), result.precision),
         "config": bundle.cfg.to_dict(),
         "vocab": list(bundle.tok.vocab),
         "argument": {
@@ -378,30 +439,26 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
             "induction": "answer token i+1 is right if tokens 0..i are: its field is one of the checked cases",
         },
         "margin": {
-            "min_float32": result.min_margin,
-            "min_float64": result.min_margin_f64,
-            "max_abs_logit_gap_float32_float64": result.max_f32_f64_gap,
+            "min_midpoint": result.min_margin,
             "worst_case_problem": list(result.worst_problem) if result.worst_problem else None,
         },
         "rounding": {
-            "model": rounding.ROUNDING_MODEL,
+            "precision": result.precision,
+            "model": enclosure.ROUNDING_MODEL,
+            "environment": environment(),
             "bounded_cases": sum(c.bounded for c in result.classes),
-            "per_class": f"the {ROUNDING_LOWEST} lowest-margin cases and {ROUNDING_SPREAD} spread over the class",
+            "scope": "every case of every class, each lead's radius computed by ball arithmetic (enclosure.py)",
             "max_bound": result.max_bound,
-            "min_lead_minus_bound": min((c.min_slack for c in result.classes), default=float("inf")),
-            "required": f"every bounded lead above its bound, and every margin above {ROUNDING_RATIO:g} x the "
-            "largest bound",
-            "margin_over_bound": result.min_margin / result.max_bound if result.max_bound else None,
+            "min_lead_minus_bound": result.min_slack,
+            "required": "on every case, every lead of the right token above its radius",
             "open_cases": result.undecided,
-            "scope": "the bound is computed case by case on the bounded cases; for the others it is taken to be at "
-            f"most {ROUNDING_RATIO:g} x the largest bound measured (bounds vary little within a class)",
         },
         "assumptions": [
             "greedy decoding (argmax; ties count as failures), as `numerate solve` and `numerate eval` do",
             "the tokenizer and format saved with the model (reversed, zero-padded digits)",
             "the scheme's declared window and dependencies hold (tested against brute force in the test suite)",
-            "arithmetic meets the rounding model above (float32 on CPU, or CUDA with TF32 off); the bound is "
-            "first order in the unit roundoff, with a slack of 2",
+            f"the evaluation is in {result.precision} and meets the rounding model above (any CPU; CUDA with TF32 "
+            "off); exp, erf and rsqrt within the stated ulps (tests/test_ulps.py measures them)",
         ],
         "counterexamples": result.counterexamples,
         "failing_cases": result.failing_cases,
@@ -424,7 +481,7 @@ def _cost_lines(classes: list[dict]) -> list[str]:
     shown = ", ".join(f"{n:,}" for n in per_layer)
     return [
         f"cost: token states computed per layer (embeddings first) {shown}, against {whole:,} per layer for every "
-        f"case's field fed whole; the case checks took {sum(c['seconds'] for c in classes):.1f} s"
+        f"case's field fed whole; the enclosure passes took {sum(c['seconds'] for c in classes):.1f} s"
     ]
 
 
@@ -432,34 +489,29 @@ def summary(cert: dict) -> str:
     arg, m, r = cert["argument"], cert["margin"], cert.get("rounding", {})
     verdict = cert.get("verdict", "proven" if cert["proven"] else "refuted")
     lines = [
-        VERDICT_WORDS[verdict] + ": " + cert["statement"],
+        VERDICT_WORDS.get(verdict, verdict.upper()) + ": " + cert["statement"],
         f"model {cert['model']} (weights sha256 {cert['weights_sha256'][:16]}...)",
         f"window {arg['window']}, {arg['depth']} layers: a field reaches {arg['field_extent_columns']} columns; "
         f"{len(arg['classes'])} field classes from widths {arg['widths_enumerated']}",
         "",
-        f"{'field of the query':<48} {'width':>5} {'cases':>9} {'min margin':>11} {'bound':>9} {'fails':>6}",
+        f"{'field of the query':<46} {'width':>5} {'cases':>8} {'margin':>8} {'radius':>9} {'lead-rad':>8} "
+        f"{'fails':>5}",
     ]
     for c in arg["classes"]:
         lines.append(
-            f"{c['field'][:48]:<48} {c['width']:>5} {c['cases']:>9} {c['min_margin']:>11.3f} "
-            f"{c.get('max_bound', 0.0):>9.2e} {c['failures']:>6}"
+            f"{c['field'][:46]:<46} {c['width']:>5} {c['cases']:>8} {c['min_margin']:>8.3f} "
+            f"{c.get('max_bound', 0.0):>9.2e} {c.get('min_slack', 0.0):>8.3f} {c['failures']:>5}"
         )
+    reused = sum(c.get("reused", 0) for c in arg["classes"])
     lines += [
         "",
-        f"{arg['cases']} cases; minimum margin {m['min_float32']:.3f} (float32), "
-        + (
-            f"{m['min_float64']:.3f} (float64); largest float32-float64 logit gap "
-            f"{m['max_abs_logit_gap_float32_float64']:.2e}"
-            if m["min_float64"] is not None
-            else "float64 not checked"
-        ),
+        f"{arg['cases']} cases; minimum lead {m.get('min_midpoint', 0.0):.3f} at the float64 midpoint",
     ]
-    if r.get("bounded_cases"):
-        ratio = r["margin_over_bound"]
+    if r.get("bounded_cases") is not None and "precision" in r:
         lines.append(
-            f"rounding: first-order bound on {r['bounded_cases']} cases (lowest margins and a spread), largest "
-            f"{r['max_bound']:.2e}; smallest lead above its bound {r['min_lead_minus_bound']:.3g}"
-            + (f"; minimum margin = {ratio:,.0f} x the largest bound" if ratio else "")
+            f"rounding ({r['precision']}, any summation order): every case bounded ({r['bounded_cases']}, "
+            f"{reused} of them met in an earlier class of the same shape); largest radius of a lead "
+            f"{r['max_bound']:.2e}; smallest lead minus its radius {r['min_lead_minus_bound']:.3f}"
         )
     lines += _cost_lines(arg["classes"])
     lines.append(f"wall time {cert['wall_time_s']} s on {cert['device']}")
@@ -469,8 +521,5 @@ def summary(cert: dict) -> str:
             f"(expected {c['expected_written']!r}, both least significant digit first)"
         )
     for u in r.get("open_cases", []):
-        lines.append(
-            f"undecided by rounding: {u['problem']} (float64 lead minus its rounding bound "
-            f"{u['lead_float64_minus_bound']:.3g})"
-        )
+        lines.append(f"undecided by rounding: {u['problem']} (lead minus its radius {u['lead_minus_bound']:.3g})")
     return "\n".join(lines)
