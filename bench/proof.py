@@ -73,12 +73,7 @@ def main() -> None:
     # Every final model and every wanted snapshot is verified as a unit of its own.
     jobs = [str(runs[s]) for s in seeds]
     wanted = {f"step-{x}" for x in args.snapshot_steps.split(",")}
-    jobs += [
-        str(snap)
-        for s in seeds
-        for snap in sorted((runs[s] / "snapshots").glob("step-*"))
-        if snap.name in wanted
-    ]
+    jobs += [str(snap) for s in seeds for snap in sorted((runs[s] / "snapshots").glob("step-*")) if snap.name in wanted]
     units = [Unit(f"verify {folder}", verify_folder, (folder,)) for folder in jobs]
     done = run_sweep(units, engine)
     rows = [done[u.name] for u in units]

@@ -51,7 +51,7 @@ COPIED = [
     ("mode             digits             exact %", "bench/results/iterate-mul.md"),
     ("median [min-max] over 3 models; exact = the final", "bench/results/iterate-mul-lines.md"),
     ("add-proof recipe, 1 layer, window [0, +1]", "bench/results/tiny-adder.md"),
-    ("model             verdict    cases  min margin", "bench/results/trust.md"),
+    ("model              verdict   cases  min lead", "bench/results/trust.md"),
     ("sampler     len a    len b  exact match  wrong", "bench/results/smollm2-addition-chat-3shot/results.md"),
     ("representation shots      1", "bench/results/smollm2-grid.md"),
     ("times-digit: exact match %, median", "bench/results/compare-times-digit/results.md"),
@@ -93,9 +93,9 @@ def test_demo_output_proves_the_shipped_model():
     cert = json.loads((ROOT / "models/add-proof/certificate.json").read_text())
     demo = block_starting("proving the default model")
     assert f"weights sha256 {cert['weights_sha256'][:16]}" in demo
-    assert f"{cert['argument']['cases']} cases; minimum margin {cert['margin']['min_float32']:.3f}" in demo
+    assert f"{cert['argument']['cases']} cases; minimum lead {cert['margin']['min_midpoint']:.3f}" in demo
     for c in cert["argument"]["classes"]:
-        assert f"{c['cases']:>9} {c['min_margin']:>11.3f}" in demo
+        assert f"{c['cases']:>8} {c['min_margin']:>8.3f} {c['max_bound']:>9.2e} {c['min_slack']:>8.3f}" in demo
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:

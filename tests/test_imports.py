@@ -90,7 +90,7 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
 # The library's packages (and top-level modules), bottom to top: each may import only those listed before it. The
 # root package `numerate` (its version) may be read by any.
 PACKAGE_ORDER = [
-    "errors", "registry", "bigint", "lengths", "devices", "procs", "sweep", "plots",
+    "errors", "registry", "bigint", "lengths", "devices", "procs", "malloc", "sweep", "plots",
     "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
     "eval", "train", "lm", "iterate", "verify", "report",
     "commands", "cli", "__main__",

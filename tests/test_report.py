@@ -87,7 +87,7 @@ def test_certificate_page(tmp_path, capsys):
     cert = json.loads((folder / "certificate.json").read_text())
     text, pixels = _render(_report(folder, tmp_path / "cert.html", capsys), tmp_path)
     _not_blank(pixels)
-    assert "PROVEN" in text and f"{cert['margin']['min_float32']:.3f}" in text
+    assert "PROVEN" in text and f"{cert['margin']['min_midpoint']:.3f}" in text
     assert str(cert["argument"]["cases"]) in text
     for c in cert["argument"]["classes"]:
         assert f"{c['min_margin']:.4g}" in text

@@ -84,7 +84,7 @@ def test_shipped_certificate_is_for_the_shipped_weights(model):
 
 def test_subtraction_mutant_is_refuted():
     mutant = _mutant(checkpoint.load_model(PROOF_MODEL.parent / "sub"), MUTANTS["zeroed output row"])
-    result = verify(mutant, progress=False, float64=False, max_failures=1)
+    result = verify(mutant, progress=False, max_failures=1)
     assert not result.proven and result.counterexamples
 
 
@@ -94,7 +94,7 @@ def test_signed_answers_with_a_minus_sign_are_refused(tiny_bundle):
         verify(b, progress=False)
 
 
-@pytest.mark.parametrize("model", ["add-proof", "sub", "iter-sum-proof"])
+@pytest.mark.parametrize("model", ["add-proof", "sub", "iter-sum-step"])
 def test_shipped_proofs_are_redone_in_full(model):
     """Every shipped certificate, recomputed from nothing: same classes, case counts, margins, and proven."""
     folder = PROOF_MODEL.parent / model
@@ -105,7 +105,8 @@ def test_shipped_proofs_are_redone_in_full(model):
     for got, want in zip(result.classes, cert["argument"]["classes"], strict=True):
         assert (got.field, got.width, got.cases, got.failures) == (want["field"], want["width"], want["cases"], 0)
         assert got.min_margin == pytest.approx(want["min_margin"], abs=1e-3)
-    assert result.min_margin > 10 * result.max_bound
+    assert result.min_slack > 0 and result.max_bound < result.min_margin
+    assert result.min_slack == pytest.approx(cert["rounding"]["min_lead_minus_bound"], abs=1e-3)
 
 
 def test_a_partial_check_never_claims_a_proof(proof_bundle):
@@ -212,7 +213,7 @@ MUTANTS = {
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_mutants_are_refuted_with_real_counterexamples(proof_bundle, name):
     mutant = _mutant(proof_bundle, MUTANTS[name])
-    result = verify(mutant, progress=False, float64=False, max_failures=1)
+    result = verify(mutant, progress=False, max_failures=1)
     if result.proven:  # then it must really be right: 10,000 random long problems
         rng = random.Random(0)
         problems = [Problem((rng.randrange(10**29), rng.randrange(10**29))) for _ in range(10_000)]
@@ -232,7 +233,7 @@ def test_undertrained_model_is_refuted(tmp_path):
     )
     train(cfg, tmp_path / "run", quiet=True)
     bundle = checkpoint.load_model(tmp_path / "run")
-    result = verify(bundle, progress=False, float64=False, max_failures=1)
+    result = verify(bundle, progress=False, max_failures=1)
     assert not result.proven and result.counterexamples
     assert any(c["value_wrong"] for c in result.counterexamples)
 

@@ -38,13 +38,14 @@ from pathlib import Path
 import numpy as np
 
 MAX_ROWS = 16
-TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+", "times-digit": "*"}
+TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+", "times-digit": "*", "copy": None}  # None: one operand
 # What each task's statement quantifies over (the task's proof contract, rederived from its column rule below).
 CLAIMS = {
     "addition": "pair of non-negative integers",
     "subtraction": "pair of non-negative integers",
     "running-sum": "pair of non-negative integers",
     "times-digit": "non-negative integer a and digit d",
+    "copy": "non-negative integer",
 }
 DATA_ONLY = ("train_lengths", "ood_lengths")  # task settings that choose training data, not the computation
 PRECISIONS = {"float64": 2.0**-53, "float32": 2.0**-24}
@@ -244,6 +245,10 @@ def layout(width: int, symbol: str, vocab: list[str]):
     out = []
     for i in range(width):
         out.append(("op0", 0, i + 1, None))
+    if symbol is None:  # one operand, then '=', its copy (as wide) and <eos>
+        out.append(("fixed", 0, 0, vocab.index("=")))
+        out += [("ans", 1, i + 1, None) for i in range(width)]
+        return out + [("fixed", 1, 0, vocab.index("<eos>"))]
     out.append(("fixed", 0, 0, vocab.index(symbol)))
     for i in range(width):
         out.append(("op1", 1, i + 1, None))
@@ -283,7 +288,7 @@ def class_key(lay, q, field):
 
 
 def describe(lay, q, field, vocab) -> str:
-    names = {0: "a", 1: "b", 2: "s"}
+    names = {"op0": "a", "op1": "b", "ans": "s"}
     out = []
     for k in field:
         kind, row, col, tok = lay[k]
@@ -291,9 +296,9 @@ def describe(lay, q, field, vocab) -> str:
             out.append(repr(vocab[tok]))
         elif lay[q][0] != "fixed":
             d = col - lay[q][2]
-            out.append(f"{names[row]}[j{d:+d}]" if d else f"{names[row]}[j]")
+            out.append(f"{names[kind]}[j{d:+d}]" if d else f"{names[kind]}[j]")
         else:
-            out.append(f"{names[row]}[{col - 1}]")
+            out.append(f"{names[kind]}[{col - 1}]")
     return " ".join(out)
 
 
@@ -317,7 +322,7 @@ def field_classes(symbol, vocab, window, depth, widest):
 
 def column_rule(task: str):
     """(digit, next carry) of a column from the operand digits and the carry into it."""
-    if task in ("addition", "running-sum"):
+    if task in ("addition", "running-sum", "copy"):  # copy: b and the carry are zero
         return lambda a, b, c: ((a + b + c) % 10, (a + b + c) // 10)
     if task == "times-digit":  # b is the digit d in every column
         return lambda a, b, c: ((a * b + c) % 10, (a * b + c) // 10)
@@ -332,7 +337,13 @@ def cases(task, width, q, field, lay, digit_id: np.ndarray, eos: int):
     if cols:
         lo, top = min(cols), max(cols)
         op_cols = [c for c in range(lo, top + 1) if c <= width]
-        if task == "times-digit":
+        if task == "copy":  # the answer is a's digits: nothing is carried
+            k = len(op_cols)
+            grid = np.indices((10,) * k).reshape(k, -1).T if k else np.zeros((1, 0), dtype=np.int64)
+            grid = np.column_stack([grid, np.zeros(len(grid), dtype=np.int64)])
+            a = {c: grid[:, i] for i, c in enumerate(op_cols)}
+            b = {}
+        elif task == "times-digit":
             # a's digit in each column, one digit d for every column of b, and a carry into the lowest column of
             # at most d - 1 (9d + d - 1 < 10d), each of which some lower digits of a produce
             k = len(op_cols)
@@ -353,7 +364,7 @@ def cases(task, width, q, field, lay, digit_id: np.ndarray, eos: int):
             b = {c: grid[:, 2 * i + 1] for i, c in enumerate(op_cols)}
         carry = grid[:, -1]
         if width in op_cols and width > 1:  # the widest operand's top digit is not zero (a's alone in a * d)
-            keep = (a[width] != 0) if task == "times-digit" else (a[width] != 0) | (b[width] != 0)
+            keep = (a[width] != 0) if task in ("times-digit", "copy") else (a[width] != 0) | (b[width] != 0)
             a, b, carry = {c: v[keep] for c, v in a.items()}, {c: v[keep] for c, v in b.items()}, carry[keep]
         n = len(carry)
         s = {}

@@ -153,3 +153,24 @@ def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
     bundle.model.to(device).eval()
     bundle.meta = {k: v for k, v in sidecar.items() if k not in ("config", "vocab")}
     return bundle
+
+
+def load_certified(folder, device: str = "cpu"):
+    """A model folder as commands run it: in the precision its certificate covers (float64 for numerate's
+    proofs), else as saved (float32)."""
+    bundle = load_model(folder, device=device)
+    if certified_precision(folder) == "float64":
+        bundle.model.double()
+    return bundle
+
+
+def certified_precision(folder: Path) -> str | None:
+    """The precision a folder's certificate says its proof covers (None without a readable one). Commands run
+    a certified model in it; whether the certificate holds is `certificate_status`'s question."""
+    path = Path(folder) / "certificate.json"
+    try:
+        cert = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    precision = cert.get("binds", {}).get("precision") if isinstance(cert, dict) else None
+    return precision if precision in ("float32", "float64") else None

@@ -131,7 +131,7 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
 
     torch.set_num_threads(os.cpu_count() or 1)  # training pinned one thread; the baseline has finished
     bundle = load_model(out / "main")
-    print("\nproving the default model right at every length (`numerate verify`, float32) ...")
+    print("\nproving the default model right at every length (`numerate verify`, float64 evaluation) ...")
     result = verify(bundle, progress=sys.stderr.isatty(), max_failures=5 if quick else None)
     cert = certificate(bundle, out / "main", result)
     (out / "main" / "certificate.json").write_text(json.dumps(cert, indent=2) + "\n")

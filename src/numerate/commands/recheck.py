@@ -37,6 +37,11 @@ def compare_results(cert: dict, fresh: dict) -> list[str]:
                 out.append(f"class {i} ({b['field']}): {key} {a.get(key)!r} certified, {b[key]!r} now")
         if abs(a.get("min_margin", 0.0) - b["min_margin"]) > MARGIN_TOLERANCE:
             out.append(f"class {i} ({b['field']}): min margin {a.get('min_margin')} certified, {b['min_margin']} now")
+        bound, slack = a.get("max_bound"), a.get("min_slack")
+        if not isinstance(bound, (int, float)) or bound < b["max_bound"] * (1 - 1e-6):
+            out.append(f"class {i} ({b['field']}): radius {bound!r} certified, {b['max_bound']:.6g} recomputed")
+        if not isinstance(slack, (int, float)) or slack > b["min_slack"] + MARGIN_TOLERANCE:
+            out.append(f"class {i} ({b['field']}): lead - radius {slack!r} certified, {b['min_slack']:.6g} now")
     if cert["argument"].get("cases") != fresh["argument"]["cases"]:
         out.append(f"cases: {cert['argument'].get('cases')} certified, {fresh['argument']['cases']} now")
     for key in ("statement", "proven"):
@@ -93,3 +98,37 @@ def recheck(args) -> int:
         f"{cert['margin']['min_midpoint']:.3f}; margins may differ by float reductions between CPUs)"
     )
     return 0 if fresh["proven"] else 1
+
+
+def recheck_folder(bundle, folder: Path) -> str:
+    """One line for `solve --recheck`: the folder's certificate re-derived from its weights (every case bounded
+    again), or why it does not hold."""
+    import time
+
+    from numerate import malloc
+    from numerate.verify.binding import differences
+
+    malloc.keep_freed_memory()  # a proof's batches, not a stream's: keep freed blocks (malloc.py)
+    from numerate.verify.prove import certificate, verify
+
+    path = Path(folder) / "certificate.json"
+    if not path.is_file():
+        return f"re-check: {folder} has no certificate: not proven"
+    started = time.perf_counter()
+    try:
+        cert = _read(path)
+    except UsageError as exc:
+        return f"re-check: {exc}; no proof applies"
+    problems = differences(cert, bundle, folder)
+    if not problems:
+        precision = cert.get("binds", {}).get("precision", "float64")
+        fresh = certificate(bundle, folder, verify(bundle, progress=False, precision=precision))
+        problems = compare_results(cert, fresh)
+        if not problems and fresh["proven"]:
+            return (
+                f"re-checked: {path} holds, proof re-derived ({fresh['argument']['cases']} cases bounded in "
+                f"{time.perf_counter() - started:.1f} s): proven at every length in {precision}"
+            )
+        if not problems:
+            problems = [f"verdict {fresh['verdict']}"]
+    return "re-check: the certificate does NOT hold: " + "; ".join(problems[:3])

@@ -26,6 +26,12 @@ def parse_line(raw: bytes, number: int, task, max_digits: int) -> Problem:
         text = raw.decode("ascii").rstrip("\r\n")
     except UnicodeDecodeError:
         raise UsageError(f"line {number}: not plain text (only digits, '{symbol}' and spaces are allowed)") from None
+    bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127) and c != " "), None)
+    if bad is not None:  # str.strip below would quietly drop tabs, form feeds and the like around a number
+        raise UsageError(
+            f"line {number}: control character {bad!r} (only digits, '{symbol}' and spaces are allowed; a line "
+            "ends with \\n or \\r\\n)"
+        )
     parts = [p.strip() for p in text.split(symbol)]
     if all(p.isdigit() for p in parts):  # check the length before converting a huge number
         longest = max(len(p) for p in parts)
@@ -102,8 +108,10 @@ def solve_stream(
     device: str = "auto",
     max_digits_allowed: int = MAX_DIGITS,
     progress: bool = False,
+    recheck: bool = False,
 ) -> int:
-    """stdin: a binary stream (or a text stream, whose buffer is used)."""
+    """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
+    (every case bounded again) before answering, instead of comparing hashes only."""
     from numerate.eval.answer import written_exactly
     from numerate.iterate.stepwise import is_stepwise, procedure_answers
     from numerate.eval.evaluate import answer_problems
@@ -119,11 +127,19 @@ def solve_stream(
         multiplier = load_multiplier(model_dir, device=pick_device(device))
         for name, step in (("times", multiplier.times), ("add", multiplier.add)):
             status = certificate_status(step, multiplier.step_dirs[name]) or "no certificate: not proven"
+            if recheck:
+                from numerate.commands.recheck import recheck_folder
+
+                status = recheck_folder(step, multiplier.step_dirs[name])
             stderr.write(f"{name} step ({multiplier.step_dirs[name].name}): {status}\n")
         task = get_task("multiplication")
     else:
         bundle = load_certified(model_dir, device=pick_device(device))
         status = certificate_status(bundle, model_dir)
+        if recheck:
+            from numerate.commands.recheck import recheck_folder
+
+            status = recheck_folder(bundle, model_dir)
         if status:
             stderr.write(status + "\n")
         task = bundle.task
@@ -239,6 +255,12 @@ def add_parser(sub, help: str) -> None:
     )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    s.add_argument(
+        "--recheck",
+        action="store_true",
+        help="re-derive the model's certificate (every case bounded again, seconds) before answering; without it "
+        "only the hashes of the weights and config are compared with what the certificate binds",
+    )
     s.set_defaults(func=command)
 
 
@@ -257,4 +279,5 @@ def command(args) -> int:
         device=args.device,
         max_digits_allowed=args.max_digits,
         progress=not args.quiet and sys.stderr.isatty(),
+        recheck=args.recheck,
     )

@@ -64,7 +64,7 @@ def read_procedure(folder) -> dict[str, Path]:
 
 
 def load_multiplier(folder, device: str = "cpu") -> Multiplier:
-    from numerate.verify.binding import load_certified
+    from numerate.checkpoint import load_certified
 
     dirs = read_procedure(folder)
     bundles = {}

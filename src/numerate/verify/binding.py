@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from numerate.checkpoint import sha256
+from numerate.checkpoint import certified_precision, load_certified, sha256  # noqa: F401  (re-exported)
 
 # Task settings that choose training data only: they do not change what the model computes or what is right.
 _DATA_ONLY = ("train_lengths", "ood_lengths")
@@ -38,29 +38,6 @@ def binding(bundle, folder: Path, precision: str = "float64") -> dict:
         "precision": precision,
         "devices": "any CPU; CUDA with TF32 matmuls off (torch's default); not half precision",
     }
-
-
-def load_certified(folder, device: str = "cpu"):
-    """A model folder as commands run it: in the precision its certificate covers (float64 for numerate's
-    proofs), else as saved (float32)."""
-    from numerate.checkpoint import load_model
-
-    bundle = load_model(folder, device=device)
-    if certified_precision(folder) == "float64":
-        bundle.model.double()
-    return bundle
-
-
-def certified_precision(folder: Path) -> str | None:
-    """The precision a folder's certificate says its proof covers (None without a readable one). Commands run
-    a certified model in it; whether the certificate holds is `certificate_status`'s question."""
-    path = Path(folder) / "certificate.json"
-    try:
-        cert = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    precision = cert.get("binds", {}).get("precision") if isinstance(cert, dict) else None
-    return precision if precision in ("float32", "float64") else None
 
 
 def differences(cert: dict, bundle, folder: Path) -> list[str]:

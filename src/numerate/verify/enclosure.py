@@ -287,5 +287,7 @@ class Enclosure:
 def certified_leads(leads: torch.Tensor, rad: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     """(N,) min over wrong tokens j of (lead over j) - (its radius): > 0 means every admissible evaluation ranks
     the right token strictly first. NaN counts as not certified (-inf)."""
-    low = (leads - rad).nan_to_num(nan=-math.inf).scatter(1, truth[:, None], math.inf)
+    low = (
+        (leads - rad).nan_to_num(nan=-math.inf, posinf=math.inf, neginf=-math.inf).scatter(1, truth[:, None], math.inf)
+    )
     return low.min(dim=1).values
