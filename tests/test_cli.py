@@ -90,6 +90,11 @@ def test_solve_writes_unreadable_answers_in_reading_order(monkeypatch, capsys):
         ("1+2+3\n", "line 1"),
         ("-1+2\n", "line 1"),
         ("1.5+2\n", "line 1"),
+        ("1+2\t\n", "control character '\\t'"),  # str.strip would quietly drop these
+        ("\x0b1+2\n", "control character '\\x0b'"),
+        ("1+2\x0c\n", "control character '\\x0c'"),
+        ("1+\x002\n", "control character '\\x00'"),
+        ("1+\r2\n", "control character '\\r'"),
     ],
 )
 def test_solve_rejects_bad_lines_and_writes_nothing(model_dir, stdin, message, run):

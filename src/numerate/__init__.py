@@ -1,6 +1,25 @@
 """numerate: train, evaluate and verify small transformers that do exact arithmetic.
 
-Importing the package is cheap: torch and the rest load only when a submodule needs them.
+    >>> import numerate
+    >>> numerate.load("models/add-proof").solve(["12+34"])
+    [46]
+
+Importing the package is cheap: torch and the rest load only when a name below is first used (numerate/api.py).
 """
 
 __version__ = "0.1.0"
+
+_API = ("load", "train", "presets", "tasks", "schemes", "Model", "Evaluation", "Certificate")
+__all__ = list(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from numerate import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'numerate' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_API))

@@ -55,3 +55,21 @@ def import_submodules(package: str, path) -> None:
     for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
         if not info.name.startswith("_") and info.name != "base":
             importlib.import_module(f"{package}.{info.name}")
+
+
+def callable_package(name: str, function: str) -> None:
+    """Make the package `name` callable as numerate.api.<function>.
+
+    `numerate.tasks()` and `numerate.train(...)` are the Python API, but numerate.tasks and numerate.train are
+    also subpackages, and importing a subpackage sets that attribute on `numerate` to the module. A module whose
+    class has __call__ is both: `numerate.tasks.TASKS` still works, and `numerate.tasks()` lists the tasks."""
+    import sys
+    import types
+
+    class _Package(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            from numerate import api
+
+            return getattr(api, function)(*args, **kwargs)
+
+    sys.modules[name].__class__ = _Package

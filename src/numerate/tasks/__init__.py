@@ -1,9 +1,10 @@
 """Tasks: what a problem is and its exact answer. A task never knows how problems are written or tokenized."""
 
-from numerate.registry import import_submodules
+from numerate.registry import callable_package, import_submodules
 from numerate.tasks.base import TASKS, Problem, Task
 
 import_submodules(__name__, __path__)  # every module here registers its tasks
+callable_package(__name__, "tasks")  # numerate.tasks() lists them (numerate/api.py)
 
 __all__ = ["TASKS", "Problem", "Task", "get_task"]
 

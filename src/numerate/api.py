@@ -1,0 +1,331 @@
+"""numerate from Python: load a model, answer problems, evaluate it, prove it, read its automaton, train one.
+
+    >>> import numerate
+    >>> adder = numerate.load("models/add-proof")
+    >>> adder.solve(["12+34", "999+1"])
+    [46, 1000]
+
+Everything here is a thin layer over the library the command line uses (`numerate solve`, `eval`, `verify`,
+`explain`, `train`); `import numerate` loads none of it until a name is used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from numerate.errors import UsageError
+
+
+@dataclass
+class Evaluation:
+    """Exact match per cell (rows as `numerate eval --json` writes them) and the first wrong answers."""
+
+    rows: list[dict]
+    mistakes: list[Any] = field(default_factory=list)
+    dims: tuple = ("len_a", "len_b")
+    train_max: int | None = None
+
+    def table(self) -> str:
+        """The table `numerate eval` prints.
+
+        >>> print(numerate.load("models/add-tiny").evaluate(lengths="3", samples=10).table())  # doctest: +SKIP
+        """
+        from numerate.eval.cells import format_table
+
+        return format_table(self.rows, dims=self.dims)
+
+    def plot(self, path: str | Path, title: str = "exact match by operand length") -> Path:
+        """Exact match against length (a line per sampler), written to `path` (needs the `plot` extra)."""
+        from numerate import plots
+
+        plots.sweep({"model": self.rows}, str(path), title, self.train_max, dim=self.dims[-1])
+        return Path(path)
+
+    @property
+    def exact_match(self) -> float:
+        """Problems answered exactly, over every cell the model can represent (%)."""
+        rows = [r for r in self.rows if r.get("exact_match") is not None]
+        n = sum(r["n"] for r in rows)
+        return 100.0 * sum(r["correct"] for r in rows) / n if n else float("nan")
+
+
+@dataclass
+class Certificate:
+    """A proof certificate (`numerate verify`'s JSON) with its verdict and readable summary."""
+
+    data: dict
+
+    @property
+    def proven(self) -> bool:
+        return bool(self.data.get("proven"))
+
+    @property
+    def verdict(self) -> str:
+        return str(self.data.get("verdict"))
+
+    @property
+    def statement(self) -> str:
+        return str(self.data.get("statement"))
+
+    def summary(self) -> str:
+        """The text `numerate verify` prints."""
+        from numerate.verify.prove import summary
+
+        return summary(self.data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the certificate (JSON) and its summary (path with .md), as `numerate verify --out` does."""
+        path = Path(path)
+        path.write_text(json.dumps(self.data, indent=2) + "\n")
+        path.with_suffix(".md").write_text("# Certificate\n\n```\n" + self.summary() + "\n```\n")
+        return path
+
+
+def _problems(task, items: Iterable) -> list:
+    from numerate.tasks.base import Problem
+
+    out = []
+    for item in items:
+        if isinstance(item, Problem):
+            out.append(item)
+        elif isinstance(item, str):
+            try:
+                out.append(task.parse_expression(item.strip()))
+            except ValueError as exc:
+                raise UsageError(f"{item!r} is not {exc}") from None
+        elif isinstance(item, (tuple, list)) and all(isinstance(x, int) and x >= 0 for x in item):
+            out.append(Problem(tuple(item)))
+        else:
+            raise UsageError(f"{item!r} is not a problem: give an expression such as '12+34' or operands (12, 34)")
+    return out
+
+
+class Model:
+    """A model folder, loaded to run as the command line runs it (in the precision its certificate covers)."""
+
+    def __init__(self, bundle, folder: Path | None = None):
+        self.bundle, self.folder = bundle, folder
+
+    @property
+    def task(self) -> str:
+        return self.bundle.task.name
+
+    def __repr__(self) -> str:
+        where = f" from {self.folder}" if self.folder else ""
+        return f"<numerate.Model {self.task}{where}>"
+
+    def problems(self, items: Iterable) -> list:
+        """Problems from expressions ("12+34"), operand tuples ((12, 34)) or Problem objects."""
+        return _problems(self.bundle.task, items)
+
+    def answers(self, problems: Iterable, batch_size: int = 256) -> list:
+        """Each problem's Answer (the text written, the value read back, whether it is right)."""
+        from numerate.eval.answer import answer_problems
+        from numerate.iterate.stepwise import is_stepwise, procedure_answers
+
+        problems = self.problems(problems)
+        if is_stepwise(self.bundle.task):
+            return procedure_answers(self.bundle, problems, batch_size)
+        return answer_problems(self.bundle, problems, batch_size=batch_size)
+
+    def solve(self, problems: Iterable, batch_size: int = 256) -> list:
+        """The model's answers as numbers (None where what it wrote is not one), in order.
+
+        >>> numerate.load("models/sub").solve(["3-5", (100, 1)])
+        [-2, 99]
+        """
+        return [a.value for a in self.answers(problems, batch_size)]
+
+    def evaluate(
+        self,
+        lengths: str | Sequence[int] = "1-10",
+        samples: int = 100,
+        adversarial: bool = False,
+        grid: bool = False,
+        seed: int = 1234,
+        batch_size: int = 512,
+    ) -> Evaluation:
+        """Exact match on fresh problems per operand length (as `numerate eval`): uniform operands, and with
+        `adversarial` the task's hard samplers (carry chains for addition); `grid` pairs every two lengths.
+
+        >>> numerate.load("models/add-proof").evaluate(lengths="5,40", samples=20).exact_match
+        100.0
+        """
+        from numerate.eval.cells import make_cells
+        from numerate.eval.evaluate import evaluate
+        from numerate.lengths import parse_lengths
+
+        spec = lengths if isinstance(lengths, str) else ",".join(str(int(n)) for n in lengths)
+        task = self.bundle.task
+        cells = make_cells(parse_lengths(spec), grid, adversarial, task=task)
+        rows, mistakes = evaluate(self.bundle, cells, samples=samples, seed=seed, batch_size=batch_size, task=task)
+        return Evaluation(rows, mistakes, tuple(task.cell_dims), self.bundle.cfg.task.train_lengths[1])
+
+    def verify(self, precision: str = "float64", progress: bool = False) -> Certificate:
+        """Prove the model right on every problem of every length, or refute it (docs/verification.md).
+
+        >>> numerate.load("models/add-tiny").verify().proven
+        True
+        """
+        from numerate.verify.prove import certificate, verify
+
+        result = verify(self.bundle, progress=progress, precision=precision)
+        return Certificate(certificate(self.bundle, self.folder or Path("."), result))
+
+    def explain(self) -> str:
+        """The automaton a proven model computes, read off its checked cases (`numerate explain`'s table)."""
+        from numerate.commands.explain import transition_table
+        from numerate.verify.automaton import compare, extract, matching_states, reference
+
+        if not self.verify().proven:
+            raise UsageError(f"{self.folder or 'this model'} does not verify: no automaton is claimed for it")
+        ref = reference(self.task)
+        machine, _ = extract(self.bundle)
+        difference = compare(machine, ref)
+        mapping = matching_states(machine, ref)
+        table = transition_table(machine, {s: ref.labels[r] for s, r in mapping.items()})
+        word = "borrow" if self.task == "subtraction" else "carry"
+        verdict = f"equivalent to the {word} automaton" if difference is None else f"not the {word} automaton"
+        return f"{machine.n_states} states: {verdict}\n{table}"
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the model folder (weights and config.json) to `folder`, atomically."""
+        from numerate.checkpoint import save_model
+
+        folder = Path(folder)
+        model = self.bundle.model
+        dtype = next(model.parameters()).dtype
+        model.float()  # folders hold float32 weights; a certificate says which precision runs them
+        try:
+            save_model(folder, self.bundle, dict(self.bundle.meta))
+        finally:
+            model.to(dtype)
+        return folder
+
+
+class Procedure:
+    """A procedure folder (`models/mul`: procedure.yaml naming proven step models): a * b by its steps."""
+
+    def __init__(self, multiplier, folder: Path):
+        self.multiplier, self.folder = multiplier, folder
+
+    task = "multiplication"
+
+    def __repr__(self) -> str:
+        return f"<numerate.Procedure {self.task} from {self.folder}>"
+
+    def solve(self, problems: Iterable, batch_size: int = 256) -> list[int]:
+        """a * b for each problem ("36*4" or (36, 4)), every digit written by a step model.
+
+        >>> numerate.load("models/mul").solve(["36*4"])
+        [144]
+        """
+        from numerate.iterate.multiply import multiply
+        from numerate.tasks import get_task
+
+        task = get_task("multiplication")
+        return multiply(self.multiplier, _problems(task, problems), batch_size)
+
+    def verify(self, precision: str = "float64") -> dict[str, Certificate]:
+        """Each step's certificate; the product is proven when every one is (docs/verification.md)."""
+        m = self.multiplier
+        return {
+            name: Model(bundle, m.step_dirs[name]).verify(precision)
+            for name, bundle in (("times", m.times), ("add", m.add))
+        }
+
+
+def load(path: str | Path, device: str = "cpu") -> Model | Procedure:
+    """A model folder (`models/add-proof`, a run folder) as a Model, or a procedure folder as a Procedure.
+
+    >>> numerate.load("models/add-proof")
+    <numerate.Model addition from models/add-proof>
+    """
+    from numerate.checkpoint import load_certified
+    from numerate.iterate.multiply import is_procedure, load_multiplier
+
+    if is_procedure(path):
+        return Procedure(load_multiplier(path, device=device), Path(path))
+    return Model(load_certified(path, device=device), Path(path))
+
+
+def _overrides(overrides: dict) -> list[str]:
+    """`train.max_steps=100` from {"train.max_steps": 100} or {"train__max_steps": 100}."""
+    out = []
+    for key, value in overrides.items():
+        key = key.replace("__", ".")
+        if "." not in key:
+            raise UsageError(f"override {key!r}: name a config key as section.key (e.g. train.max_steps)")
+        out.append(f"{key}={json.dumps(value) if not isinstance(value, str) else value}")
+    return out
+
+
+def train(
+    preset_or_config: str | Path,
+    out: str | Path | None = None,
+    until_proven: bool = False,
+    quiet: bool = True,
+    callbacks: Sequence = (),
+    resume: bool = False,
+    **overrides,
+) -> Model:
+    """Train a preset (`numerate.presets()`) or YAML config, with config overrides as keyword arguments
+    (`train__max_steps=300` or `**{"train.max_steps": 300}`), and return the trained model. `until_proven` stops
+    at the first evaluation where the model is proven (the certificate is written into `out`).
+
+    >>> model = numerate.train("add-proof", out="runs/api-adder", until_proven=True)  # doctest: +SKIP
+    """
+    from numerate import config
+    from numerate.train.loop import train as run
+
+    cfg = config.load(str(preset_or_config), _overrides(overrides))
+    out = Path(out or Path("runs") / Path(str(preset_or_config)).stem)
+    extra = list(callbacks)
+    proof = None
+    if until_proven:
+        from numerate.checkpoint import build
+        from numerate.verify.until_proven import UntilProven, refuse_unprovable
+
+        refuse_unprovable(build(cfg))
+        proof = UntilProven(quiet=quiet)
+        extra.append(proof)
+    run(cfg, out, resume=resume, quiet=quiet, callbacks=extra)
+    model = load(out)
+    model.proven_at = None if proof is None else proof.proven_at
+    return model
+
+
+def presets() -> list[str]:
+    """The config presets `numerate train NAME` takes.
+
+    >>> "add-proof" in numerate.presets()
+    True
+    """
+    from numerate.config import PRESETS_DIR
+
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def tasks() -> list[str]:
+    """The registered tasks (`task.name`).
+
+    >>> "addition" in numerate.tasks()
+    True
+    """
+    from numerate.tasks import TASKS
+
+    return list(TASKS.names())
+
+
+def schemes() -> list[str]:
+    """The registered positional schemes (`model.pos`).
+
+    >>> "coupling-2d" in numerate.schemes()
+    True
+    """
+    from numerate.model.posenc import SCHEMES
+
+    return list(SCHEMES.names())
