@@ -177,8 +177,7 @@ class Model:
 
     def explain(self) -> str:
         """The automaton a proven model computes, read off its checked cases (`numerate explain`'s table)."""
-        from numerate.commands.explain import transition_table
-        from numerate.verify.automaton import compare, extract, matching_states, reference
+        from numerate.verify.automaton import compare, extract, matching_states, reference, transition_table
 
         if not self.verify().proven:
             raise UsageError(f"{self.folder or 'this model'} does not verify: no automaton is claimed for it")

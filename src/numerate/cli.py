@@ -40,7 +40,7 @@ ALL = "*"
 def build_parser(only: str | None = ALL) -> argparse.ArgumentParser:
     """The parser; `only` declares just that verb's arguments (None: none, for `numerate --help`), the others are
     listed by name and help."""
-    from numerate import __version__
+    from numerate.version import __version__
 
     p = argparse.ArgumentParser(
         prog="numerate",

@@ -57,19 +57,21 @@ def import_submodules(package: str, path) -> None:
             importlib.import_module(f"{package}.{info.name}")
 
 
-def callable_package(name: str, function: str) -> None:
-    """Make the package `name` callable as numerate.api.<function>.
+def callable_package(name: str, target: str) -> None:
+    """Make the package `name` callable as `target` ("module:function"), resolved when first called.
 
-    `numerate.tasks()` and `numerate.train(...)` are the Python API, but numerate.tasks and numerate.train are
-    also subpackages, and importing a subpackage sets that attribute on `numerate` to the module. A module whose
-    class has __call__ is both: `numerate.tasks.TASKS` still works, and `numerate.tasks()` lists the tasks."""
+    `numerate.tasks()` and `numerate.train(...)` are the Python API (numerate/api.py), but numerate.tasks and
+    numerate.train are also subpackages, and importing a subpackage sets that attribute on `numerate` to the
+    module. A module whose class has __call__ is both: `numerate.tasks.TASKS` still works, and `numerate.tasks()`
+    lists the tasks. The target is named, not imported, so the library below never imports the API above it."""
+    import importlib
     import sys
     import types
 
+    module_name, function = target.split(":")
+
     class _Package(types.ModuleType):
         def __call__(self, *args, **kwargs):
-            from numerate import api
-
-            return getattr(api, function)(*args, **kwargs)
+            return getattr(importlib.import_module(module_name), function)(*args, **kwargs)
 
     sys.modules[name].__class__ = _Package

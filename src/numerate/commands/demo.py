@@ -89,7 +89,7 @@ def run_demo(out: Path, quick: bool = False) -> int:
     train_max = models["default"].cfg.task.train_lengths[1]
     plots.heatmap(grid_rows, out / "heatmap.png", title="default model: exact match (%)", train_max=train_max)
     plots.sweep(results, out / "sweep.png", title="exact match by operand length (both operands)", train_max=train_max)
-    from numerate import __version__
+    from numerate.version import __version__
 
     summary = {
         "command": "numerate demo" + (" --quick" if quick else ""),

@@ -6,24 +6,16 @@ import json
 from pathlib import Path
 
 from numerate.checkpoint import load_model
-from numerate.verify.automaton import NotATransducer, compare, extract, head_reading, matching_states, reference
+from numerate.verify.automaton import (  # noqa: F401  (transition_table: explain's table, re-exported)
+    NotATransducer,
+    compare,
+    extract,
+    head_reading,
+    matching_states,
+    reference,
+    transition_table,
+)
 from numerate.verify.prove import verify
-
-
-def transition_table(t, ref_labels: dict[int, str]) -> str:
-    """Rows a, columns b: the digit written, with ' where the transition leaves the state."""
-    lines = []
-    for s in sorted({s for s, _ in t.step}):
-        name = f"{t.labels[s]} ({ref_labels.get(s, '?')})" + (", initial" if s == t.initial else "")
-        lines.append(f"state {name}: digit written for next column (a down, b across); ' = go to the other state")
-        lines.append("      " + " ".join(f"b={b}" for b in range(10)))
-        for a in range(10):
-            cells = []
-            for b in range(10):
-                digit, nxt = t.step[(s, (a, b))]
-                cells.append(f"{digit}{chr(39) if nxt != s else ' '}".rjust(3))
-            lines.append(f"  a={a} " + " ".join(cells))
-    return "\n".join(lines)
 
 
 def run_explain(args) -> int:

@@ -2,4 +2,4 @@
 
 from numerate.registry import callable_package
 
-callable_package(__name__, "train")  # numerate.train(preset, out=...) trains one (numerate/api.py)
+callable_package(__name__, "numerate.api:train")  # numerate.train(preset, out=...) trains one (numerate/api.py)

@@ -410,7 +410,7 @@ def environment() -> dict:
 
 
 def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
-    from numerate import __version__
+    from numerate.version import __version__
     from numerate.verify.binding import binding
 
     statements = {
