@@ -32,17 +32,27 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--precision",
+        choices=("certified", "float32", "float64"),
+        default="certified",
+        help="certified (default): as `solve` runs the folder (float64 under a numerate certificate); or force one",
+    )
     args = p.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
     from numerate.bigint import unlimited_digits
-    from numerate.checkpoint import load_model
+    from numerate.checkpoint import load_certified, load_model
     from numerate.eval.evaluate import answer_problems
     from numerate.tasks.base import Problem
     from numerate.devices import pick_device
 
-    bundle = load_model(args.model, device=pick_device(args.device))
+    device = pick_device(args.device)
+    bundle = load_certified(args.model, device) if args.precision == "certified" else load_model(args.model, device)
+    if args.precision == "float64":
+        bundle.model.double()
+    dtype = str(next(bundle.model.parameters()).dtype).replace("torch.", "")
     decoders = ["general", "windowed", "parallel"]
     rng = random.Random(0)
     rows, lines = [], []
@@ -72,7 +82,7 @@ def main() -> None:
                         }  # fmt: skip
                     )
                     print(f"{n:>7} {kind:<8} {dec:<9} {s:8.2f} s {1000 * s / n:8.3f} ms/digit exact={a.correct}")
-    lines.append(f"model {args.model}; {args.threads} threads on {args.device}; one problem at a time")
+    lines.append(f"model {args.model} in {dtype}; {args.threads} threads on {args.device}; one problem at a time")
     lines.append(f"{'digits':>7} {'problem':<8} " + " ".join(f"{d + ' ms/digit':>20}" for d in decoders) + "  exact")
     for n in sorted({r["digits"] for r in rows}):
         for kind in ("uniform", "carry"):
@@ -107,7 +117,8 @@ def main() -> None:
             batch_rows.append({"digits": n, "decoder": dec, "problems_per_s": len(problems) / s, "exact": ok})
             cells.append(f"{len(problems) / s:>12.1f} ({'yes' if ok else 'NO'})")
         lines.append(f"{n:>7} " + " ".join(cells))
-    write_results("long", "\n".join(lines), {"single": rows, "batched": batch_rows})
+    name = "long" if args.precision == "certified" else f"long-{args.precision}"
+    write_results(name, "\n".join(lines), {"precision": dtype, "single": rows, "batched": batch_rows})
 
 
 if __name__ == "__main__":

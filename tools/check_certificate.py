@@ -626,6 +626,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
     if rounding.get("precision") != precision:
         problems.append(f"rounding: precision {rounding.get('precision')!r}, but the certificate binds {precision!r}")
+    if cert.get("verdict") != "proven" or cert.get("proven") is not True:  # nothing claimed: nothing to check
+        return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
     balls = Balls(precision)
     window = tuple(mcfg["col_window"])
     depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])

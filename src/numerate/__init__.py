@@ -7,7 +7,7 @@
 Importing the package is cheap: torch and the rest load only when a name below is first used (numerate/api.py).
 """
 
-from numerate.version import __version__
+from numerate.version import __version__  # noqa: F401  (numerate.__version__)
 
 _API = ("load", "train", "presets", "tasks", "schemes", "Model", "Evaluation", "Certificate")
 __all__ = list(_API)

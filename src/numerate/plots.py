@@ -7,6 +7,37 @@ from pathlib import Path
 from numerate.errors import UsageError
 
 
+EXTRA = "pip install 'numerate[plot]'"
+
+
+def available() -> bool:
+    """Whether matplotlib can be imported (the `plot` extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pictures_or_warn(verb: str) -> bool:
+    """Before a verb's work: True if it can draw its pictures; else say now, on stderr, that it will write
+    everything but them (and how to get them), and return False."""
+    if available():
+        return True
+    import sys
+
+    print(
+        f"{verb}: matplotlib is not installed, so no pictures are drawn ({EXTRA}); the rest is written", file=sys.stderr
+    )
+    return False
+
+
+def require(what: str) -> None:
+    """Before any work: a clear exit 2 when a picture was asked for and cannot be drawn."""
+    if not available():
+        raise UsageError(f"{what} draws a picture and needs matplotlib: {EXTRA}")
+
+
 def _pyplot():
     try:
         import matplotlib

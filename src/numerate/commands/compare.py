@@ -134,6 +134,9 @@ def band_accuracy(rows: list[dict], lo: int, hi: float, sampler: str, dim: str =
 
 
 def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = False) -> int:
+    from numerate import plots
+
+    pictures = plots.pictures_or_warn("compare")
     from numerate.sweep import Engine, Unit, run_units
 
     engine = engine or Engine(jobs=2)
@@ -177,8 +180,10 @@ def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = Fals
         f"--out {shown}`{partial}\n\n```\n{table}\n```\n"
     )
     (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
-    plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
-    print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
+    if pictures:
+        plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
+    drawn = f", plot {out / 'results.png'}" if pictures else ""
+    print(f"table {out / 'results.md'}, rows {out / 'results.json'}{drawn}")
     if failed:
         print(
             f"{len(failed)} of {len(units)} runs failed (above); re-run the same command to retry them", file=sys.stderr

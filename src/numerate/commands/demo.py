@@ -43,6 +43,9 @@ def side_by_side(results: dict[str, list[dict]], lengths: list[int]) -> str:
 
 
 def run_demo(out: Path, quick: bool = False) -> int:
+    from numerate import plots
+
+    plots.pictures_or_warn("demo")  # said before the training: heatmap.png and sweep.png need matplotlib
     out.mkdir(parents=True, exist_ok=True)
     overrides = ["train.threads=1"] + (QUICK if quick else [])
     t0 = time.perf_counter()
@@ -87,8 +90,10 @@ def run_demo(out: Path, quick: bool = False) -> int:
     from numerate import plots
 
     train_max = models["default"].cfg.task.train_lengths[1]
-    plots.heatmap(grid_rows, out / "heatmap.png", title="default model: exact match (%)", train_max=train_max)
-    plots.sweep(results, out / "sweep.png", title="exact match by operand length (both operands)", train_max=train_max)
+    if plots.available():
+        plots.heatmap(grid_rows, out / "heatmap.png", title="default model: exact match (%)", train_max=train_max)
+        title = "exact match by operand length (both operands)"
+        plots.sweep(results, out / "sweep.png", title=title, train_max=train_max)
     from numerate.version import __version__
 
     summary = {

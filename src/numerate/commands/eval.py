@@ -17,6 +17,10 @@ from numerate.verify.binding import certificate_status, load_certified
 
 
 def run_eval(args) -> list[dict]:
+    if args.plot:
+        from numerate import plots
+
+        plots.require("eval --plot")  # before any work: the picture was asked for
     bundle = load_certified(args.model, device=pick_device(args.device))
     status = certificate_status(bundle, args.model)
     if status:

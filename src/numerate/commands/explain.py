@@ -19,6 +19,9 @@ from numerate.verify.prove import verify
 
 
 def run_explain(args) -> int:
+    from numerate import plots
+
+    pictures = plots.pictures_or_warn("explain")
     bundle = load_model(args.model)
     result = verify(bundle, progress=False)
     if not result.proven:
@@ -48,26 +51,9 @@ def run_explain(args) -> int:
     print(statement)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from numerate import plots
-
-    plots.automaton(
-        machine.step,
-        [
-            f"{machine.labels[s]} = {ref.labels[mapping[s]]}" if s in mapping else machine.labels[s]
-            for s in range(machine.n_states)
-        ],
-        machine.initial,
-        f"{Path(args.model).name}: {statement}",
-        out / "automaton.png",
-    )
     weights, names = head_reading(bundle)
-    plots.head_reading(
-        weights.numpy(),
-        names,
-        bundle.cfg.model.n_head,
-        f"{Path(args.model).name}: what the query on s[j] reads (mean attention)",
-        out / "heads.png",
-    )
+    if pictures:
+        _draw(machine, ref, mapping, statement, weights, names, bundle.cfg.model.n_head, args.model, out)
     (out / "automaton.json").write_text(
         json.dumps(
             {
@@ -94,8 +80,22 @@ def run_explain(args) -> int:
             indent=1,
         )
     )
-    print(f"transition table, pictures and head reading in {out} (automaton.png, heads.png, automaton.json)")
+    drawn = "automaton.png, heads.png, " if pictures else ""
+    print(f"transition table, pictures and head reading in {out} ({drawn}automaton.json)")
     return 0 if difference is None else 1
+
+
+def _draw(machine, ref, mapping, statement, weights, names, n_head: int, model: str, out: Path) -> None:
+    """automaton.png (the states and transitions) and heads.png (what each head reads)."""
+    from numerate import plots
+
+    labels = [
+        f"{machine.labels[s]} = {ref.labels[mapping[s]]}" if s in mapping else machine.labels[s]
+        for s in range(machine.n_states)
+    ]
+    plots.automaton(machine.step, labels, machine.initial, f"{Path(model).name}: {statement}", out / "automaton.png")
+    title = f"{Path(model).name}: what the query on s[j] reads (mean attention)"
+    plots.head_reading(weights.numpy(), names, n_head, title, out / "heads.png")
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)

@@ -58,6 +58,9 @@ def subjects(args) -> dict:
 
 
 def run_iterate(args) -> int:
+    from numerate import plots
+
+    pictures = plots.pictures_or_warn("iterate")
     from numerate.commands.lm_args import wants_lm
 
     lm = wants_lm(args)
@@ -97,8 +100,10 @@ def run_iterate(args) -> int:
     )
     (out / "results.md").write_text(f"# {bundle.task.name}\n\n`{command}`\n\n```\n{text}\n```\n")
     train_max = bundle.cfg.task.train_lengths[1] if bundle.cfg is not None else None
-    plot_modes(series(summary, modes), train_max, bundle.task.dial, bundle.task.name, out / "results.png")
-    print(f"table {out / 'results.md'}, rows {out / 'results.json'}, plot {out / 'results.png'}")
+    if pictures:
+        plot_modes(series(summary, modes), train_max, bundle.task.dial, bundle.task.name, out / "results.png")
+    shown = f", plot {out / 'results.png'}" if pictures else ""
+    print(f"table {out / 'results.md'}, rows {out / 'results.json'}{shown}")
     return 0
 
 
