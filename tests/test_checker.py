@@ -217,8 +217,32 @@ def test_checker_checks_a_procedure_folder(tmp_path):
 
 
 def test_checker_refuses_what_it_cannot_check(copy):
+    """A folder and certificate that agree on a computation this checker does not know (RoPE): exit 2."""
+    import hashlib
+
+    side = json.loads((copy / "config.json").read_text())
+    side["config"]["model"]["pos"] = "rope"
+    (copy / "config.json").write_text(json.dumps(side))
+    cfg = side["config"]
+    computation = {
+        "task": {k: v for k, v in cfg["task"].items() if k not in ("train_lengths", "ood_lengths")},
+        "format": cfg["format"],
+        "model": cfg["model"],
+        "vocab": side["vocab"],
+    }
+    digest = hashlib.sha256(json.dumps(computation, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    def change(c):
+        c["config"]["model"]["pos"] = "rope"
+        c["binds"]["computation_sha256"] = digest
+
+    out = run_checker(_edit(copy, change))
+    assert out.returncode == 2 and "coupling-2d" in out.stderr
+
+
+def test_a_folder_config_that_differs_is_refused_before_any_work(copy):
     side = json.loads((copy / "config.json").read_text())
     side["config"]["model"]["pos"] = "rope"
     (copy / "config.json").write_text(json.dumps(side))
     out = run_checker(copy / "certificate.json")
-    assert out.returncode == 2 and "coupling-2d" in out.stderr
+    assert out.returncode == 1 and "model.pos is 'rope'" in out.stdout and "class " not in out.stdout

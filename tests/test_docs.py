@@ -42,7 +42,7 @@ COPIED = [
     ("answer to addition followed by <eos>", "models/add-proof/certificate.md"),
     ("answer to subtraction followed by <eos>", "models/sub/certificate.md"),
     ("preset add-proof; `numerate verify`", "bench/results/proof-add-proof.md"),
-    ("model models/add-proof; 2 threads", "bench/results/long.md"),
+    ("model models/add-proof in float64; 2 threads", "bench/results/long.md"),
     ("training (1-10 digits; one process", "bench/results/throughput.md"),
     ("add-many (preset add-many ),", "bench/results/grid-add-many.md"),
     ("add-many-answer (preset add-many model.pos", "bench/results/grid-add-many-answer.md"),

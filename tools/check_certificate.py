@@ -610,7 +610,10 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     if digest != cert.get("weights_sha256") or digest != cert.get("binds", {}).get("weights_sha256"):
         certified = str(cert.get("weights_sha256"))[:16]
         problems.append(f"weights: sha256 {digest[:16]}... is not the certified {certified}...")
+    found = len(problems)
     cfg, vocab = folder_config(folder, cert, problems)
+    if len(problems) > found:  # the folder runs another computation: the certificate says nothing about it
+        return problems
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
