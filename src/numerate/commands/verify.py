@@ -73,8 +73,9 @@ def _verify_procedure(args) -> int:
     if all(code == 0 for code in codes.values()):
         print(
             f"PROVEN: For every pair of non-negative integers a and b, of any length, `numerate solve {folder}` writes "
-            f"exactly a * b: every step model of {folder / PROCEDURE_FILE} is proven above, and the procedure "
-            "around them only routes digits (numerate/iterate/multiply.py; docs/verification.md, 'Multiplication')."
+            f"exactly a * b (its steps evaluated in {args.precision}): every step model of {folder / PROCEDURE_FILE} "
+            "is proven above, and the procedure around them only routes digits (numerate/iterate/multiply.py; "
+            "docs/verification.md, 'Multiplication')."
         )
         return 0
     failed = ", ".join(name for name, code in codes.items() if code)
@@ -97,11 +98,13 @@ def add_parser(sub, help: str) -> None:
         description="Prove that greedy decoding of MODEL_DIR writes the exact answer to every problem of every "
         "length. The field of view of each answer digit is derived from the model's column window and depth; "
         "every field it can see (a finite set) is checked against the exact answer, and an induction over the "
-        "answer's digits extends that to all lengths. docs/verification.md states the argument and its "
+        "answer's digits extends that to all lengths. Every case is run through ball arithmetic (a float64 "
+        "midpoint and a rigorous rounding radius covering any summation order), so the claim holds for every "
+        "evaluation in the certified precision, not one. docs/verification.md states the argument and its "
         "assumptions.",
         epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 not proven: counterexamples "
         "found (printed as problems with the model's wrong answer), or undecided by rounding (the cases whose lead "
-        "does not clear the rounding bound are printed), or with --check a certificate that no longer holds; 2 the "
+        "does not clear its rounding radius are printed), or with --check a certificate that no longer holds; 2 the "
         "model is outside the provable class (no "
         "column window, absolute positions, an unsupported format) or too many cases: the message says why",
     )
