@@ -190,6 +190,30 @@ class Model:
         verdict = f"equivalent to the {word} automaton" if difference is None else f"not the {word} automaton"
         return f"{machine.n_states} states: {verdict}\n{table}"
 
+    def iterate(
+        self,
+        modes: Sequence[str] = ("one-shot", "external"),
+        dial: Sequence[int] = (8,),
+        samples: int = 50,
+        retries: int = 3,
+        seed: int = 1234,
+    ) -> list[dict]:
+        """The iteration lab (`numerate iterate`) on this model: for each mode and number of iterations, a row with
+        the fraction of exact answers, of steps right first time and the proposals made (one-shot, looped, or the
+        external propose-verify loop with the exact checker).
+
+        >>> rows = numerate.load("models/iter-sum-step").iterate(modes=["external"], dial=[5], samples=5)
+        >>> rows[0]["exact"], rows[0]["step_first_try"]
+        (1.0, 1.0)
+        """
+        from numerate.iterate.lab import MODES, LabSettings, run_lab
+
+        chosen = list(modes)
+        for mode in chosen:
+            MODES.get(mode)  # a clear error naming the modes, before any work
+        settings = LabSettings(samples=samples, seed=seed, retries=retries)
+        return run_lab(self.bundle, chosen, [int(k) for k in dial], settings, progress=False)
+
     def save(self, folder: str | Path) -> Path:
         """Write the model folder (weights and config.json) to `folder`, atomically."""
         from numerate.checkpoint import save_model
@@ -295,6 +319,11 @@ def train(
     model = load(out)
     model.proven_at = None if proof is None else proof.proven_at
     return model
+
+
+def iterate(model: str | Path | Model, **settings) -> list[dict]:
+    """`numerate.load(model).iterate(**settings)`: the iteration lab on a model folder."""
+    return (model if isinstance(model, Model) else load(model)).iterate(**settings)
 
 
 def presets() -> list[str]:
