@@ -94,7 +94,7 @@ def main() -> None:
         f"provable-correctness rate: {n_proven}/{len(seeds)} seeds; minimum margin median "
         f"{statistics.median(margins):.2f} [{min(margins):.2f}-{max(margins):.2f}]",
         "",
-        "minimum margin (float32) by training step; > 0 means proven at that step",
+        "smallest lead minus its rounding radius by training step; > 0 means proven at that step",
     ]
     for r in finals.values():  # the final model is the last point of each curve
         snaps.append({**r, "folder": str(Path(r["folder"]) / "snapshots" / f"step-{r['step']}")})
@@ -105,7 +105,7 @@ def main() -> None:
         cells = []
         for s in seeds:
             r = by.get((runs[s].name, step))
-            cells.append(f"{r['min_margin']:>8.2f}" if r else f"{'':>8}")
+            cells.append(f"{r['min_lead_minus_bound']:>8.2f}" if r else f"{'':>8}")
         lines.append(f"{step:>6} " + " ".join(cells))
     write_results(f"proof-{args.preset}", "\n".join(lines), {"finals": list(finals.values()), "snapshots": snaps})
     plot(args.preset, seeds, runs, by, steps)
@@ -122,10 +122,11 @@ def plot(preset, seeds, runs, by, steps) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for s in seeds:
         xs = [st for st in steps if (runs[s].name, st) in by]
-        ax.plot(xs, [by[(runs[s].name, st)]["min_margin"] for st in xs], marker="o", label=f"seed {s}")
+        ys = [max(by[(runs[s].name, st)]["min_lead_minus_bound"], -20.0) for st in xs]  # -inf drawn at -20
+        ax.plot(xs, ys, marker="o", label=f"seed {s}")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("training step")
-    ax.set_ylabel("minimum logit margin over all cases")
+    ax.set_ylabel("smallest lead minus radius")
     ax.set_title(f"{preset}: when does a model become provable? (> 0 = proven)")
     ax.legend(fontsize=8)
     fig.tight_layout()
