@@ -199,8 +199,9 @@ def field_logits(model, ids: torch.Tensor, pos: torch.Tensor, states: list[int] 
 def _count(states: list[int], layer: int, tables: list) -> None:
     while len(states) <= layer:
         states.append(0)
-    states[layer] += sum(len(_rows(t.values)) for t in tables if t is not None)
+    states[layer] += sum(len(_distinct(t.values)) for t in tables if t is not None)
 
 
-def _rows(values):
+def _distinct(values):
+    """The distinct states of a table: its rows (a Ball's midpoints)."""
     return values.mid if hasattr(values, "mid") else values
