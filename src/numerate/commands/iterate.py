@@ -67,8 +67,13 @@ def run_iterate(args) -> int:
     modes = parse_modes(args.modes or ("one-shot,external" if lm else "one-shot,looped,external"))
     args.proposer = args.proposer or ("lm" if lm else "model")
     PROPOSERS.get(args.proposer)  # a bad name fails now, not after the other modes ran
+    if args.steps_per_iteration is not None and not args.steps_per_iteration > 0:
+        raise UsageError(f"--steps-per-iteration must be > 0, got {args.steps_per_iteration}")
     if args.retries < 0:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
+    if "self-check" in modes and not lm:
+        raise UsageError("mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
+                         "to judge its own steps")
     if lm and "looped" in modes:
         raise UsageError("mode 'looped' needs looped models trained here; a language model runs one-shot, external")
     dials = parse_lengths(args.dial)
@@ -80,15 +85,16 @@ def run_iterate(args) -> int:
         raise UsageError(f"the models were trained on different tasks ({', '.join(sorted(tasks))})")
     if "looped" in modes and not all(is_looped(b) for b in bundles.values()):
         raise UsageError("mode 'looped' needs looped models (trained with model.recurrences > 1)")
-    if "external" in modes:  # a proposer that cannot work with these subjects fails now, not after other modes ran
+    if "external" in modes or "self-check" in modes:  # a proposer that cannot work with these subjects fails now, not after other modes ran
         for subject in bundles.values():
             PROPOSERS.get(args.proposer)(subject, LabSettings(seed=args.seed))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     per_model = {}
     for i, (folder, bundle) in enumerate(bundles.items()):
-        ledger = out / f"ledger-{i}.jsonl" if "external" in modes or lm else None
+        ledger = out / f"ledger-{i}.jsonl" if "external" in modes or lm else None  # lm: also one-shot
         settings = LabSettings(args.samples, args.seed, args.max_steps, args.retries, args.proposer)
+        settings.steps_per_iteration = args.steps_per_iteration
         per_model[folder] = run_lab(bundle, modes, dials, settings, ledger, not args.quiet)
     bundle = next(iter(bundles.values()))
     summary = summarize(per_model)
@@ -129,7 +135,10 @@ def add_parser(sub, help: str) -> None:
         "again on a rejection and stops when the procedure is done, a step is rejected --retries times, or at "
         "--max-steps). Every proposal of the external loop is a row of ledger-N.jsonl. A language model "
         "(--openai-base-url or --hf, with --task) runs one-shot and external: its prompts state the procedure, "
-        "show --shots worked examples and, on a retry, what was rejected; the ledger holds every prompt and reply.",
+        "show --shots worked examples and, on a retry, what was rejected; the ledger holds every prompt and reply. "
+        "A language model also runs self-check (--modes one-shot,external,self-check): the external loop with the "
+        "model itself, asked yes or no, in the exact checker's place; the checker only scores how often it accepts "
+        "a wrong step and rejects a right one.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     it.add_argument("models", nargs="*", metavar="MODEL_DIR", help="one or more models trained on the same task")
@@ -146,6 +155,14 @@ def add_parser(sub, help: str) -> None:
     it.add_argument("--samples", type=positive_int, default=50, help="problems per dial setting (default 50)")
     it.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234)")
     it.add_argument("--max-steps", type=positive_int, default=1000, help="external loop's step budget per problem")
+    it.add_argument(
+        "--steps-per-iteration",
+        type=float,
+        default=None,
+        metavar="F",
+        help="external and self-check loops: at most F x the iterations the problems need (and --max-steps); a "
+        "loop that accepts steps that go nowhere stops there",
+    )
     it.add_argument(
         "--retries", type=non_negative_int, default=3, help="proposals asked again after a rejection (default 3)"
     )

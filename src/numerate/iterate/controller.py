@@ -5,6 +5,11 @@ unfinished problem at once, checks each proposal with the task's exact checker a
 state. A rejected proposal is asked again, with the verdicts so far, up to `retries` times; a problem stops when
 its procedure is done (a verified answer), when no proposal for a step survives the retries, or at the step
 budget. Every proposal is one ledger row.
+
+With a `judge` the loop checks itself: the judge (the proposer's own model, asked whether the step is right)
+decides what is accepted, and the exact checker only keeps score, counting how often a wrong step was accepted
+and a right one rejected (the generation-verification gap). Only the step's form (a readable answer of the right
+shape) is enforced outside the judge, since the state cannot hold anything else.
 """
 
 from __future__ import annotations
@@ -25,12 +30,19 @@ class Outcome:
     first_try_ok: int = 0  # steps whose first proposal was verified
     first_feasible_step: int | None = None
     best_step: int | None = None  # first step at which the loop's answer reached its final value
+    judged_right: int = 0  # self-check: proposals that were right (by the exact checker) and were judged
+    judged_wrong: int = 0
+    accepted_wrong: int = 0  # ... wrong, yet the judge accepted them
+    rejected_right: int = 0  # ... right, yet the judge rejected them
     trace: list = field(default_factory=list, repr=False)
 
 
-def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retries: int = 3, ledger=None):
+def run_external(
+    task, problems, proposer: Proposer, max_steps: int = 1000, retries: int = 3, ledger=None, judge=None,
+    mode: str = "external",
+):
     """Solve every problem step by step. Returns one Outcome per problem; writes ledger rows to `ledger` (a
-    text file object) if given."""
+    text file object) if given. `judge` (see the module's text) replaces the exact checker's say."""
     states = [task.start(p) for p in problems]
     outcomes = [Outcome() for _ in problems]
     active = [i for i, p in enumerate(problems) if not _finish_if_done(task, p, states[i], outcomes[i])]
@@ -43,14 +55,17 @@ def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retr
             if not pending:
                 break
             proposals = proposer.propose([questions[i] for i in pending])
+            judgements = _judge(task, judge, [questions[i] for i in pending], proposals)
             still = []
-            for i, prop in zip(pending, proposals):
+            for i, prop, judged in zip(pending, proposals, judgements):
                 q, out = questions[i], outcomes[i]
                 verdict = task.check(q.problem, prop.value)
+                if judged is not None:
+                    verdict = _self_verdict(out, verdict, judged)
                 out.proposals += 1
                 out.parse_failures += prop.value is None
                 if ledger is not None:
-                    row = {"mode": "external", "problem": i, "step": step, "attempt": attempt}
+                    row = {"mode": mode, "problem": i, "step": step, "attempt": attempt}
                     row["input"] = proposer.describe(q.problem) if prop.prompt is None else prop.prompt
                     row.update(raw=prop.text, parsed=prop.value, verdict=verdict)
                     if prop.error:
@@ -78,6 +93,34 @@ def run_external(task, problems, proposer: Proposer, max_steps: int = 1000, retr
         if gaps:
             out.best_step = next(s for s, g in out.trace if g == min(gaps))
     return outcomes
+
+
+FORM_ERRORS = ("unparseable", "malformed")  # what the loop enforces itself even when the model judges
+
+
+def _judge(task, judge, questions, proposals) -> list:
+    """The judge's (accepted, said) for each proposal of a readable form; None where there is no judge or the
+    proposal's form already rejects it."""
+    if judge is None:
+        return [None] * len(proposals)
+    formed = [k for k, (q, p) in enumerate(zip(questions, proposals)) if task.check(q.problem, p.value)["why"]
+              not in FORM_ERRORS]
+    out: list = [None] * len(proposals)
+    for k, said in zip(formed, judge([questions[k] for k in formed], [proposals[k] for k in formed])):
+        out[k] = said
+    return out
+
+
+def _self_verdict(out: Outcome, exact: dict, judged) -> dict:
+    """The judge's verdict, scored against the exact one."""
+    accepted, said = judged
+    right = exact["ok"]
+    out.judged_right += right
+    out.judged_wrong += not right
+    out.accepted_wrong += accepted and not right
+    out.rejected_right += right and not accepted
+    why = "judged right" if accepted else ("judged wrong" if accepted is not None else "judgement unreadable")
+    return {"ok": bool(accepted), "why": why, "said": said, "exact": exact["why"]}
 
 
 def _finish_if_done(task, problem, state, out: Outcome) -> bool:

@@ -75,11 +75,18 @@ def looped(bundle, problems, settings: "LabSettings"):
 
 
 @MODES.register("external", "one step at a time inside the controller's propose-verify loop")
-def external(bundle, problems, settings: "LabSettings"):
+def external(bundle, problems, settings: "LabSettings", judge=None):
     from numerate.iterate.controller import run_external
 
     proposer = PROPOSERS.get(settings.proposer)(bundle, settings)
-    outcomes = run_external(bundle.task, problems, proposer, settings.max_steps, settings.retries, settings.ledger)
+    budget = settings.max_steps
+    if settings.steps_per_iteration and problems:  # a budget that grows with what the problems need
+        need = max(bundle.task.iterations(p) for p in problems)
+        budget = min(budget, max(1, int(settings.steps_per_iteration * need)))
+    mode = "self-check" if judge is not None else "external"
+    outcomes = run_external(
+        bundle.task, problems, proposer, budget, settings.retries, settings.ledger, judge=judge, mode=mode
+    )
     proposals = sum(o.proposals for o in outcomes)
     first_tries = sum(o.steps + (o.status == "rejected") for o in outcomes)
     extra = dict(
@@ -95,7 +102,27 @@ def external(bundle, problems, settings: "LabSettings"):
         extra["first_feasible_step_mean"] = statistics.mean(firsts)
     if bests:
         extra["best_step_mean"] = statistics.mean(bests)
+    if judge is not None:
+        right, wrong = sum(o.judged_right for o in outcomes), sum(o.judged_wrong for o in outcomes)
+        extra.update(
+            judged_right=right,
+            judged_wrong=wrong,
+            accepts_wrong=sum(o.accepted_wrong for o in outcomes) / wrong if wrong else None,
+            rejects_right=sum(o.rejected_right for o in outcomes) / right if right else None,
+        )
     return [o.answer for o in outcomes], extra
+
+
+@MODES.register("self-check", "the external loop, but the language model judges its own steps (no exact checker)")
+def self_check(bundle, problems, settings: "LabSettings"):
+    from numerate.iterate.proposers.lm import LanguageModelJudge
+    from numerate.iterate.subject import LanguageModelSubject
+
+    if not isinstance(bundle, LanguageModelSubject):
+        raise UsageError("mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
+                         "to judge its own steps")
+    judge = LanguageModelJudge(bundle.task, bundle.lm, shots=bundle.shots, seed=settings.seed)
+    return external(bundle, problems, settings, judge=judge)
 
 
 class _TaggedLedger:
@@ -117,6 +144,7 @@ class LabSettings:
     max_steps: int = 1000
     retries: int = 3
     proposer: str = "model"  # a name in PROPOSERS, for the external mode
+    steps_per_iteration: float | None = None  # step budget as a multiple of the iterations the problems need
     ledger: object = None  # an open JSONL file for every proposal (and a language model's one-shot replies)
 
 
@@ -186,6 +214,8 @@ def format_table(rows: list[dict], dial: str) -> str:
             ("gap %", "gap_mean", 15),
         ]
     cols += [("step ok 1st %", "step_first_try", 19), ("parse fail %", "parse_failure_rate", 15)]
+    if any("accepts_wrong" in r or "rejects_right" in r for r in rows):  # the self-check mode's judge, scored
+        cols += [("accepts wrong %", "accepts_wrong", 16), ("rejects right %", "rejects_right", 16)]
     head = f"{'mode':<10} {dial:>12} " + " ".join(f"{t:>{w}}" for t, _, w in cols) + f" {'proposals':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:

@@ -14,6 +14,8 @@ SUMMARY_KEYS = (
     "step_first_try",
     "proposals_mean",
     "parse_failure_rate",
+    "accepts_wrong",
+    "rejects_right",
 )
 
 

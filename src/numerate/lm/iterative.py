@@ -138,3 +138,54 @@ def final_requests(task, lm_chat: bool, problems, shots: int, seed: int) -> list
 
 def budget(task, problem: Problem, final: bool) -> int:
     return len(_ints(task.final_answer(problem) if final else task.step_answer(problem))) + 16
+
+
+# ---------------------------------------------------------------- self-check: the model judges a proposed step
+
+JUDGE_INSTRUCTION = "A proposed step follows each question. Reply yes if the step is right and no if it is wrong."
+
+
+def _wrong(answer, rng: random.Random):
+    """A near miss of a step answer (one number off by a small amount), for the judging examples."""
+    values = list(answer) if isinstance(answer, tuple | list) else [answer]
+    k = rng.randrange(len(values))
+    values[k] += rng.choice([-2, -1, 1, 2, 10])
+    return tuple(values) if isinstance(answer, tuple | list) else values[0]
+
+
+def judge_examples(task, shots: int, seed: int) -> list[tuple[Problem, object, bool]]:
+    """Worked judgements: step questions from the task's sampler, alternately with the right answer and a near
+    miss, so the examples say yes and no equally often."""
+    rng = random.Random(f"lm-judge/{task.name}/{seed}")
+    out = []
+    for i, s in enumerate(examples(task, False, max(shots, 0), seed)):
+        right = task.answer(s)
+        out.append((s, right, True) if i % 2 == 0 else (s, _wrong(right, rng), False))
+    return out
+
+
+def judge_build(task, lm_chat: bool, problem: Problem, value, worked):
+    """The prompt asking whether `value` is the right step for `problem`."""
+    text = text_for(task)
+
+    def asked(p, v):
+        return f"{text.question(p, False)} {_ints(v)}\nIs this step right?"
+
+    pairs = [(asked(p, v), "yes" if ok else "no") for p, v, ok in worked]
+    if lm_chat:
+        messages = [{"role": "system", "content": f"{text.intro} {JUDGE_INSTRUCTION}"}]
+        for question, answer in pairs:
+            messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        return messages + [{"role": "user", "content": asked(problem, value)}]
+    lines = [f"{text.intro} {JUDGE_INSTRUCTION}", *(f"{q} {a}" for q, a in pairs)]
+    return "\n".join([*lines, asked(problem, value)])
+
+
+def read_judgement(reply: str | None) -> bool | None:
+    """yes -> True, no -> False (first word of the first line, case and punctuation aside); otherwise None."""
+    if reply is None:
+        return None
+    words = re.findall(r"[a-z]+", first_line(reply).lower())
+    if not words or words[0] not in ("yes", "no"):
+        return None
+    return words[0] == "yes"

@@ -40,3 +40,23 @@ class LanguageModelProposer(Proposer):
             value = self.text.read(q.problem, c.text, final=False)
             out.append(Proposal(c.text or "", value, prompt=r.prompt, error=c.error))
         return out
+
+
+class LanguageModelJudge:
+    """The same language model asked whether a proposed step is right (the `self-check` mode's verifier)."""
+
+    def __init__(self, task, lm, shots: int = 3, seed: int = 0):
+        from numerate.lm.iterative import judge_examples
+
+        self.task, self.lm = task, lm
+        self.worked = judge_examples(task, shots, seed)
+
+    def __call__(self, questions: list[Question], proposals: list[Proposal]) -> list[tuple[bool | None, str]]:
+        from numerate.lm.base import Request
+        from numerate.lm.iterative import judge_build, read_judgement
+
+        requests = [
+            Request(q.problem, judge_build(self.task, self.lm.chat, q.problem, p.value, self.worked), max_tokens=4)
+            for q, p in zip(questions, proposals)
+        ]
+        return [(read_judgement(c.text), c.text or "") for c in self.lm.complete(requests)]
