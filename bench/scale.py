@@ -59,6 +59,9 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=10, help="problems per arithmetic length and per lab dial")
     p.add_argument("--dial", default="2,4,8,16")
     p.add_argument("--tasks", default="running-sum,gcd,knapsack")
+    p.add_argument("--cells", default=",".join(f"{t}-{r}" for t, r in ARITHMETIC),
+                   help="arithmetic cells TASK-REPRESENTATION (default: addition and multiplication, plain and "
+                   "reversed)")
     p.add_argument("--only", choices=["arithmetic", "lab"], help="run one half (the table reads what exists)")
     args = p.parse_args()
     base = RESULTS / "scale"
@@ -68,7 +71,7 @@ def main() -> None:
     for model in args.models.split(","):
         entry = data.setdefault(model, {"arithmetic": {}, "lab": {}})
         if args.only != "lab":
-            for task, rep in ARITHMETIC:
+            for task, rep in (c.rsplit("-", 1) for c in args.cells.split(",")):
                 out = base / model / f"{task}-{rep}"
                 cmd = ["numerate", "probe", *lm_args(model), "--task", task, "--representation", rep, "--shots", "3"]
                 cmd += ["--lengths", args.lengths, "--samples", str(args.samples), "--quiet", "--out", str(out)]
