@@ -76,6 +76,7 @@ def test_train_until_proven_then_save(tmp_path):
     [
         ("use_a_proven_model.py", ["--samples", "5"], "PROVEN"),
         ("train_and_prove_an_adder.py", ["--max-steps", "40"], "not proven within 40 steps"),
+        ("probe_your_own_language_model.py", ["--samples", "10"], " 4 digits: exact 100.0%"),
     ],
 )
 def test_examples_run(tmp_path, script, args, expect):

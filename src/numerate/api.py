@@ -357,3 +357,66 @@ def schemes() -> list[str]:
     from numerate.model.posenc import SCHEMES
 
     return list(SCHEMES.names())
+
+
+def language_models() -> list[str]:
+    """The named real language models `probe` and `iterate` take by name (`numerate lm list` says how to get each).
+
+    >>> "qwen2.5-coder-1.5b" in numerate.language_models()
+    True
+    """
+    from numerate.lm.zoo import MODELS
+
+    return list(MODELS)
+
+
+def _open_lm(lm, chat: bool | None, device: str, max_tokens: int):
+    """A LanguageModel from what the caller gave: one already (their own adapter), a Model, or a --hf name/path."""
+    from numerate.lm.base import LanguageModel
+
+    if isinstance(lm, LanguageModel) or hasattr(lm, "complete"):
+        return lm
+    if isinstance(lm, Model):
+        from numerate.lm.numerate_model import NumerateModel
+
+        return NumerateModel(str(lm.path), device=device)
+    if isinstance(lm, str | Path):
+        from numerate.lm.hf import HuggingFaceLM
+
+        return HuggingFaceLM(str(lm), chat=bool(chat), max_tokens=max_tokens, device=device)
+    raise UsageError(f"probe: give a language model (an object with complete()), a Model or a --hf name, not {lm!r}")
+
+
+def probe(
+    lm,
+    task: str = "addition",
+    lengths: Sequence[int] = (1, 2, 3, 4),
+    samples: int = 20,
+    shots: int = 0,
+    representation: str = "plain",
+    chat: bool | None = None,
+    seed: int = 1234,
+    device: str = "cpu",
+    max_tokens: int = 64,
+) -> list[dict]:
+    """A language model through `numerate probe`'s questions: one row per length (exact match, malformed replies,
+    where the wrong digits sit). `lm` is your own adapter (a `numerate.lm.base.LanguageModel`: `complete(requests)`
+    returns one `Completion` per request), a name from `language_models()` or a local model path (loaded with
+    transformers), or a numerate Model.
+
+    >>> from numerate.lm.base import Completion, LanguageModel
+    >>> class Zero(LanguageModel):
+    ...     def complete(self, requests, progress=None):
+    ...         return [Completion("0") for _ in requests]
+    >>> rows = numerate.probe(Zero(), lengths=[1, 2], samples=5, shots=3)
+    >>> [(r["len_a"], r["n"], r["exact_match"]) for r in rows]
+    [(1, 5, 0.0), (2, 5, 0.0)]
+    """
+    from numerate.lm.probe import ProbeSettings, run_probe
+    from numerate.tasks import get_task
+
+    model = _open_lm(lm, chat, device, max_tokens)
+    cells = [("uniform", (n, n)) for n in lengths]
+    settings = ProbeSettings(samples=samples, seed=seed, representation=representation, shots=shots)
+    rows, _ = run_probe(model, get_task(task), cells, settings)
+    return rows
