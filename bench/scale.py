@@ -28,8 +28,12 @@ from common import RESULTS, run_probe, write_results  # noqa: E402
 
 MODELS = "smollm2,gemma3-270m,qwen2.5-coder-0.5b,qwen2.5-coder-1.5b"
 CHAT = {"smollm2": True, "gemma3-270m": False, "qwen2.5-coder-0.5b": True, "qwen2.5-coder-1.5b": True}
-ARITHMETIC = [("addition", "plain"), ("addition", "reversed"), ("multiplication", "plain"),
-              ("multiplication", "reversed")]
+ARITHMETIC = [
+    ("addition", "plain"),
+    ("addition", "reversed"),
+    ("multiplication", "plain"),
+    ("multiplication", "reversed"),
+]
 LAB = [  # (cell name, modes, retries)
     ("r0", "one-shot,external", 0),
     ("r3", "external", 3),
@@ -59,9 +63,11 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=10, help="problems per arithmetic length and per lab dial")
     p.add_argument("--dial", default="2,4,8,16")
     p.add_argument("--tasks", default="running-sum,gcd,knapsack")
-    p.add_argument("--cells", default=",".join(f"{t}-{r}" for t, r in ARITHMETIC),
-                   help="arithmetic cells TASK-REPRESENTATION (default: addition and multiplication, plain and "
-                   "reversed)")
+    p.add_argument(
+        "--cells",
+        default=",".join(f"{t}-{r}" for t, r in ARITHMETIC),
+        help="arithmetic cells TASK-REPRESENTATION (default: addition and multiplication, plain and reversed)",
+    )
     p.add_argument("--only", choices=["arithmetic", "lab"], help="run one half (the table reads what exists)")
     args = p.parse_args()
     base = RESULTS / "scale"
@@ -102,8 +108,11 @@ def report(data: dict, args) -> None:
             by = {r["len_a"]: r for r in rows if r.get("sampler", "uniform") == "uniform"}
             cells = " ".join(f"{100 * by[n]['exact_match']:4.0f}" if n in by else f"{'-':>4}" for n in lengths)
             lines.append(f"{model:<20} {zoo.MODELS[model].parameters / 1e6:6.0f}M {task:<15} {rep:<9} {cells}")
-    lines += ["", "where the wrong digits sit: addition, plain, length 8: wrong digits per 100 numeric replies by "
-              "tenth of the answer (0 = least significant)"]
+    lines += [
+        "",
+        "where the wrong digits sit: addition, plain, length 8: wrong digits per 100 numeric replies by "
+        "tenth of the answer (0 = least significant)",
+    ]
     for model, entry in data.items():
         rows = entry["arithmetic"].get("addition-plain", [])
         row = next((r for r in rows if r["len_a"] == 8), None)
@@ -112,9 +121,16 @@ def report(data: dict, args) -> None:
             share = [100 * t / read if read else 0.0 for t in row["wrong_digit_tenths"]]
             lines.append(f"{model:<20} read {read:>3}  " + " ".join(f"{x:4.0f}" for x in share))
     dials = [int(x) for x in args.dial.split(",")]
-    lines += ["", "iteration lab: exact % by dial (knapsack: feasible and optimal; constraint satisfaction in "
-              "brackets); self-check: how often the model accepted a wrong step / rejected a right one"]
-    head = f"{'model':<20} {'task':<12} {'mode':<14} " + " ".join(f"{k:>10}" for k in dials) + "  accepts wrong / rejects right"
+    lines += [
+        "",
+        "iteration lab: exact % by dial (knapsack: feasible and optimal; constraint satisfaction in "
+        "brackets); self-check: how often the model accepted a wrong step / rejected a right one",
+    ]
+    head = (
+        f"{'model':<20} {'task':<12} {'mode':<14} "
+        + " ".join(f"{k:>10}" for k in dials)
+        + "  accepts wrong / rejects right"
+    )
     lines += [head, "-" * len(head)]
     for model, entry in data.items():
         for cell, summary in entry["lab"].items():
@@ -137,10 +153,13 @@ def report(data: dict, args) -> None:
                     gap = f"  {100 * sum(aw) / len(aw):.0f}% / " if aw else "  - / "
                     gap += f"{100 * sum(rr) / len(rr):.0f}%" if rr else "-"
                 lines.append(f"{model:<20} {task:<12} {label:<14} {cells}{gap}")
-    note = (f"\n{args.samples} problems per cell; chat prompts for the instruct models, plain text for "
-            "gemma3-270m (no chat template); models from `numerate lm list`, every file's sha256 pinned.")
-    write_results("scale", "\n".join(lines) + note, {"models": data, "parameters":
-                  {m: zoo.MODELS[m].parameters for m in data}})
+    note = (
+        f"\n{args.samples} problems per cell; chat prompts for the instruct models, plain text for "
+        "gemma3-270m (no chat template); models from `numerate lm list`, every file's sha256 pinned."
+    )
+    write_results(
+        "scale", "\n".join(lines) + note, {"models": data, "parameters": {m: zoo.MODELS[m].parameters for m in data}}
+    )
     plot(data, RESULTS / "scale.png")
 
 
@@ -153,8 +172,11 @@ def plot(data: dict, path: Path) -> None:
     sizes = {m: zoo.MODELS[m].parameters for m in data}
     ax = axes[0]
     for cell in ("addition-plain", "addition-reversed", "multiplication-plain"):
-        pts = [(sizes[m], 100 * sum(r["exact_match"] for r in e["arithmetic"][cell]) / len(e["arithmetic"][cell]))
-               for m, e in data.items() if e["arithmetic"].get(cell)]
+        pts = [
+            (sizes[m], 100 * sum(r["exact_match"] for r in e["arithmetic"][cell]) / len(e["arithmetic"][cell]))
+            for m, e in data.items()
+            if e["arithmetic"].get(cell)
+        ]
         if pts:
             ax.plot(*zip(*pts), marker="o", label=cell)
     ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over lengths 1-12", title="arithmetic, 3-shot")

@@ -47,9 +47,19 @@ def tiny(tmp_path, monkeypatch):
         digest = hashlib.sha256((wheels_dir / w.filename).read_bytes()).hexdigest()
         wheels.append(dataclasses.replace(w, sha256=digest))
     model = zoo.NamedModel(
-        name="tiny", title="Tiny", file="tiny.gguf", sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        architecture="llama", tensors=2, parameters=17, quantization="F32", licence="-", upstream="-",
-        packaged_by="-", wheels=tuple(wheels),
+        name="tiny",
+        title="Tiny",
+        file="tiny.gguf",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        architecture="llama",
+        tensors=2,
+        parameters=17,
+        quantization="F32",
+        licence="-",
+        upstream="-",
+        packaged_by="-",
+        wheels=tuple(wheels),
     )
     monkeypatch.setitem(zoo.MODELS, "tiny", model)
     monkeypatch.setenv("NUMERATE_CACHE", str(tmp_path / "cache"))
@@ -111,6 +121,8 @@ def test_the_real_models_are_listed_with_licence_hash_and_install_lines(capsys, 
     for name in ("smollm2", "gemma3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"):
         assert name in out and zoo.MODELS[name].sha256 in out
     assert "Apache-2.0" in out and "Gemma Terms of Use" in out
-    assert main(["probe", "--hf", "qwen2.5-coder-1.5b", "--lengths", "1", "--samples", "1", "--out",
-                 str(tmp_path / "p")]) == 2
+    assert (
+        main(["probe", "--hf", "qwen2.5-coder-1.5b", "--lengths", "1", "--samples", "1", "--out", str(tmp_path / "p")])
+        == 2
+    )
     assert "not assembled yet" in capsys.readouterr().err

@@ -9,7 +9,20 @@ Importing the package is cheap: torch and the rest load only when a name below i
 
 from numerate.version import __version__  # noqa: F401  (numerate.__version__)
 
-_API = ("load", "train", "iterate", "probe", "language_models", "presets", "tasks", "schemes", "Model", "Procedure", "Evaluation", "Certificate")
+_API = (
+    "load",
+    "train",
+    "iterate",
+    "probe",
+    "language_models",
+    "presets",
+    "tasks",
+    "schemes",
+    "Model",
+    "Procedure",
+    "Evaluation",
+    "Certificate",
+)
 __all__ = list(_API)
 
 

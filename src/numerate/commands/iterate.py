@@ -72,8 +72,10 @@ def run_iterate(args) -> int:
     if args.retries < 0:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
     if "self-check" in modes and not lm:
-        raise UsageError("mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
-                         "to judge its own steps")
+        raise UsageError(
+            "mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
+            "to judge its own steps"
+        )
     if lm and "looped" in modes:
         raise UsageError("mode 'looped' needs looped models trained here; a language model runs one-shot, external")
     dials = parse_lengths(args.dial)
@@ -85,7 +87,9 @@ def run_iterate(args) -> int:
         raise UsageError(f"the models were trained on different tasks ({', '.join(sorted(tasks))})")
     if "looped" in modes and not all(is_looped(b) for b in bundles.values()):
         raise UsageError("mode 'looped' needs looped models (trained with model.recurrences > 1)")
-    if "external" in modes or "self-check" in modes:  # a proposer that cannot work with these subjects fails now, not after other modes ran
+    if (
+        "external" in modes or "self-check" in modes
+    ):  # a proposer that cannot work with these subjects fails now, not after other modes ran
         for subject in bundles.values():
             PROPOSERS.get(args.proposer)(subject, LabSettings(seed=args.seed))
     out = Path(args.out)

@@ -34,9 +34,21 @@ def list_command(args) -> int:
     for m in zoo.MODELS.values():
         state = zoo.status(m)
         if args.json:
-            print(json.dumps({"name": m.name, "title": m.title, "parameters": m.parameters, "sha256": m.sha256,
-                              "licence": m.licence, "upstream": m.upstream, "packaged_by": m.packaged_by,
-                              "status": state, "install": m.install_lines()}))
+            print(
+                json.dumps(
+                    {
+                        "name": m.name,
+                        "title": m.title,
+                        "parameters": m.parameters,
+                        "sha256": m.sha256,
+                        "licence": m.licence,
+                        "upstream": m.upstream,
+                        "packaged_by": m.packaged_by,
+                        "status": state,
+                        "install": m.install_lines(),
+                    }
+                )
+            )
             continue
         print(f"{m.name:<20} {m.title} — {m.parameters / 1e6:,.0f}M parameters, {m.quantization}, {m.architecture}")
         print(f"{'':<20} licence: {m.licence}")

@@ -38,7 +38,13 @@ class Outcome:
 
 
 def run_external(
-    task, problems, proposer: Proposer, max_steps: int = 1000, retries: int = 3, ledger=None, judge=None,
+    task,
+    problems,
+    proposer: Proposer,
+    max_steps: int = 1000,
+    retries: int = 3,
+    ledger=None,
+    judge=None,
     mode: str = "external",
 ):
     """Solve every problem step by step. Returns one Outcome per problem; writes ledger rows to `ledger` (a
@@ -103,8 +109,11 @@ def _judge(task, judge, questions, proposals) -> list:
     proposal's form already rejects it."""
     if judge is None:
         return [None] * len(proposals)
-    formed = [k for k, (q, p) in enumerate(zip(questions, proposals)) if task.check(q.problem, p.value)["why"]
-              not in FORM_ERRORS]
+    formed = [
+        k
+        for k, (q, p) in enumerate(zip(questions, proposals))
+        if task.check(q.problem, p.value)["why"] not in FORM_ERRORS
+    ]
     out: list = [None] * len(proposals)
     for k, said in zip(formed, judge([questions[k] for k in formed], [proposals[k] for k in formed])):
         out[k] = said

@@ -119,8 +119,10 @@ def self_check(bundle, problems, settings: "LabSettings"):
     from numerate.iterate.subject import LanguageModelSubject
 
     if not isinstance(bundle, LanguageModelSubject):
-        raise UsageError("mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
-                         "to judge its own steps")
+        raise UsageError(
+            "mode 'self-check' needs a language model (--hf or --openai-base-url): it asks the model "
+            "to judge its own steps"
+        )
     judge = LanguageModelJudge(bundle.task, bundle.lm, shots=bundle.shots, seed=settings.seed)
     return external(bundle, problems, settings, judge=judge)
 
