@@ -34,8 +34,8 @@ class ScriptedGcd(LanguageModel):
                 self.judged += 1
                 a, b, x, y = map(int, re.findall(r"-?\d+", last[-2]))
                 truth = euclid_step(a, b) == (x, y)
-                said = {"yes": True, "no": False, "exact": truth}[self.judge]
-                out.append(Completion("yes" if said else "no"))
+                said = {"yes": True, "no": False, "exact": truth, "mumble": None}[self.judge]
+                out.append(Completion({True: "yes", False: "no", None: "maybe"}[said]))
                 continue
             a, b = map(int, re.findall(r"\d+", last[-1]))
             x, y = euclid_step(a, b)
@@ -60,6 +60,11 @@ def test_a_judge_that_always_says_yes_accepts_every_wrong_step_and_loses_answers
 def test_a_judge_that_always_says_no_rejects_every_right_step():
     judged, _ = _row("no", "self-check")
     assert judged["rejects_right"] == 1.0 and judged["exact"] == 0.0
+
+
+def test_an_unreadable_judgement_rejects_the_step():
+    judged, _ = _row("mumble", "self-check")
+    assert judged["rejects_right"] == 1.0 and judged["accepts_wrong"] == 0.0 and judged["exact"] == 0.0
 
 
 def test_an_exact_judge_makes_self_check_the_external_loop():

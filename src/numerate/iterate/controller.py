@@ -122,14 +122,14 @@ def _judge(task, judge, questions, proposals) -> list:
 
 def _self_verdict(out: Outcome, exact: dict, judged) -> dict:
     """The judge's verdict, scored against the exact one."""
-    accepted, said = judged
-    right = exact["ok"]
+    said_yes, said = judged
+    accepted, right = bool(said_yes), exact["ok"]  # an unreadable judgement rejects
     out.judged_right += right
     out.judged_wrong += not right
     out.accepted_wrong += accepted and not right
     out.rejected_right += right and not accepted
-    why = "judged right" if accepted else ("judged wrong" if accepted is not None else "judgement unreadable")
-    return {"ok": bool(accepted), "why": why, "said": said, "exact": exact["why"]}
+    why = "judged right" if accepted else ("judged wrong" if said_yes is not None else "judgement unreadable")
+    return {"ok": accepted, "why": why, "said": said, "exact": exact["why"]}
 
 
 def _finish_if_done(task, problem, state, out: Outcome) -> bool:
