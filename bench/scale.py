@@ -185,7 +185,7 @@ def plot(data: dict, path: Path) -> None:
         ]
         if pts:
             ax.plot(*zip(*pts), marker="o", label=cell)
-    ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over lengths 1-12", title="arithmetic, 3-shot")
+    ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over the lengths measured", title="arithmetic, 3-shot")
     ax.legend(fontsize=8)
     ax = axes[1]
     for task in ("running-sum", "gcd", "knapsack"):
@@ -197,7 +197,7 @@ def plot(data: dict, path: Path) -> None:
                     pts.append((sizes[m], 100 * sum(r["exact"] for r in rows) / len(rows)))
             if pts:
                 ax.plot(*zip(*pts), style, marker="o", label=f"{task} {mode}")
-    ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over dial 2-16", title="iteration lab")
+    ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over the dials measured", title="iteration lab")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
