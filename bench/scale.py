@@ -185,7 +185,9 @@ def plot(data: dict, path: Path) -> None:
         ]
         if pts:
             ax.plot(*zip(*pts), marker="o", label=cell)
-    ax.set(xscale="log", xlabel="parameters", ylabel="exact %, mean over the lengths measured", title="arithmetic, 3-shot")
+    ax.set(
+        xscale="log", xlabel="parameters", ylabel="exact %, mean over the lengths measured", title="arithmetic, 3-shot"
+    )
     ax.legend(fontsize=8)
     ax = axes[1]
     for task in ("running-sum", "gcd", "knapsack"):
