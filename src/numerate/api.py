@@ -230,35 +230,45 @@ class Model:
 
 
 class Procedure:
-    """A procedure folder (`models/mul`: procedure.yaml naming proven step models): a * b by its steps."""
+    """A procedure folder (procedure.yaml naming proven step models; `models/mul`, `models/gcd`, ...): a
+    registered program that only routes digits between its step models (numerate/procedures)."""
 
-    def __init__(self, multiplier, folder: Path):
-        self.multiplier, self.folder = multiplier, folder
+    def __init__(self, loaded, folder: Path):
+        self.loaded, self.folder = loaded, folder
 
-    task = "multiplication"
+    @property
+    def task(self) -> str:
+        return self.loaded.procedure.name
 
     def __repr__(self) -> str:
         return f"<numerate.Procedure {self.task} from {self.folder}>"
 
-    def solve(self, problems: Iterable, batch_size: int = 256) -> list[int]:
-        """a * b for each problem ("36*4" or (36, 4)), every digit written by a step model.
+    def solve(self, problems: Iterable, batch_size: int = 256) -> list:
+        """The answer to each problem (a line such as "36*4" or "462,1071", or an already parsed problem), every
+        digit written by a step model.
 
         >>> numerate.load("models/mul").solve(["36*4"])
         [144]
+        >>> numerate.load("models/gcd").solve(["462,1071"])
+        [21]
         """
-        from numerate.iterate.multiply import multiply
-        from numerate.tasks import get_task
+        from numerate.procedures.folder import solve
 
-        task = get_task("multiplication")
-        return multiply(self.multiplier, _problems(task, problems), batch_size)
+        parsed = []
+        for p in problems:
+            if isinstance(p, str):
+                try:
+                    p = self.loaded.procedure.parse(p)
+                except ValueError as e:
+                    raise UsageError(f"{p!r}: {e}") from None
+            parsed.append(p)
+        answers, _ = solve(self.loaded, parsed, batch_size=batch_size)
+        return answers
 
     def verify(self, precision: str = "float64") -> dict[str, Certificate]:
-        """Each step's certificate; the product is proven when every one is (docs/verification.md)."""
-        m = self.multiplier
-        return {
-            name: Model(bundle, m.step_dirs[name]).verify(precision)
-            for name, bundle in (("times", m.times), ("add", m.add))
-        }
+        """Each step's certificate; the procedure's answers are proven when every one is (docs/verification.md)."""
+        m = self.loaded
+        return {name: Model(bundle, m.step_dirs[name]).verify(precision) for name, bundle in m.bundles.items()}
 
 
 def load(path: str | Path, device: str = "cpu") -> Model | Procedure:
@@ -268,10 +278,11 @@ def load(path: str | Path, device: str = "cpu") -> Model | Procedure:
     <numerate.Model addition from models/add-proof>
     """
     from numerate.checkpoint import load_certified
-    from numerate.iterate.multiply import is_procedure, load_multiplier
+    from numerate.procedures.folder import is_procedure
+    from numerate.procedures.folder import load as load_procedure
 
     if is_procedure(path):
-        return Procedure(load_multiplier(path, device=device), Path(path))
+        return Procedure(load_procedure(path, device=device), Path(path))
     return Model(load_certified(path, device=device), Path(path))
 
 

@@ -77,11 +77,13 @@ def _check_procedure(multiplier, problem: Problem, number: int) -> None:
 
     a, b = problem.operands
     width = len(to_str(a)) + len(to_str(b))
-    if width <= multiplier.checked_width and len(to_str(a)) <= multiplier.checked_a:
+    checked = multiplier.notes.setdefault("checked", (0, 0))
+    if width <= checked[0] and len(to_str(a)) <= checked[1]:
         return  # a wider product with a longer a already fitted: so does this one
+    times, add = multiplier.bundles["times"], multiplier.bundles["add"]
     for step, question in (
-        (multiplier.times, multiplier.times.task.worst_case(len(to_str(a)))),
-        (multiplier.add, Problem((10**width - 1, 10**width - 1))),
+        (times, times.task.worst_case(len(to_str(a)))),
+        (add, Problem((10**width - 1, 10**width - 1))),
     ):
         if not fits(step, question):
             limit = max_digits(step)
@@ -89,7 +91,7 @@ def _check_procedure(multiplier, problem: Problem, number: int) -> None:
                 f"line {number}: a {len(to_str(a))} x {len(to_str(b))}-digit product needs {step.task.name} questions "
                 f"longer than its model can represent (at most {limit} digits)"
             )
-    multiplier.checked_width, multiplier.checked_a = width, len(to_str(a))
+    multiplier.notes["checked"] = (width, len(to_str(a)))
 
 
 def _seekable(stream) -> bool:
@@ -109,9 +111,11 @@ def solve_stream(
     max_digits_allowed: int = MAX_DIGITS,
     progress: bool = False,
     recheck: bool = False,
+    ledger: str | None = None,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
-    (every case bounded again) before answering, instead of comparing hashes only."""
+    (every case bounded again) before answering, instead of comparing hashes only. A procedure folder other than
+    long multiplication (gcd, knapsack, isqrt, descent) is answered by commands/solve_procedure.py."""
     from numerate.eval.answer import written_exactly
     from numerate.iterate.stepwise import is_stepwise, procedure_answers
     from numerate.eval.evaluate import answer_problems
@@ -122,10 +126,19 @@ def solve_stream(
 
     multiplier = bundle = None
     if is_procedure(model_dir):
+        from numerate.procedures.folder import load, read_spec
         from numerate.tasks import get_task
 
+        if read_spec(model_dir)[0].name != "long-multiplication":
+            from numerate.commands.solve_procedure import solve_procedure_stream
+
+            loaded = load(model_dir, device=pick_device(device))
+            return solve_procedure_stream(
+                loaded, stdin, stdout, stderr, batch_size=batch_size, max_chars=max_digits_allowed,
+                recheck=recheck, ledger_path=ledger,
+            )
         multiplier = load_multiplier(model_dir, device=pick_device(device))
-        for name, step in (("times", multiplier.times), ("add", multiplier.add)):
+        for name, step in multiplier.bundles.items():
             status = certificate_status(step, multiplier.step_dirs[name]) or "no certificate: not proven"
             if recheck:
                 from numerate.commands.recheck import recheck_folder
@@ -238,7 +251,8 @@ def add_parser(sub, help: str) -> None:
         help=help,
         description="Read problems written as the model's task writes them — `A+B` for addition, `A-B` for "
         "subtraction (non-negative decimal integers of any length; answers may be negative), `A+B+C+...` for "
-        "many-operand addition and running sums, `A*B` for multiplication — from stdin, one per line, and write the "
+        "many-operand addition and running sums, `A*B` for multiplication; for procedure folders `A,B` (gcd), `N` (isqrt), `C; w:v, w:v, ...` (knapsack) or a "
+        "quadratic such as `3x^2 + 2xy + 5y^2 - 7x + 4y; scale=20` (descent) — from stdin, one per line, and write the "
         "model's answers in the same order. Models of iterative tasks (long multiplication, running sums) run their "
         "procedure one step at a time, each step's answer taken as the model wrote it. Input is checked before any "
         "work: a bad line is named on stderr, nothing is written on stdout, and the exit code is 2. Input of any size "
@@ -261,6 +275,12 @@ def add_parser(sub, help: str) -> None:
         help="re-derive the model's certificate (every case bounded again, seconds) before answering; without it "
         "only the hashes of the weights and config are compared with what the certificate binds",
     )
+    s.add_argument(
+        "--ledger",
+        metavar="FILE.jsonl",
+        help="procedure folders (gcd, knapsack, isqrt, descent): write one JSON line per problem with its answer, "
+        "the questions asked and digits written per step model, and the rounds of questions",
+    )
     s.set_defaults(func=command)
 
 
@@ -280,4 +300,5 @@ def command(args) -> int:
         max_digits_allowed=args.max_digits,
         progress=not args.quiet and sys.stderr.isatty(),
         recheck=args.recheck,
+        ledger=args.ledger,
     )

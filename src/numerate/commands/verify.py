@@ -1,8 +1,8 @@
 """`numerate verify MODEL_DIR`: prove a model right at every length, or refute it with a counterexample.
 
-A procedure folder (models/mul: `procedure.yaml` naming step models) is proven step by step: each step model is
-verified in turn, and the product is claimed only when every step is proven, since the procedure around them only
-routes digits (numerate/iterate/multiply.py).
+A procedure folder (models/mul, models/gcd, ...: `procedure.yaml` naming step models) is proven step by step: each
+step model is verified in turn, and the procedure's claim is made only when every step is proven, since the
+procedure around them only routes digits (numerate/procedures).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from numerate.errors import UsageError
 
 def run_verify(args) -> int:
     from numerate import malloc
-    from numerate.iterate.multiply import is_procedure
+    from numerate.procedures.folder import is_procedure
 
     malloc.keep_freed_memory()
     if args.check:
@@ -56,7 +56,7 @@ def _verify_one(args, folder: Path, out: str | None) -> int:
 
 
 def _verify_procedure(args) -> int:
-    from numerate.iterate.multiply import PROCEDURE_FILE, load_multiplier
+    from numerate.procedures.folder import PROCEDURE_FILE, read_spec
 
     folder = Path(args.model)
     if args.out:
@@ -64,23 +64,38 @@ def _verify_procedure(args) -> int:
             f"{folder} is a procedure of step models: write each step's certificate into its own folder "
             "(numerate verify STEP_DIR --out STEP_DIR/certificate.json)"
         )
-    m = load_multiplier(folder)  # checks the steps' folders and tasks before any work
+    procedure, step_dirs = read_spec(folder)
+    _check_step_tasks(folder, step_dirs)  # every step folder is a model of its step's task, before any work
     codes = {}
-    for name, step_dir in m.step_dirs.items():
+    for name, step_dir in step_dirs.items():
         print(f"== step '{name}': {step_dir}")
         codes[name] = _verify_one(args, step_dir, None)
         print()
     if all(code == 0 for code in codes.values()):
         print(
-            f"PROVEN: For every pair of non-negative integers a and b, of any length, `numerate solve {folder}` writes "
-            f"exactly a * b (its steps evaluated in {args.precision}): every step model of {folder / PROCEDURE_FILE} "
-            "is proven above, and the procedure around them only routes digits (numerate/iterate/multiply.py; "
-            "docs/verification.md, 'Multiplication')."
+            f"PROVEN: `numerate solve {folder}` ({procedure.name}): {procedure.claim} (its steps evaluated in "
+            f"{args.precision}). Every step model of {folder / PROCEDURE_FILE} is proven above, and the procedure "
+            f"around them only routes digits (numerate/procedures/{procedure.name.replace('-', '_')}.py; "
+            "docs/verification.md, 'Procedures')."
         )
         return 0
     failed = ", ".join(name for name, code in codes.items() if code)
-    print(f"NOT PROVEN: step(s) {failed} not proven, so no claim is made about the products of {folder}")
+    print(f"NOT PROVEN: step(s) {failed} not proven, so no claim is made about the answers of {folder}")
     return 1
+
+
+def _check_step_tasks(folder: Path, step_dirs: dict) -> None:
+    from numerate.checkpoint import load_model
+    from numerate.procedures.base import STEP_TASKS
+    from numerate.procedures.folder import PROCEDURE_FILE
+
+    for name, path in step_dirs.items():
+        task = load_model(path).task.name
+        if task != STEP_TASKS[name]:
+            raise UsageError(
+                f"{folder / PROCEDURE_FILE}: step '{name}' needs a model of {STEP_TASKS[name]}, but {path} was "
+                f"trained on '{task}'"
+            )
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)

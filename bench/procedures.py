@@ -1,0 +1,133 @@
+"""Procedures on proven steps (models/gcd, knapsack, isqrt, descent, mul): exact answers at sizes far beyond the
+iteration lab's, with the questions asked, digits written, rounds and seconds per problem.
+
+    python bench/procedures.py [--cells gcd:100:4,knapsack:50:2,isqrt:100:2,isqrt:1000:1,descent:22:4] [--force]
+
+A cell PROC:SIZE:N draws N problems of that size from the procedure's sampler (seeded by the cell) plus one from
+its adversarial sampler (gcd: consecutive Fibonacci numbers, the most Euclid steps for their size; isqrt: a
+perfect square or one less; knapsack: equally dense items and all-nines values; descent: strongly coupled
+variables), answers them all in one batch through the procedure folder (all problems' questions asked together,
+level by level), and checks each against the procedure's oracle (knapsack: feasible and optimal). SIZE is digits
+(gcd, isqrt, mul), items (knapsack, 6-digit values) or the scale in decimal places (descent). Each finished cell is
+kept in bench/results/procedures/ and not re-run (so a long grid can be spread over several sittings) unless
+--force; the table is rebuilt from every kept cell of the grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import RESULTS, write_results  # noqa: E402
+
+DEFAULT = "gcd:100:4,knapsack:50:2,isqrt:100:2,isqrt:300:1,descent:22:4,mul:100:2"
+FOLDERS = {"mul": "models/mul"}
+UNITS = {"gcd": "digits", "isqrt": "digits", "mul": "digits", "knapsack": "items", "descent": "places"}
+
+
+def run_cell(name: str, size: int, count: int, threads: int) -> dict:
+    import torch
+
+    from numerate.procedures.folder import load, solve
+
+    torch.set_num_threads(threads)
+    loaded = load(FOLDERS.get(name, f"models/{name}"))
+    proc = loaded.procedure
+    rng = random.Random(f"procedures/{name}/{size}")
+    problems = [proc.sample(rng, size) for _ in range(count)] + [proc.adversarial(rng, size)]
+    t0 = time.perf_counter()
+    answers, ledgers = solve(loaded, problems)
+    seconds = time.perf_counter() - t0
+    row = {
+        "procedure": name,
+        "size": size,
+        "unit": UNITS[name],
+        "problems": len(problems),
+        "exact": sum(proc.correct(p, a) for p, a in zip(problems, answers)),
+        "questions_per_problem": round(sum(led.total_questions for led in ledgers) / len(problems)),
+        "digits_per_problem": round(sum(led.total_digits for led in ledgers) / len(problems)),
+        "rounds": max(led.rounds for led in ledgers),
+        "seconds": round(seconds, 1),
+        "problems_shown": [proc.expression(p)[:80] for p in problems[:2]],
+    }
+    if name == "knapsack":
+        judged = [proc.judge(p, a) for p, a in zip(problems, answers)]
+        row["feasible"] = sum(j["feasible"] for j in judged)
+        row["optimal"] = sum(j["optimal"] for j in judged)
+    if name == "descent":
+        # how many significant digits of the exact minimizer the fixed point gets right (the worst coordinate)
+        row["digits_right"] = min(_digits_right(proc, p, a) for p, a in zip(problems, answers))
+    return row
+
+
+def _digits_right(proc, problem, answer) -> int:
+    from fractions import Fraction
+
+    scale = problem[6]
+    worst = None
+    for x, exact in zip(answer, proc.minimizer(problem)):
+        err = abs(Fraction(x, 10**scale) - exact)
+        if err == 0:
+            continue
+        # significant digits: log10(|exact| / err), floored
+        ratio = (abs(exact) if exact else Fraction(1)) / err
+        k = len(str(int(ratio))) - 1
+        worst = k if worst is None else min(worst, k)
+    return worst if worst is not None else scale
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cells", default=DEFAULT, help=f"PROC:SIZE:N,... (default {DEFAULT})")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--force", action="store_true", help="re-run cells already kept")
+    p.add_argument("--name", default="procedures")
+    args = p.parse_args()
+    keep = RESULTS / "procedures"
+    keep.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for cell in args.cells.split(","):
+        name, size, count = cell.split(":")
+        if name not in UNITS:
+            raise SystemExit(f"unknown procedure {name!r} in --cells (known: {', '.join(UNITS)})")
+        path = keep / f"{name}-{size}-{count}.json"
+        if path.is_file() and not args.force:
+            row = json.loads(path.read_text())
+        else:
+            print(f"running {cell} ...", flush=True)
+            row = run_cell(name, int(size), int(count), args.threads)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(row, indent=1))
+            tmp.replace(path)
+        rows.append(row)
+        print(row, flush=True)
+    head = (
+        f"{'procedure':<10} {'size':>12} {'problems':>8} {'exact':>6} {'questions':>10} {'digits':>10} "
+        f"{'rounds':>7} {'seconds':>8}  notes"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        notes = ""
+        if "optimal" in r:
+            notes = f"feasible {r['feasible']}/{r['problems']}, optimal {r['optimal']}/{r['problems']}"
+        if "digits_right" in r:
+            notes = f"minimizer right to {r['digits_right']} significant digits (worst coordinate)"
+        lines.append(
+            f"{r['procedure']:<10} {str(r['size']) + ' ' + r['unit']:>12} {r['problems']:>8} {r['exact']:>6} "
+            f"{r['questions_per_problem']:>10,} {r['digits_per_problem']:>10,} {r['rounds']:>7,} {r['seconds']:>8}  "
+            f"{notes}"
+        )
+    lines.append(
+        "questions and digits: per problem, over all step models; rounds: sequential levels of questions for the "
+        "whole batch (the slowest problem); seconds: the whole batch, 2 CPU threads; one adversarial problem per cell"
+    )
+    write_results(args.name, "\n".join(lines), {"rows": rows})
+
+
+if __name__ == "__main__":
+    main()
