@@ -65,6 +65,46 @@ def run_cell(name: str, size: int, count: int, threads: int) -> dict:
     return row
 
 
+LAB_DIALS = "2,4,8,16,32,64,80"
+
+
+def run_lab_rows(dials: list[int], samples: int, threads: int) -> list[dict]:
+    """The iteration lab's own gcd and knapsack problems (the same seed, so the first `samples` of each dial
+    setting's problems in docs/iteration.md), answered through the procedure folders."""
+    import torch
+
+    from numerate.eval.evaluate import cell_problems
+    from numerate.procedures.folder import load, solve
+    from numerate.tasks import get_task
+
+    torch.set_num_threads(threads)
+    rows = []
+    for task_name in ("gcd", "knapsack"):
+        task, loaded = get_task(task_name), load(f"models/{task_name}")
+        proc = loaded.procedure
+        for k in dials:
+            lab = cell_problems(task, "uniform", (k,), samples, 1234)
+            if task_name == "gcd":
+                problems = [tuple(p.operands) for p in lab]
+            else:  # the lab writes item (w, v) as 10 w + v, capacity 9
+                problems = [(9, tuple(divmod(item, 10) for item in p.operands)) for p in lab]
+            t0 = time.perf_counter()
+            answers, ledgers = solve(loaded, problems)
+            row = {
+                "task": task_name,
+                "dial": k,
+                "problems": len(problems),
+                "exact": sum(proc.correct(p, a) for p, a in zip(problems, answers)),
+                "questions_per_problem": round(sum(led.total_questions for led in ledgers) / len(problems)),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+            if task_name == "knapsack":
+                row["feasible"] = sum(proc.judge(p, a)["feasible"] for p, a in zip(problems, answers))
+            rows.append(row)
+            print(row, flush=True)
+    return rows
+
+
 def _digits_right(proc, problem, answer) -> int:
     from fractions import Fraction
 
@@ -87,7 +127,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--force", action="store_true", help="re-run cells already kept")
     p.add_argument("--name", default="procedures")
+    p.add_argument("--lab", action="store_true", help="instead: the iteration lab's gcd and knapsack problems")
+    p.add_argument("--dial", default=LAB_DIALS, help=f"with --lab: dial settings (default {LAB_DIALS})")
+    p.add_argument("--samples", type=int, default=20, help="with --lab: problems per dial setting (default 20)")
     args = p.parse_args()
+    if args.lab:
+        return lab_main(args)
     keep = RESULTS / "procedures"
     keep.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -127,6 +172,22 @@ def main() -> None:
         "whole batch (the slowest problem); seconds: the whole batch, 2 CPU threads; one adversarial problem per cell"
     )
     write_results(args.name, "\n".join(lines), {"rows": rows})
+
+
+def lab_main(args) -> None:
+    dials = [int(x) for x in args.dial.split(",")]
+    rows = run_lab_rows(dials, args.samples, args.threads)
+    head = f"{'task':<9} " + " ".join(f"{k:>6}" for k in dials)
+    lines = ["exact % of the iteration lab's problems (seed 1234) through the procedure folders, by dial", head]
+    lines.append("-" * len(head))
+    for task in ("gcd", "knapsack"):
+        cells = {r["dial"]: r for r in rows if r["task"] == task}
+        lines.append(f"{task:<9} " + " ".join(f"{100 * cells[k]['exact'] / cells[k]['problems']:>6.0f}" for k in dials))
+    lines.append(
+        f"{args.samples} problems per setting; knapsack: feasible and optimal (feasible "
+        f"{sum(r.get('feasible', 0) for r in rows)}/{sum(r['problems'] for r in rows if r['task'] == 'knapsack')})"
+    )
+    write_results(args.name + "-lab", "\n".join(lines), {"rows": rows})
 
 
 if __name__ == "__main__":
