@@ -44,6 +44,7 @@ def run_cell(name: str, size: int, count: int, threads: int) -> dict:
     answers, ledgers = solve(loaded, problems)
     seconds = time.perf_counter() - t0
     row = {
+        "measured_at": _commit(),
         "procedure": name,
         "size": size,
         "unit": UNITS[name],
@@ -121,6 +122,13 @@ def _digits_right(proc, problem, answer) -> int:
     return worst if worst is not None else scale
 
 
+def _commit() -> str:
+    from common import provenance
+
+    prov = provenance()
+    return f"{prov['commit']} {prov['date']}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cells", default=DEFAULT, help=f"PROC:SIZE:N,... (default {DEFAULT})")
@@ -169,7 +177,8 @@ def main() -> None:
         )
     lines.append(
         "questions and digits: per problem, over all step models; rounds: sequential levels of questions for the "
-        "whole batch (the slowest problem); seconds: the whole batch, 2 CPU threads; one adversarial problem per cell"
+        f"whole batch (the slowest problem); seconds: the whole batch, {args.threads} CPU thread(s) (beside other "
+        "jobs when run so); one adversarial problem per cell"
     )
     write_results(args.name, "\n".join(lines), {"rows": rows})
 

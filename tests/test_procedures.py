@@ -169,7 +169,9 @@ def test_malformed_procedure_folders_are_refused(tmp_path, spec, message):
 
 
 def test_a_step_model_of_another_task_is_refused_before_any_work(tmp_path, capsys):
-    folder = _folder(tmp_path, f"procedure: gcd\nsteps:\n  sub: {ROOT}/models/add-proof\n  times: {ROOT}/models/mul/times-digit\n")
+    folder = _folder(
+        tmp_path, f"procedure: gcd\nsteps:\n  sub: {ROOT}/models/add-proof\n  times: {ROOT}/models/mul/times-digit\n"
+    )
     assert cli.main(["verify", str(folder)]) == 2
     assert "subtraction" in capsys.readouterr().err
 
@@ -189,35 +191,71 @@ def _step_of(folder: Path) -> str:
     return {"add-proof": "add", "sub": "sub", "times-digit": "times"}[Path(folder).name]
 
 
-def test_a_subtraction_mutant_is_refuted_and_gcd_gets_that_problem_wrong(tmp_path, capsys):
+def _mutant(tmp_path: Path, source: Path) -> Path:
+    """A copy of a proven step model where a 1 is due and a 7 now just wins (no certificate)."""
     from safetensors.torch import load_file, save_file
 
-    from numerate.verify.prove import verify
-
-    mutant = tmp_path / "sub"
-    shutil.copytree(ROOT / "models" / "sub", mutant)
+    mutant = tmp_path / source.name
+    shutil.copytree(source, mutant)
     (mutant / "certificate.json").unlink()
     bundle = checkpoint.load_model(mutant)
     weights = load_file(mutant / "model.safetensors")
     one, seven = bundle.tok.digit_ids[1], bundle.tok.digit_ids[7]
-    weights["head.weight"][seven] = weights["head.weight"][one] * 1.01  # where a 1 is due, a 7 now just wins
+    weights["head.weight"][seven] = weights["head.weight"][one] * 1.01
     save_file(weights, mutant / "model.safetensors")
     sidecar = json.loads((mutant / "config.json").read_text())
     sidecar["weights_sha256"] = checkpoint.sha256(mutant / "model.safetensors")
     (mutant / "config.json").write_text(json.dumps(sidecar))
-    result = verify(checkpoint.load_model(mutant), progress=False, max_failures=10)
+    return mutant
+
+
+def test_an_adder_mutant_is_refuted_and_the_knapsack_built_from_its_counterexample_comes_back_wrong(tmp_path, capsys):
+    from numerate.verify.prove import verify
+
+    mutant = _mutant(tmp_path, ROOT / "models" / "add-proof")
+    result = verify(checkpoint.load_model(mutant), progress=False, max_failures=20)
     assert not result.proven
-    wrong = [c for c in result.counterexamples if c["value_wrong"]]
-    assert wrong, result.counterexamples
-    folder = _folder(
-        tmp_path, f"procedure: gcd\nvariant: subtractive\nsteps:\n  sub: {mutant}\n  times: {ROOT}/models/mul/times-digit\n"
-    )
-    gcd = PROCEDURES.get("gcd")()
-    # Subtractive Euclid's first question on (a, b) is a - b itself: the counterexample enters the run.
-    pairs = [tuple(int(x) for x in c["problem"].split("-")) for c in wrong]
-    code, out, err = _solve(folder, "".join(f"{a},{b}\n" for a, b in pairs if a or b))
+    pairs = [tuple(int(x) for x in c["problem"].split("+")) for c in result.counterexamples if c["value_wrong"]]
+    x, y = next((x, y) for x, y in pairs if x and y)
+    folder = _folder(tmp_path, f"procedure: knapsack\nsteps:\n  add: {mutant}\n  sub: {ROOT}/models/sub\n")
+    # Two items of weight 1, capacity 2: the optimum x + y is the one sum the mutant gets wrong.
+    code, out, err = _solve(folder, f"2; 1:{x}, 1:{y}\n")
     assert code == 0 and "not proven" in err
-    got = out.split()
-    assert any(g != str(gcd.oracle(pq)) for g, pq in zip(got, pairs)), (pairs, got)
+    assert out.split(":")[0] != str(x + y), out
     assert cli.main(["verify", str(folder), "--max-failures", "1"]) == 1
-    assert "NOT PROVEN: step(s) sub" in capsys.readouterr().out
+    assert "NOT PROVEN: step(s) add" in capsys.readouterr().out
+
+
+def test_a_run_that_exceeds_what_exact_steps_need_is_stopped(tmp_path):
+    folder = _folder(
+        tmp_path, f"procedure: knapsack\nsteps:\n  add: {ROOT}/models/add-proof\n  sub: {ROOT}/models/sub\n"
+    )
+    loaded = load(folder)
+    loaded.procedure.max_rounds = lambda problem: 1  # a bound below what the run takes
+    with pytest.raises(UsageError, match="did not end within 1 rounds"):
+        solve(loaded, [(5, ((2, 3), (1, 1)))])
+
+
+def test_iterate_runs_a_procedure_folder_on_the_labs_problems(tmp_path, capsys):
+    out = tmp_path / "it"
+    assert (
+        cli.main(
+            [
+                "iterate",
+                str(ROOT / "models" / "knapsack"),
+                "--dial",
+                "3",
+                "--samples",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    (row,) = next(iter(rows.values()))
+    assert row["mode"] == "proven-steps" and row["exact"] == 1.0 and row["feasible"] == 1.0
+    assert cli.main(["iterate", str(ROOT / "models" / "isqrt"), "--dial", "3", "--out", str(out)]) == 2
+    assert "no task for procedure 'isqrt'" in capsys.readouterr().err

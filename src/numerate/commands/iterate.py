@@ -54,7 +54,12 @@ def subjects(args) -> dict:
         raise UsageError("give one or more MODEL_DIR, or a language model (--openai-base-url URL --model NAME, --hf)")
     if args.task:
         raise UsageError("--task is for language models; a model folder knows its task")
-    return {folder: load_iterative(folder) for folder in args.models}
+    from numerate.iterate.subject import procedure_subject
+    from numerate.procedures.folder import is_procedure
+
+    return {
+        folder: procedure_subject(folder) if is_procedure(folder) else load_iterative(folder) for folder in args.models
+    }
 
 
 def run_iterate(args) -> int:
@@ -80,7 +85,18 @@ def run_iterate(args) -> int:
         raise UsageError("mode 'looped' needs looped models trained here; a language model runs one-shot, external")
     dials = parse_lengths(args.dial)
     bundles = subjects(args)
-    if not args.modes and not lm and all(b.cfg.task.step_fraction == 1.0 for b in bundles.values()):
+    from numerate.iterate.subject import ProcedureSubject
+
+    procedures = [isinstance(b, ProcedureSubject) for b in bundles.values()]
+    if any(procedures):
+        if not all(procedures):
+            raise UsageError("give procedure folders or trained models, not both (run the command once for each)")
+        if args.modes and modes != ["proven-steps"]:
+            raise UsageError("a procedure folder runs one mode: --modes proven-steps (the default for it)")
+        modes = ["proven-steps"]
+    elif "proven-steps" in modes:
+        raise UsageError("mode 'proven-steps' needs a procedure folder (models/gcd, models/knapsack)")
+    elif not args.modes and not lm and all(b.cfg.task.step_fraction == 1.0 for b in bundles.values()):
         modes = ["external"]  # step models (task.step_fraction=1) never trained on whole-problem questions
     tasks = {b.task.name for b in bundles.values()}
     if len(tasks) > 1:
@@ -142,7 +158,8 @@ def add_parser(sub, help: str) -> None:
         "show --shots worked examples and, on a retry, what was rejected; the ledger holds every prompt and reply. "
         "A language model also runs self-check (--modes one-shot,external,self-check): the external loop with the "
         "model itself, asked yes or no, in the exact checker's place; the checker only scores how often it accepts "
-        "a wrong step and rejects a right one.",
+        "a wrong step and rejects a right one. A procedure folder (models/gcd, models/knapsack) runs mode "
+        "proven-steps: the same problems through proven step models, the state kept by the procedure.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     it.add_argument("models", nargs="*", metavar="MODEL_DIR", help="one or more models trained on the same task")

@@ -134,8 +134,14 @@ def solve_stream(
 
             loaded = load(model_dir, device=pick_device(device))
             return solve_procedure_stream(
-                loaded, stdin, stdout, stderr, batch_size=batch_size, max_chars=max_digits_allowed,
-                recheck=recheck, ledger_path=ledger,
+                loaded,
+                stdin,
+                stdout,
+                stderr,
+                batch_size=batch_size,
+                max_chars=max_digits_allowed,
+                recheck=recheck,
+                ledger_path=ledger,
             )
         multiplier = load_multiplier(model_dir, device=pick_device(device))
         for name, step in multiplier.bundles.items():
@@ -251,7 +257,8 @@ def add_parser(sub, help: str) -> None:
         help=help,
         description="Read problems written as the model's task writes them — `A+B` for addition, `A-B` for "
         "subtraction (non-negative decimal integers of any length; answers may be negative), `A+B+C+...` for "
-        "many-operand addition and running sums, `A*B` for multiplication; for procedure folders `A,B` (gcd), `N` (isqrt), `C; w:v, w:v, ...` (knapsack) or a "
+        "many-operand addition and running sums, `A*B` for multiplication; for procedure folders `A,B` (gcd), "
+        "`N` (isqrt), `C; w:v, w:v, ...` (knapsack) or a "
         "quadratic such as `3x^2 + 2xy + 5y^2 - 7x + 4y; scale=20` (descent) — from stdin, one per line, and write the "
         "model's answers in the same order. Models of iterative tasks (long multiplication, running sums) run their "
         "procedure one step at a time, each step's answer taken as the model wrote it. Input is checked before any "

@@ -69,9 +69,7 @@ def solve_procedure_stream(
         stderr.write(f"{name} step ({loaded.step_dirs[name].name}): {status}\n")
     unproven = [name for name, s in statuses.items() if not s.startswith(("certificate matches", "re-checked:"))]
     if unproven:
-        stderr.write(
-            f"warning: step(s) {', '.join(unproven)} not proven: these answers are not covered by a proof\n"
-        )
+        stderr.write(f"warning: step(s) {', '.join(unproven)} not proven: these answers are not covered by a proof\n")
     source = getattr(stdin, "buffer", stdin)
     problems = read_problems(procedure, source, max_chars)
     ledger = open(ledger_path, "w") if ledger_path else None

@@ -115,8 +115,10 @@ def add_parser(sub, help: str) -> None:
         "every field it can see (a finite set) is checked against the exact answer, and an induction over the "
         "answer's digits extends that to all lengths. Every case is run through ball arithmetic (a float64 "
         "midpoint and a rigorous rounding radius covering any summation order), so the claim holds for every "
-        "evaluation in the certified precision, not one. docs/verification.md states the argument and its "
-        "assumptions.",
+        "evaluation in the certified precision, not one. A procedure folder (procedure.yaml: models/mul, models/gcd, "
+        "models/isqrt, models/knapsack, models/descent) is proven step by step: every step model it names is "
+        "verified, and the procedure's claim is printed (exit 0) only when all are proven. docs/verification.md "
+        "states the argument and its assumptions.",
         epilog="exit codes: 0 proven (certificate printed, and written with --out), 1 not proven: counterexamples "
         "found (printed as problems with the model's wrong answer), or undecided by rounding (the cases whose lead "
         "does not clear its rounding radius are printed), or with --check a certificate that no longer holds; 2 the "

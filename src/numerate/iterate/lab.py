@@ -5,7 +5,8 @@ Modes, all with the same trained model:
 - ``one-shot``: the model writes the final answer directly, at its training depth;
 - ``looped``: a looped model deepens each answer from its training depth up to 4x until the answer stops changing;
 - ``external``: a proposer (``PROPOSERS``: the model by default) answers one step at a time inside the
-  controller's propose-verify-refine loop.
+  controller's propose-verify-refine loop;
+- ``proven-steps``: a procedure folder (numerate/procedures) answers through proven step models.
 
 The subject is a model trained here (a bundle) or a language model (iterate/subject.py), which answers one-shot
 and external questions from prompts and cannot loop.
@@ -127,6 +128,23 @@ def self_check(bundle, problems, settings: "LabSettings"):
     return external(bundle, problems, settings, judge=judge)
 
 
+@MODES.register("proven-steps", "a procedure folder: every step by a proven step model, the state kept outside")
+def proven_steps(bundle, problems, settings: "LabSettings"):
+    from numerate.iterate.subject import ProcedureSubject
+    from numerate.procedures.folder import solve
+
+    if not isinstance(bundle, ProcedureSubject):
+        raise UsageError("mode 'proven-steps' needs a procedure folder (models/gcd, models/knapsack)")
+    proc = bundle.loaded.procedure
+    answers, ledgers = solve(bundle.loaded, [proc.from_lab(p) for p in problems])
+    extra = dict(
+        questions_mean=statistics.mean(led.total_questions for led in ledgers),
+        digits_mean=statistics.mean(led.total_digits for led in ledgers),
+        parse_failure_rate=0.0,
+    )
+    return [proc.to_lab(p, a) for p, a in zip(problems, answers)], extra
+
+
 class _TaggedLedger:
     """Ledger rows of one dial setting: each row also says which."""
 
@@ -218,9 +236,10 @@ def format_table(rows: list[dict], dial: str) -> str:
     cols += [("step ok 1st %", "step_first_try", 19), ("parse fail %", "parse_failure_rate", 15)]
     if any("accepts_wrong" in r or "rejects_right" in r for r in rows):  # the self-check mode's judge, scored
         cols += [("accepts wrong %", "accepts_wrong", 16), ("rejects right %", "rejects_right", 16)]
-    head = f"{'mode':<10} {dial:>12} " + " ".join(f"{t:>{w}}" for t, _, w in cols) + f" {'proposals':>9}"
+    mw = max([10] + [len(r["mode"]) for r in rows])
+    head = f"{'mode':<{mw}} {dial:>12} " + " ".join(f"{t:>{w}}" for t, _, w in cols) + f" {'proposals':>9}"
     lines = [head, "-" * len(head)]
     for r in rows:
         cells = " ".join(_pct(r, key, w) for _, key, w in cols)
-        lines.append(f"{r['mode']:<10} {r['k']:>12} {cells} {r.get('proposals_mean', 0):9.1f}")
+        lines.append(f"{r['mode']:<{mw}} {r['k']:>12} {cells} {r.get('proposals_mean', 0):9.1f}")
     return "\n".join(lines)

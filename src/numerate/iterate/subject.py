@@ -52,3 +52,27 @@ class LanguageModelSubject:
             "failed_requests": sum(c.text is None for c in completions),
         }
         return values, extra
+
+
+@dataclass
+class ProcedureSubject:
+    """A procedure folder (models/gcd, models/knapsack) as the subject of the iteration lab: it answers the lab's
+    problems of its task through proven step models (mode `proven-steps`)."""
+
+    task: object  # the lab's IterativeTask
+    loaded: object  # numerate.procedures.folder.LoadedProcedure
+    cfg: object = None  # no training config: plots draw no training band
+
+
+def procedure_subject(folder):
+    from numerate.procedures.folder import load
+    from numerate.tasks import get_task
+
+    loaded = load(folder)
+    lab_task = getattr(loaded.procedure, "lab_task", None)
+    if lab_task is None:
+        raise UsageError(
+            f"{folder}: the iteration lab has no task for procedure '{loaded.procedure.name}' (it has gcd and "
+            "knapsack); use `numerate solve` or bench/procedures.py"
+        )
+    return ProcedureSubject(get_task(lab_task), loaded)

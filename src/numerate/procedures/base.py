@@ -57,10 +57,14 @@ class Procedure:
         """A random problem of the given size (digits, or items for the knapsack)."""
         raise NotImplementedError
 
+    def max_rounds(self, problem) -> int | None:
+        """An upper bound on the rounds of questions the problem takes when every step answer is exact (None: no
+        bound is known). A run past it is stopped: only a wrong step model gets there."""
+        return None
+
     def adversarial(self, rng: random.Random, size: int) -> Any:
         """A problem built to be hard for the procedure (long borrow chains, long runs); default: a sample."""
         return self.sample(rng, size)
-
 
 
 def parse_int(text: str, what: str) -> int:
@@ -70,10 +74,3 @@ def parse_int(text: str, what: str) -> int:
     if not text or not text.isascii() or not text.isdigit():
         raise ValueError(f"{what} must be a non-negative integer written in digits, got {text[:30]!r}")
     return from_str(text)
-
-
-def parse_signed(text: str, what: str) -> int:
-    text = text.strip()
-    if text.startswith("-"):
-        return -parse_int(text[1:], what)
-    return parse_int(text.lstrip("+"), what)

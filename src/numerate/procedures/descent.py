@@ -11,7 +11,8 @@ positive when 2^k >= lambda_max (k defaults to the smallest with 2^k >= the Gers
 so the run always ends, and its end is within 2^k ||H^-1|| sqrt(n) units of 10^-S of the minimizer.
 
 The step models write every number: 2a and 2b (`times`), each product H_ij X_j (long multiplication), the sums,
-and trunc(|G| / 2^k) as |G| * 5^k with k digits dropped (5^k itself from `times`); 10^S g is g with S zeros appended, and a sign is put back on a magnitude.
+and trunc(|G| / 2^k) as |G| * 5^k with k digits dropped (5^k itself from `times`); 10^S g is g with S zeros
+appended, and a sign is put back on a magnitude.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import re
 from fractions import Fraction
 
 from numerate.bigint import to_str
+from numerate.errors import UsageError
 from numerate.procedures import arith
-from numerate.procedures.base import PROCEDURES, Procedure, parse_int, parse_signed
+from numerate.procedures.base import PROCEDURES, Procedure, parse_int
 
 MAX_SCALE = 1000
 MAX_ITERATIONS = 100_000
@@ -54,18 +56,22 @@ class Descent(Procedure):
         while pos < len(compact):
             m = TERM.match(compact, pos)
             if not m or m.end() == pos or (not m.group(2) and not m.group(3)):
-                raise ValueError(f"a descent problem: cannot read the term at {compact[pos:pos + 12]!r} ({self.syntax})")
+                raise ValueError(
+                    f"a descent problem: cannot read the term at {compact[pos : pos + 12]!r} ({self.syntax})"
+                )
             sign = -1 if m.group(1) == "-" else 1
             value = sign * (int(m.group(2)) if m.group(2) else 1)
             coef["xy" if m.group(3) == "yx" else m.group(3)] += value
             pos = m.end()
             if pos < len(compact) and compact[pos] not in "+-":
-                raise ValueError(f"a descent problem: cannot read the term at {compact[pos:pos + 12]!r}")
+                raise ValueError(f"a descent problem: cannot read the term at {compact[pos : pos + 12]!r}")
         a, b, c, d, e = coef["x^2"], coef["y^2"], coef["xy"], coef["x"], coef["y"]
         two = bool(b or c or e)
         if a <= 0 or (two and (b <= 0 or 4 * a * b <= c * c)):
-            raise ValueError("a descent problem: the quadratic must be convex with a unique minimum (a > 0, and "
-                             "b > 0 and 4ab > c^2 when y appears)")
+            raise ValueError(
+                "a descent problem: the quadratic must be convex with a unique minimum (a > 0, and "
+                "b > 0 and 4ab > c^2 when y appears)"
+            )
         scale, k = 20, gershgorin_k(a, b, c, two)
         for option in options:
             key, eq, value = (s.strip() for s in option.partition("="))
@@ -76,8 +82,10 @@ class Descent(Procedure):
             elif key == "step" and eq and value.startswith("2^-"):
                 k = parse_int(value[3:], "the step's exponent")
                 if (1 << k) < (max(2 * a + abs(c), 2 * b + abs(c)) if two else 2 * a):
-                    raise ValueError("a descent problem: the step 2^-k must be at most 1 / (Gershgorin bound of the "
-                                     f"Hessian); take k >= {gershgorin_k(a, b, c, two)}")
+                    raise ValueError(
+                        "a descent problem: the step 2^-k must be at most 1 / (Gershgorin bound of the "
+                        f"Hessian); take k >= {gershgorin_k(a, b, c, two)}"
+                    )
             else:
                 raise ValueError(f"a descent problem: unknown option {option[:20]!r} (scale=S, step=2^-k)")
         return (a, b, c, d, e, two, scale, k)
@@ -96,8 +104,11 @@ class Descent(Procedure):
         one = 10**scale
         X = [0, 0] if two else [0]
         for _ in range(MAX_ITERATIONS):
-            G = [2 * a * X[0] + d * one] if not two else [
-                2 * a * X[0] + c * X[1] + d * one, c * X[0] + 2 * b * X[1] + e * one]
+            G = (
+                [2 * a * X[0] + d * one]
+                if not two
+                else [2 * a * X[0] + c * X[1] + d * one, c * X[0] + 2 * b * X[1] + e * one]
+            )
             step = [(abs(g) >> k) * (1 if g >= 0 else -1) for g in G]
             if not any(step):
                 return tuple(X)
@@ -156,7 +167,10 @@ class Descent(Procedure):
             if all(arith.is_zero(s) for s in step):
                 return tuple(X)
             X = list((yield from arith.gather(*(arith.signed_sub(x, s) for x, s in zip(X, step)))))
-        raise RuntimeError(f"descent did not reach a fixed point within {MAX_ITERATIONS} iterations")
+        raise UsageError(
+            f"descent did not reach a fixed point within {MAX_ITERATIONS:,} iterations: a step model is wrong (with "
+            "exact steps every iteration lowers f, so the run ends)"
+        )
 
 
 def gradient(row: list[int], X: list[int], g: int):

@@ -80,7 +80,10 @@ def run(bodies: list[Body], ask: Asker, keep_lines: bool = False, max_rounds: in
     while waiting:
         rounds += 1
         if max_rounds is not None and rounds > max_rounds:
-            raise UsageError(f"the procedure did not end within {max_rounds} rounds of questions")
+            raise UsageError(
+                f"the procedure did not end within {max_rounds:,} rounds of questions, more than exact steps ever "
+                "need: a step model is wrong"
+            )
         by_step: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, (asks, _) in waiting.items():
             for k, a in enumerate(asks):

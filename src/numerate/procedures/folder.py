@@ -136,4 +136,6 @@ def solve(loaded: LoadedProcedure, problems: list, batch_size: int = 256, keep_l
     from numerate.procedures.engine import run
 
     bodies = [loaded.procedure.body(p) for p in problems]
-    return run(bodies, asker(loaded, batch_size), keep_lines=keep_lines)
+    bounds = [loaded.procedure.max_rounds(p) for p in problems]
+    limit = None if None in bounds or not bounds else max(bounds)
+    return run(bodies, asker(loaded, batch_size), keep_lines=keep_lines, max_rounds=limit)

@@ -22,6 +22,7 @@ class GCD(Procedure):
     syntax = "A,B with A, B >= 0, not both 0 (e.g. 462,1071)"
     claim = "for every pair of non-negative integers a and b, not both 0, of any length, it writes exactly gcd(a, b)"
     variants = ("euclid", "subtractive")
+    lab_task = "gcd"  # the iteration lab's task of the same problems
 
     def __init__(self, variant: str = "euclid"):
         super().__init__("euclid" if variant == "default" else variant)
@@ -38,9 +39,23 @@ class GCD(Procedure):
     def expression(self, problem) -> str:
         return f"{problem[0]},{problem[1]}"
 
+    def from_lab(self, problem):
+        return tuple(problem.operands)
+
+    def to_lab(self, problem, answer):
+        return answer
+
+    def max_rounds(self, problem) -> int | None:
+        """Euclid: at most 5 steps per digit of the smaller number (Lame), each the multiples' round and one round
+        per quotient digit; subtractive: one or two rounds per subtraction, at most a + b of them."""
+        a, b = problem
+        if self.variant == "subtractive":
+            return 2 * (a + b) + 4
+        digits = len(to_str(max(a, b)))
+        return (5 * digits + 2) * (digits + 2) + 2
+
     def oracle(self, problem) -> int:
         return math.gcd(*problem)
-
 
     def sample(self, rng: random.Random, size: int):
         """Two size-digit numbers with a common factor of about size/3 digits (so the answer is not always 1)."""

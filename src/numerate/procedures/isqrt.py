@@ -32,7 +32,6 @@ class IntegerSquareRoot(Procedure):
     def oracle(self, problem) -> int:
         return math.isqrt(problem)
 
-
     def sample(self, rng: random.Random, size: int):
         return rng.randrange(10 ** (size - 1) if size > 1 else 0, 10**size)
 
@@ -40,6 +39,10 @@ class IntegerSquareRoot(Procedure):
         """A perfect square, or one less than one (the root's last digit decided by one unit)."""
         root = rng.randrange(10 ** max(0, (size - 1) // 2), 10 ** ((size + 1) // 2))
         return root * root - rng.randint(0, 1) if root else 0
+
+    def max_rounds(self, problem) -> int | None:
+        """Loose: every level's Newton run is a few divisions of at most L quotient digits (L = n's digits)."""
+        return 20 * (len(to_str(problem)) + 4) ** 2
 
     def body(self, n: int):
         return (yield from root(n))

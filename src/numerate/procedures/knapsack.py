@@ -21,6 +21,7 @@ MAX_CAPACITY = 100_000  # the row has C + 1 entries: a larger capacity is refuse
 class Knapsack(Procedure):
     name = "knapsack"
     steps = ("add", "sub")
+    lab_task = "knapsack"  # the iteration lab's task: capacity 9, item (w, v) written 10 w + v
     syntax = "C; w:v, w:v, ... with capacity C >= 1 and every weight w and value v >= 1 (e.g. 10; 5:10, 4:40, 6:30)"
     claim = (
         "for every capacity and list of items with positive integer weights and values, it writes the optimal "
@@ -50,6 +51,17 @@ class Knapsack(Procedure):
         capacity, items = problem
         return f"{capacity}; " + ", ".join(f"{w}:{v}" for w, v in items)
 
+    def from_lab(self, problem):
+        return (9, tuple(divmod(item, 10) for item in problem.operands))
+
+    def to_lab(self, problem, answer):
+        """The lab's answer: one 0/1 choice per item."""
+        chosen = set(answer[1])
+        return tuple(int(i + 1 in chosen) for i in range(len(problem.operands)))
+
+    def max_rounds(self, problem) -> int | None:
+        return 2 * len(problem[1]) + 1  # a round of sums and a round of choices per item
+
     def oracle(self, problem) -> int:
         """The optimal value (plain Python DP)."""
         capacity, items = problem
@@ -78,8 +90,7 @@ class Knapsack(Procedure):
     def sample(self, rng: random.Random, size: int, value_digits: int = 6, max_weight: int = 40):
         """`size` items, weights 1..max_weight, values of value_digits digits, capacity half the total weight."""
         items = tuple(
-            (rng.randint(1, max_weight), rng.randrange(10 ** (value_digits - 1), 10**value_digits))
-            for _ in range(size)
+            (rng.randint(1, max_weight), rng.randrange(10 ** (value_digits - 1), 10**value_digits)) for _ in range(size)
         )
         return (max(max(w for w, _ in items), sum(w for w, _ in items) // 2), items)
 
