@@ -1,4 +1,5 @@
-"""`numerate list`: the registered tasks, formats, positional schemes, proposers, representations and presets."""
+"""`numerate list`: the registered tasks, formats, positional schemes, proposers, procedures, representations and
+presets."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ def command(args) -> int:
     from numerate.model.posenc import SCHEMES
     from numerate.iterate.proposers import PROPOSERS
     from numerate.lm.representations import REPRESENTATIONS
+    from numerate.procedures import load_all
+    from numerate.procedures.base import PROCEDURES
     from numerate.tasks import TASKS
 
+    load_all()
     registries = (
         ("tasks", TASKS),
         ("formats", FORMATS),
         ("positional schemes", SCHEMES),
         ("proposers (numerate iterate --proposer)", PROPOSERS),
+        ("procedures over proven step models (procedure.yaml; models/gcd, ...)", PROCEDURES),
         ("representations for language models (numerate probe --representation)", REPRESENTATIONS),
     )
     for title, reg in registries:
