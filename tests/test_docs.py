@@ -213,3 +213,17 @@ def test_probe_doc_shows_the_prompts_the_code_writes():
     step = gcd.query(whole, gcd.start(whole))
     verdict = [{"ok": False, "why": "wrong", "said": "12"}]
     assert iterative.build(gcd, False, step, False, iterative.examples(gcd, False, 2, 0), verdict) in PROBE_DOC
+
+
+def test_procedure_numbers_in_the_readme_and_docs_match_their_results_file():
+    """The procedures' tables (README, docs/procedures.md, the model cards) copy bench/results/procedures.md."""
+    import json
+
+    rows = json.loads((ROOT / "bench/results/procedures.json").read_text())["rows"]
+    kept = {f"{r['digits_per_problem']:,}": r for r in rows}
+    for page in ("README.md", "docs/procedures.md", "models/gcd/README.md", "models/knapsack/README.md"):
+        text = (ROOT / page).read_text()
+        shown = re.findall(r"^\|[^\n]*\| ([\d,]{6,}) \|[^\n]*$", text, re.M)
+        assert shown, f"{page}: no procedure table"
+        for digits in shown:
+            assert digits in kept, f"{page}: {digits} digits written is not in bench/results/procedures.json"
