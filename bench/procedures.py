@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
-DEFAULT = "gcd:100:4,knapsack:50:2,isqrt:100:2,isqrt:300:1,descent:22:4,mul:100:2"
+DEFAULT = "gcd:100:4,knapsack:50:2,isqrt:100:2,isqrt:300:1,isqrt:1000:0,descent:22:4,mul:100:2"
 FOLDERS = {"mul": "models/mul"}
 UNITS = {"gcd": "digits", "isqrt": "digits", "mul": "digits", "knapsack": "items", "descent": "places"}
 
@@ -139,6 +139,9 @@ def main() -> None:
     p.add_argument("--dial", default=LAB_DIALS, help=f"with --lab: dial settings (default {LAB_DIALS})")
     p.add_argument("--samples", type=int, default=20, help="with --lab: problems per dial setting (default 20)")
     args = p.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)  # also what the results' machine line reports
     if args.lab:
         return lab_main(args)
     keep = RESULTS / "procedures"
