@@ -10,7 +10,7 @@ that makes its result exact when the step models' answers are (docs/verification
 from __future__ import annotations
 
 from numerate.bigint import from_str, to_str
-from numerate.procedures.engine import Ask
+from numerate.procedures.engine import Ask, resume
 
 
 def add(x: int, y: int):
@@ -142,18 +142,11 @@ def gather(*bodies):
     waiting: dict[int, tuple[list, bool]] = {}
 
     def advance(i, value):
-        while True:
-            try:
-                request = bodies[i].send(value)
-            except StopIteration as stop:
-                results[i] = stop.value
-                return
-            many = isinstance(request, list)
-            if many and not request:
-                value = []
-                continue
-            waiting[i] = (request if many else [request], many)
-            return
+        done, result, asks, many = resume(bodies[i], value)
+        if done:
+            results[i] = result
+        else:
+            waiting[i] = (asks, many)
 
     for i in range(len(bodies)):
         advance(i, None)

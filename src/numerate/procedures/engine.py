@@ -49,6 +49,22 @@ class Ledger:
         return sum(self.digits.values())
 
 
+def resume(body: Body, value):
+    """Send `value` into a body and run it to its next questions (an empty list of questions is answered at
+    once). Returns (True, its result, None, False) when it has ended, else (False, None, its questions, whether
+    it yielded a list)."""
+    while True:
+        try:
+            request = body.send(value)
+        except StopIteration as stop:
+            return True, stop.value, None, False
+        many = isinstance(request, list)
+        if many and not request:
+            value = []
+            continue
+        return False, None, (request if many else [request]), many
+
+
 # ask(step, list of operand tuples) -> (answers, digits written per answer)
 Asker = Callable[[str, list[tuple[int, ...]]], tuple[list[int], list[int]]]
 
@@ -62,17 +78,11 @@ def run(bodies: list[Body], ask: Asker, keep_lines: bool = False, max_rounds: in
     waiting: dict[int, tuple[list[Ask], bool]] = {}  # body -> (its questions, whether it yielded a list)
 
     def advance(i: int, value) -> None:
-        try:
-            request = bodies[i].send(value)
-        except StopIteration as stop:
-            results[i] = stop.value
-            return
-        many = isinstance(request, list)
-        asks = request if many else [request]
-        if not asks:  # an empty list of questions is answered at once
-            advance(i, [])
-            return
-        waiting[i] = (asks, many)
+        done, result, asks, many = resume(bodies[i], value)
+        if done:
+            results[i] = result
+        else:
+            waiting[i] = (asks, many)
 
     for i in range(n):
         advance(i, None)
