@@ -143,13 +143,10 @@ def solve_stream(
                 recheck=recheck,
                 ledger_path=ledger,
             )
-        multiplier = load_multiplier(model_dir, device=pick_device(device))
-        for name, step in multiplier.bundles.items():
-            status = certificate_status(step, multiplier.step_dirs[name]) or "no certificate: not proven"
-            if recheck:
-                from numerate.commands.recheck import recheck_folder
+        from numerate.commands.solve_procedure import step_statuses
 
-                status = recheck_folder(step, multiplier.step_dirs[name])
+        multiplier = load_multiplier(model_dir, device=pick_device(device))
+        for name, status in step_statuses(multiplier, recheck).items():
             stderr.write(f"{name} step ({multiplier.step_dirs[name].name}): {status}\n")
         task = get_task("multiplication")
     else:
