@@ -32,16 +32,23 @@ class Layout:
 
 
 def layout(bundle, problem: Problem) -> Layout:
+    """A problem written out. Rows and columns are the scheme's own where it lays a problem out as a page
+    (`coordinates`, posenc/page.py); otherwise the number each token belongs to and its coupled digit id."""
     fmt, tok, task = bundle.fmt, bundle.tok, bundle.task
     prompt = tok.encode(fmt.prompt(problem))
     ids = prompt + tok.encode(fmt.target(problem, task.answer(problem))) + [tok.eos_id]
     t = torch.tensor([ids])
     digit_ids = torch.tensor(tok.digit_ids)
+    scheme = bundle.model.scheme
+    if getattr(scheme, "row_window", None) is not None:
+        rows, cols = (c[0].tolist() for c in scheme.coordinates(t))
+    else:
+        rows, cols = row_index(t, digit_ids, tok.pad_id)[0].tolist(), digit_run_index(t, digit_ids)[0].tolist()
     return Layout(
         width=fmt.width(problem),
         ids=ids,
-        rows=row_index(t, digit_ids, tok.pad_id)[0].tolist(),
-        cols=digit_run_index(t, digit_ids)[0].tolist(),
+        rows=rows,
+        cols=cols,
         is_digit=torch.isin(t, digit_ids)[0].tolist(),
         queries=list(range(len(prompt) - 1, len(ids) - 1)),
     )
@@ -53,18 +60,24 @@ def template(bundle, width: int) -> Layout:
     return layout(bundle, Problem(tuple(10 ** (width - 1) for _ in range(n_ops))))
 
 
-def visibility(lay: Layout, window: tuple[int, int]) -> torch.Tensor:
-    """(T, T) bool: query i may attend to key j (causal, and the key's column within the window)."""
+def visibility(lay: Layout, window: tuple[int, int], row_window: tuple[int, int] | None = None) -> torch.Tensor:
+    """(T, T) bool: query i may attend to key j (causal, the key's column within the window and, for a page,
+    its row within the row window)."""
     cols = torch.tensor(lay.cols)
     rel = cols[None, :] - cols[:, None]
     T = len(cols)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
-    return causal & (rel >= window[0]) & (rel <= window[1])
+    seen = causal & (rel >= window[0]) & (rel <= window[1])
+    if row_window is not None:
+        rows = torch.tensor(lay.rows)
+        drow = rows[None, :] - rows[:, None]
+        seen &= (drow >= row_window[0]) & (drow <= row_window[1])
+    return seen
 
 
-def reach(lay: Layout, window: tuple[int, int], depth: int) -> torch.Tensor:
+def reach(lay: Layout, window: tuple[int, int], depth: int, row_window: tuple[int, int] | None = None) -> torch.Tensor:
     """(T, T) bool: key j can influence query i's output after `depth` attention layers (residual included)."""
-    step = visibility(lay, window).float()
+    step = visibility(lay, window, row_window).float()
     r = torch.eye(len(lay.ids))
     for _ in range(depth):
         r = ((step @ r) > 0).float()  # self is visible (offset 0 is in every window), so r only grows

@@ -13,7 +13,10 @@ The prover knows no task. It needs to know, from the task alone:
   the top of the numbers it may not be all zeros; alternatives are tried in order;
 - the rows that set the question's width: the top column has a non-zero digit in one of them (any row by default;
   only a in a * d, whose d is written as wide as a);
-- the *mark* that ends a question, and the *claim*: what the statement quantifies over.
+- the *mark* that ends a question, and the *claim*: what the statement quantifies over;
+- whether the task is worked on a *page* (`page`): then the rows are the line above and the operand a line of
+  work combines, each line of the page is the contract's operation on them, and verify/page.py proves every line
+  of every page (any number of lines) from pages whose rows are as small as the field's columns allow.
 
 Everything else (which columns a query sees, which digits decide the truth, the cases) the prover derives from
 the model and these declarations. docs/verification.md, "How a task becomes provable", walks through one.
@@ -36,6 +39,7 @@ class ProofContract:
     widest: tuple[int, ...] = ()  # rows one of which is as wide as the question (default: any row)
     mark: str = "="
     claim: str = "pair of non-negative integers"
+    page: bool = False
 
     def __post_init__(self):
         if len(self.set_by) != len(self.states):
@@ -107,4 +111,13 @@ COPY = ProofContract(
     states=("nothing",),  # an answer digit is its own column's digit: nothing passes between columns
     set_by=(((0,), (1,)),),
     claim="non-negative integer",
+)
+
+
+PAGE_SUM = ProofContract(
+    rows=("line above", "operand"),
+    states=CARRY.states,
+    set_by=CARRY.set_by,  # a line is the line above plus the operand: addition's carries, column by column
+    claim="list of one or more non-negative integers, written as a page of running totals",
+    page=True,
 )

@@ -171,7 +171,11 @@ class CaseBatch:
     field_ids: torch.Tensor
     truth: torch.Tensor
     pos: torch.Tensor
-    digits: np.ndarray
+    digits: np.ndarray | None
+    problems: list | None = None  # the cases as problems, where they are not digit tables (pages)
+
+    def problem(self, i: int) -> Problem:
+        return self.problems[i] if self.problems is not None else problem_of(self.digits[i])
 
 
 def case_batch(bundle, p: CasePlan, shard: tuple[int, int] | None = None, check: int = 256) -> CaseBatch:

@@ -203,9 +203,8 @@ def _failures(model, enc, x, pos, truth, results: torch.Tensor) -> torch.Tensor:
 
 def _check_class(bundle, p, enc, batch_size, shard, max_failures, failing, undecided, seen, bar) -> tuple:
     """Every case of one field class: (ClassResult, lowest (margin, problem))."""
-    tok, model = bundle.tok, bundle.model
+    tok = bundle.tok
     cls, q = p.cls, p.cls.query
-    device = next(model.parameters()).device
     lay = cls.example
     cases = cases_mod.case_batch(bundle, p, shard)
     res = ClassResult(
@@ -216,6 +215,13 @@ def _check_class(bundle, p, enc, batch_size, shard, max_failures, failing, undec
         min_margin=float("inf"),
         failures=0,
     )
+    return check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
+
+
+def check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar) -> tuple:
+    """Bound every case of a batch (one field shape) and fill in `res`: (res, lowest (margin, problem))."""
+    model = bundle.model
+    device = next(model.parameters()).device
     started = time.perf_counter()
     key = field_key(cases.pos)
     rows = torch.cat([cases.field_ids, cases.truth[:, None]], dim=1).numpy()
@@ -246,18 +252,18 @@ def _check_class(bundle, p, enc, batch_size, shard, max_failures, failing, undec
     margins, lows, failed = results[:, 0], results[:, 1], results[:, 3] > 0
     bad = np.nonzero(failed)[0]
     res.failures = len(bad)
-    failing.extend(cases_mod.problem_of(cases.digits[i]) for i in bad[: max(0, 20 - len(failing))])
+    failing.extend(cases.problem(i) for i in bad[: max(0, 20 - len(failing))])
     open_ = np.nonzero((lows <= 0) & ~failed)[0]
     res.undecided = len(open_)
     for i in open_[np.argsort(lows[open_])][:5]:
-        undecided.append({"problem": cases_mod.problem_of(cases.digits[i]), "lead_minus_bound": float(lows[i])})
+        undecided.append({"problem": cases.problem(i), "lead_minus_bound": float(lows[i])})
     if len(results):
         res.min_margin = float(margins.min())
         res.min_slack = float(lows.min())
         res.max_bound = float(results[:, 2].max())
         res.bounded = len(results)
     lowest = int(margins.argmin()) if len(margins) else None
-    worst = (res.min_margin, None if lowest is None else cases_mod.problem_of(cases.digits[lowest]))
+    worst = (res.min_margin, None if lowest is None else cases.problem(lowest))
     return res, worst
 
 
@@ -281,6 +287,12 @@ def verify(
     start = time.perf_counter()
     if precision not in enclosure.PRECISIONS:
         raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
+    from numerate.verify import page
+
+    if page.is_page(bundle):
+        if only_classes is not None or shard is not None:
+            raise UsageError("a page proof checks every field shape at once: no class selection or shards")
+        return page.verify_page(bundle, batch_size, max_failures, progress, precision)
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
     plans = [cases_mod.plan(bundle, c) for c in classes]
@@ -429,15 +441,7 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
         "binds": binding(bundle, Path(model_dir), result.precision),
         "config": bundle.cfg.to_dict(),
         "vocab": list(bundle.tok.vocab),
-        "argument": {
-            "window": list(result.window),
-            "depth": result.depth,
-            "field_extent_columns": result.extent,
-            "widths_enumerated": f"1..{result.widest} (checked to {result.widest + 3}: no new class)",
-            "classes": [c.__dict__ for c in result.classes],
-            "cases": result.cases,
-            "induction": "answer token i+1 is right if tokens 0..i are: its field is one of the checked cases",
-        },
+        "argument": _argument(result),
         "margin": {
             "min_midpoint": result.min_margin,
             "worst_case_problem": list(result.worst_problem) if result.worst_problem else None,
@@ -468,6 +472,27 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
         "torch_version": torch.__version__,
         "machine": platform.machine(),
     }
+
+
+def _argument(result: VerifyResult) -> dict:
+    row_window = getattr(result, "row_window", None)
+    arg = {
+        "window": list(result.window),
+        "depth": result.depth,
+        "field_extent_columns": result.extent,
+        "widths_enumerated": f"1..{result.widest} (checked to {result.widest + 3}: no new class)",
+        "classes": [c.__dict__ for c in result.classes],
+        "cases": result.cases,
+        "induction": "answer token i+1 is right if tokens 0..i are: its field is one of the checked cases",
+    }
+    if row_window is not None:  # a page (verify/page.py)
+        arg.update(
+            row_window=list(row_window),
+            widths_enumerated=f"pages (b), (a, b), (a, 0, b) with a, b < {result.widest}: every field shape",
+            induction="each token of the work is right if every token before it is: line by line, column by "
+            "column, its field is one of the checked cases",
+        )
+    return arg
 
 
 def _cost_lines(classes: list[dict]) -> list[str]:

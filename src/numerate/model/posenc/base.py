@@ -17,6 +17,8 @@ checks) can ask instead of guess:
 - ``depends_on``: a subset of ``DEPENDENCIES`` — what of a token's place the scheme lets the model see;
 - ``window``: ``(lo, hi)`` when a query may attend only to keys whose column (coupled digit id) differs from its
   own by lo..hi, keys outside being masked to -inf; None when every earlier key is visible;
+- ``row_window``: likewise ``(lo, hi)`` over row offsets, for schemes that lay a problem out as a page of lines
+  (posenc/page.py), or None; ``coordinates(idx)`` then gives each token's (row, column) as the window sees them;
 - ``settings``: the ``model.*`` keys it reads, which ``model.posenc.<name>`` may set for it alone;
 - ``needs_column_layout``: the ids assume numbers written as plain runs of digits (no index hints, digit-group
   commas or spaces), which formats that break the runs would silently corrupt.
@@ -38,9 +40,10 @@ DEPENDENCIES = {
     "column": "a digit's coupled id (its significance) itself, through a learned table",
     "column-offset": "only the difference between the coupled ids of query and key",
     "row": "which number of the problem a token belongs to",
+    "row-offset": "only the difference between the rows (lines of a page) of query and key",
 }
 # What a scheme may depend on and still give the same computation to the same neighbourhood at any length.
-SHIFT_INVARIANT = frozenset({"column-offset", "row"})
+SHIFT_INVARIANT = frozenset({"column-offset", "row", "row-offset"})
 
 
 class PositionalScheme(nn.Module):
@@ -49,6 +52,7 @@ class PositionalScheme(nn.Module):
     table_size: int | None = None
     depends_on: frozenset = frozenset()
     window: tuple[int, int] | None = None
+    row_window: tuple[int, int] | None = None
     needs_column_layout: bool = False
     needs_marks: bool = False  # the constructor also takes the ids of prompt-ending marks (answers follow them)
 

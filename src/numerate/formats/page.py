@@ -1,0 +1,59 @@
+"""A page of work: the question's numbers, then one line per step of the procedure, each a number.
+
+For 12 + 345 + 9 the page is (prompt, then target)::
+
+    21+543+9=21;753;663;
+
+every number least-significant digit first and as long as it is (no padding): the operands, then the lines of
+work, each opened by the prompt's mark (the first) or ``;``, and the page closed by a last ``;``. The task says
+what the lines are (tasks/addition_page.py: the running totals). Where a line ends is decided locally: after the
+column where both the line above and the operand have ended, unless a carry is left. The answer read back is the
+tuple of lines; the task's `final` turns it into the result.
+"""
+
+from __future__ import annotations
+
+from numerate.bigint import to_str
+from numerate.errors import UsageError
+from numerate.formats.base import FORMATS
+from numerate.formats.digits import DigitsFormat
+from numerate.tasks.base import Problem
+
+LINE = ";"
+
+
+@FORMATS.register("page", "a page: the operands, then one line of work per step (`;` between lines); reverse, pad")
+class PageFormat(DigitsFormat):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.reverse or self.group or self.hints or self.spaces or self.negatives != "sign":
+            raise UsageError("format.name=page writes reversed plain digits (format.reverse; no group, hints or spaces)")
+
+    @property
+    def alphabet(self) -> str:
+        return super().alphabet + LINE
+
+    def number(self, x: int) -> str:
+        return to_str(x)[::-1]
+
+    def prompt(self, problem: Problem) -> str:
+        return self.symbol.join(self.number(x) for x in problem.operands) + problem.mark
+
+    def lines(self, problem: Problem, answer) -> list[str]:
+        return [self.number(x) for x in answer]
+
+    def target(self, problem: Problem, answer) -> str:
+        return "".join(line + LINE for line in self.lines(problem, answer))
+
+    def max_target_len(self, problem: Problem) -> int:
+        count, digits = self.answer_shape(problem, self.width(problem))
+        return count * (digits + 1)  # every line at most as long as the sum
+
+    def parse(self, text: str):
+        """The lines as a tuple of integers, or None if the text is not a page of well-formed lines."""
+        if not text.endswith(LINE):
+            return None
+        lines = [self._parse_digits(t) for t in text[:-1].split(LINE)]
+        if any(t != "0" and t.endswith("0") for t in text[:-1].split(LINE)):
+            return None  # a leading zero: not a line this format writes
+        return None if None in lines else tuple(lines)

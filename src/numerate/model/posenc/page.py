@@ -1,0 +1,75 @@
+"""A page: every token has a line (row) and a column, and attends only to a fixed 2-D neighbourhood of both.
+
+A sum of many numbers done by hand is a page: the running total, under it the next operand, under that the new
+running total. A transformer reads one sequence, so the question (every operand) comes first and the model then
+writes the lines of work, but each token is given the row it would have on paper:
+
+- question row t (operand t, and the ``+`` before it) is row 2t - 1;
+- the line of work that adds operand t (its opening mark ``=`` or ``;`` and its digits) is row 2t;
+
+so "the line above" is always two rows up and "the operand this line adds" one row up, whatever the number of
+operands — the row offsets are coupled the way position coupling couples columns. The column is the coupled digit
+id (significance + 1 for digits of reversed numbers, 0 for marks). A query attends only to earlier keys whose row
+offset is in `row_window` (-2..0) and whose column offset is in `window` (0..+1 by default), with one learned bias
+per head for each (row offset, column offset); every other key is masked out. Nothing the scheme gives the model
+grows with the number of lines or digits, which is what lets `numerate verify` prove a page model (verify/page.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from numerate.model.posenc.base import SCHEMES, PositionalScheme, digit_run_index
+
+
+@SCHEMES.register(
+    "page-2d",
+    "a page of lines: row offsets -2..0 (the line above, the operand, this line) x column window, masked outside",
+)
+class Page2D(PositionalScheme):
+    settings = ("col_window",)
+    depends_on = frozenset({"column-offset", "row-offset"})
+    needs_column_layout = True
+    needs_marks = True
+    row_window = (-2, 0)
+
+    def __init__(self, cfg, digit_ids, mark_ids):
+        super().__init__(cfg, digit_ids)
+        self.register_buffer("mark_ids", torch.tensor(list(mark_ids), dtype=torch.long), persistent=False)
+        self.window = tuple(cfg.col_window) if cfg.col_window else (0, 1)
+        rows = self.row_window[1] - self.row_window[0] + 1
+        self.table = nn.Parameter(torch.zeros(cfg.n_head, rows, self.window[1] - self.window[0] + 1))
+
+    def positions(self, idx, generator=None):
+        """(B, T, 2): [..., 0] the column, [..., 1] the row on the page."""
+        return torch.stack(self.coordinates(idx)[::-1], dim=-1)
+
+    def coordinates(self, idx):
+        """(rows, columns), each (B, T)."""
+        is_digit = torch.isin(idx, self.digit_ids)
+        sep = (~is_digit & (idx != 0)).long()  # pad is id 0
+        mark = torch.isin(idx, self.mark_ids).long()
+        working = mark.cumsum(dim=1) > 0  # the mark and everything after it: lines of work
+        question = 2 * (sep * ~working).cumsum(dim=1) + 1
+        work = 2 * (sep * working).cumsum(dim=1)
+        return torch.where(working, work, question), digit_run_index(idx, self.digit_ids)
+
+    def columns(self, pos):
+        return pos[..., 0]
+
+    def next_positions(self, last_pos, last_tok, new_tok):
+        is_digit, was_digit = torch.isin(new_tok, self.digit_ids), torch.isin(last_tok, self.digit_ids)
+        col = torch.where(is_digit, torch.where(was_digit, last_pos[..., 0] + 1, torch.ones_like(new_tok)), 0)
+        row = last_pos[..., 1]
+        row = torch.where(is_digit, row, row + 2)
+        row = torch.where(torch.isin(new_tok, self.mark_ids), torch.full_like(row, 2), row)
+        return torch.stack((col, row), dim=-1)
+
+    def bias(self, pos_q, pos_k):
+        dcol = pos_k[:, None, :, 0] - pos_q[:, :, None, 0]  # (B, Tq, Tk)
+        drow = pos_k[:, None, :, 1] - pos_q[:, :, None, 1]
+        (r0, r1), (c0, c1) = self.row_window, self.window
+        inside = (drow >= r0) & (drow <= r1) & (dcol >= c0) & (dcol <= c1)
+        bias = self.table[:, (drow - r0).clamp(0, r1 - r0), (dcol - c0).clamp(0, c1 - c0)]  # (H, B, Tq, Tk)
+        return bias.transpose(0, 1).masked_fill(~inside[:, None], float("-inf"))

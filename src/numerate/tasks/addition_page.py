@@ -1,0 +1,50 @@
+"""a1 + ... + ak worked on a page: the model writes one running total per line and the last line is the sum."""
+
+from __future__ import annotations
+
+import random
+
+from numerate.bigint import to_str
+from numerate.tasks.addition_many import AdditionMany
+from numerate.tasks.base import TASKS, Problem, random_number
+from numerate.tasks.proof import PAGE_SUM
+
+
+@TASKS.register("addition-page", "a1 + ... + ak with one running total written per line of a page (format page)")
+class AdditionPage(AdditionMany):
+    """The answer is the page: the running totals a1, a1 + a2, ..., the last being the sum (`final`). Each line
+    is the line above plus one operand, so each digit depends on two digits of each of those two lines and on
+    the carry the digit below leaves: a bounded neighbourhood of the page (docs/verification.md, "Pages")."""
+
+    name = "addition-page"
+    operand_counts = (1, 100_000)
+    page = True
+
+    def answer(self, problem: Problem):
+        total, lines = 0, []
+        for x in problem.operands:
+            total += x
+            lines.append(total)
+        return tuple(lines)
+
+    def proof_contract(self):
+        return PAGE_SUM
+
+    def final(self, answer):
+        """The result a page's lines stand for: the last running total."""
+        return answer[-1]
+
+    def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
+        return len(problem.operands), len(to_str(len(problem.operands) * (10**width - 1)))
+
+    def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
+        """1-8 operands, each of a length drawn from [lo, hi] (so lines meet operands longer and shorter than
+        themselves); one page in four has digits 5-9 only, whose carries run far."""
+        k = rng.randint(1, 8)
+        if rng.random() < 0.25:
+            return Problem(tuple(_digits(rng, rng.randint(lo, hi), 5) for _ in range(k)))
+        return Problem(tuple(random_number(rng, rng.randint(lo, hi)) for _ in range(k)))
+
+
+def _digits(rng: random.Random, n: int, low: int) -> int:
+    return int("".join(str(rng.randint(low, 9)) for _ in range(n)))

@@ -1,0 +1,259 @@
+"""Prove that a page model writes every line of every page right, for any number of lines of any length.
+
+A page model (format `page`, a scheme with a row window such as `page-2d`) writes the lines of a procedure one
+under the other: for a many-operand sum, line i is the running total after operand i. The argument extends the
+one for a single answer (prove.py, docs/verification.md "Pages"):
+
+1. Field of view, over both windows. With one attention layer, a query's logits are a function of the tokens its
+   column window and its row window leave visible (fieldview.reach with the row window), nothing else; the scheme
+   depends only on row and column offsets, so queries whose fields have the same shape (each token's row and
+   column offset from the query) compute the same function of the field's contents.
+2. Finitely many cases. For the query at a digit of line i in column j, that field holds digits of the line above
+   and of the operand at columns j and j + 1 and the digit itself; for the mark opening line i, the first digits
+   of both and the marks of column 0. Its contents and the right next token are fixed by those digits, by whether
+   each number has them (where it ends), by the carry into column j, and by which marks open the lines (line 1 is
+   opened by the prompt's mark, later lines by ';'). The line above is any non-negative integer (the running total
+   so far), the operand any, and one column below sets the carry (the contract's set_by). So every field any page
+   shows is shown by one of the pages (b), (a, b) and (a, 0, b) with a, b < 1000 — the first line, the second,
+   and every later one (whose marks are all ';'), each with the mark that closes its page. Every query of every
+   one of those pages is a case; each distinct (field contents, next token) is bounded once.
+3. Induction over the page, line by line and, within a line, column by column: if every case holds, the first
+   token of the work is right; if every token so far is right, the next query's field is one of the cases, so the
+   next token is right too, down to the page's end.
+4. Floating point, as for every proof: each case's lead is bounded by ball arithmetic (enclosure.py).
+
+The argument covers models with one attention layer (a deeper field spans more lines, and these pages would not
+show every field it can hold); `check_page` says so for any other.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from numerate.errors import UsageError
+from numerate.fieldview import layout, reach
+from numerate.model.posenc.base import SHIFT_INVARIANT
+from numerate.tasks.base import Problem
+from numerate.verify.cases import CaseBatch
+from numerate.verify.field import depth_of
+
+SMALL = 1000  # the line above and the operand range over 0..SMALL - 1: two columns of a field and one below
+
+
+def is_page(bundle) -> bool:
+    contract = bundle.task.proof_contract()
+    return bool(contract is not None and contract.page)
+
+
+def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
+    """(column window, row window, depth) of a page model the argument covers; NotProvable otherwise."""
+    from numerate.verify.prove import NotProvable
+
+    scheme = bundle.model.scheme
+    if scheme.window is None or scheme.row_window is None:
+        raise NotProvable(
+            f"model.pos={bundle.cfg.model.pos} declares no row and column windows: a page proof needs a scheme that "
+            "attends only to a fixed 2-D neighbourhood (model.pos=page-2d)"
+        )
+    extra = set(scheme.depends_on) - SHIFT_INVARIANT
+    if extra:
+        raise NotProvable(f"model.pos={bundle.cfg.model.pos} depends on {', '.join(sorted(extra))}, not only offsets")
+    if bundle.cfg.format.name != "page":
+        raise NotProvable(f"task '{bundle.task.name}' is worked on a page: format.name must be page")
+    depth = depth_of(bundle.model)
+    if depth != 1:
+        raise NotProvable(
+            f"the page argument covers models with one attention layer; this one has {depth} (n_layer x "
+            "recurrences): a deeper field spans more lines than the pages it enumerates show"
+        )
+    return tuple(scheme.window), tuple(scheme.row_window), depth
+
+
+def families(small: int = SMALL) -> list[np.ndarray]:
+    """Every page the argument enumerates, as operand arrays (N, k): (b), (a, b) and (a, 0, b), a and b below
+    `small`."""
+    b = np.arange(small, dtype=np.int64)
+    a2, b2 = (x.ravel() for x in np.meshgrid(b, b, indexing="ij"))
+    return [b[:, None], np.stack([a2, b2], 1), np.stack([a2, np.zeros_like(a2), b2], 1)]
+
+
+def _lengths(x: np.ndarray) -> np.ndarray:
+    return np.maximum(1, np.floor(np.log10(np.maximum(x, 1))).astype(np.int64) + 1)
+
+
+def _page_ids(tok, operands: np.ndarray, lines: np.ndarray, lens: tuple) -> np.ndarray:
+    """Token ids (N, T) of pages whose operands and lines all have the lengths `lens`, written as the page format
+    writes them (checked against it on every layout): reversed digits, '+' between operands, the mark, each line
+    followed by ';', then <eos>."""
+    digit = np.asarray([tok.id_of(str(d)) for d in range(10)], dtype=np.uint8)
+    plus, mark, line_end = tok.id_of("+"), tok.id_of("="), tok.id_of(";")
+    n, k = operands.shape
+    cols, at = [], 0
+    numbers = [operands[:, i] for i in range(k)] + [lines[:, i] for i in range(k)]
+    for i, x in enumerate(numbers):
+        for p in range(lens[i]):
+            cols.append(digit[(x // 10**p) % 10])
+        cols.append(np.full(n, plus if i < k - 1 else mark if i == k - 1 else line_end, dtype=np.uint8))
+        at += 1
+    cols.append(np.full(n, tok.eos_id, dtype=np.uint8))
+    return np.stack(cols, axis=1)
+
+
+def page_cases(bundle, small: int = SMALL, progress: bool = False):
+    """The cases, by field shape: {shape: (field ids + next token, pos (F, 2) relative to the query, problems,
+    example layout, query, field)}.
+
+    Pages of one layout (every number's length) share one template; each query's field is derived on it by
+    `reach` over both windows, and the cases are every page's tokens at those places."""
+    check_page(bundle)
+    tok, fmt, task = bundle.tok, bundle.fmt, bundle.task
+    digit_ids = set(tok.digit_ids)
+    shapes: dict[bytes, list] = {}
+    from tqdm.auto import tqdm
+
+    for operands in families(small):
+        lines = np.cumsum(operands, axis=1)
+        lens = np.concatenate([_lengths(operands), _lengths(lines)], axis=1)
+        groups, inverse = np.unique(lens, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        for g in tqdm(range(len(groups)), disable=not progress, desc="page layouts", leave=False):
+            members = np.nonzero(inverse == g)[0]
+            ids = _page_ids(tok, operands[members], lines[members], tuple(groups[g]))
+            rows = operands[members]
+
+            def problem(i, rows=rows):
+                return Problem(tuple(int(x) for x in rows[i]))
+
+            lay = layout(bundle, problem(0))
+            for i in np.unique(np.linspace(0, len(members) - 1, min(16, len(members))).astype(np.int64)):
+                p = problem(i)
+                want = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+                if ids[i].tolist() != want:
+                    raise AssertionError(f"page case builder disagrees with the format on {p.operands}")
+            for q, field, rel in query_fields(bundle, lay):
+                view = np.concatenate([ids[:, field], ids[:, [q + 1]]], axis=1)
+                first = _first_of_each(view, len(tok))
+                key = _key(rel, lay.ids[q] in digit_ids)
+                shapes.setdefault(key, []).append((view[first], rel, [problem(i) for i in first], lay, q, field))
+    out = {}
+    for key, parts in shapes.items():
+        view = np.concatenate([p[0] for p in parts])
+        problems = [x for p in parts for x in p[2]]
+        first = _first_of_each(view, len(tok))
+        _, rel, _, lay, q, field = parts[0]
+        out[key] = (view[first], rel, [problems[i] for i in first], lay, q, field)
+    return out
+
+
+def _first_of_each(view: np.ndarray, base: int) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row, in order (rows as one integer each: fast)."""
+    if view.shape[1] * np.log2(max(base, 2)) >= 62:
+        _, first = np.unique(view, axis=0, return_index=True)
+        return np.sort(first)
+    codes = np.zeros(len(view), dtype=np.int64)
+    for c in range(view.shape[1]):
+        codes = codes * base + view[:, c].astype(np.int64)
+    _, first = np.unique(codes, return_index=True)
+    return np.sort(first)
+
+
+def query_fields(bundle, lay):
+    """(query, its field's token indices, their (column, row) relative to the query's) for every query of a
+    written-out page: the field derived by `reach` over both windows."""
+    window, row_window, depth = check_page(bundle)
+    r = reach(lay, window, depth, row_window)
+    pos = bundle.model.positions(torch.tensor([lay.ids]))[0]
+    for q in lay.queries:
+        field = torch.nonzero(r[q]).flatten().tolist()
+        yield q, field, pos[field] - pos[q]  # the scheme sees only offsets (SHIFT_INVARIANT)
+
+
+def field_cases(bundle, problem: Problem) -> list[tuple[bytes, tuple]]:
+    """Every query of one real page as (shape key, field ids + next token): what the enumeration must contain."""
+    lay = layout(bundle, problem)
+    digits = set(bundle.tok.digit_ids)
+    return [
+        (_key(rel, lay.ids[q] in digits), tuple(lay.ids[k] for k in field) + (lay.ids[q + 1],))
+        for q, field, rel in query_fields(bundle, lay)
+    ]
+
+
+def _key(rel: torch.Tensor, digit_query: bool) -> bytes:
+    """A field shape: its slots' offsets, and whether the query is a digit (marks and digits are kept apart only
+    to name the classes: the scheme gives both the same function of the same contents)."""
+    return rel.numpy().tobytes() + bytes(str((tuple(rel.shape), digit_query)), "ascii")
+
+
+def describe(lay, q: int, field: list[int], vocab: list[str]) -> str:
+    """`up[j] up[j+1] op[j] line[j]`: the field by line (the line above, the operand, this line) and column."""
+    names = {-2: "up", -1: "op", 0: "line"}
+    out = []
+    for k in field:
+        if lay.ids[k] not in range(2, len(vocab)) or not vocab[lay.ids[k]].isdigit():
+            out.append(f"{names.get(lay.rows[k] - lay.rows[q], '?')}:{vocab[lay.ids[k]]!r}")
+            continue
+        d = lay.cols[k] - lay.cols[q] if lay.cols[q] else lay.cols[k] - 1
+        j = "j" if lay.cols[q] else ""
+        name = names.get(lay.rows[k] - lay.rows[q], "?")
+        out.append(f"{name}[{j}{d:+d}]" if j and d else (f"{name}[j]" if j else f"{name}[{d}]"))
+    return " ".join(out)
+
+
+@torch.no_grad()
+def verify_page(bundle, batch_size, max_failures, progress, precision, small: int = SMALL):
+    """Every case of every field shape of a page model: the same VerifyResult as `prove.verify`."""
+    from tqdm.auto import tqdm
+
+    from numerate.verify import enclosure
+    from numerate.verify.prove import ClassResult, VerifyResult, _Seen, _verdict, check_cases, decode_counterexamples
+
+    start = time.perf_counter()
+    if precision not in enclosure.PRECISIONS:
+        raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
+    window, row_window, depth = check_page(bundle)
+    bundle.model.eval()
+    shapes = page_cases(bundle, small, progress)
+    total = sum(len(v[0]) for v in shapes.values())
+    enc = enclosure.Enclosure(precision)
+    bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
+    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
+    vocab = bundle.tok.vocab
+    for view, rel, problems, lay, q, field in shapes.values():
+        if max_failures is not None and len(failing) >= max_failures:
+            break
+        t = torch.as_tensor(view.astype(np.int64))
+        cases = CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
+        res = ClassResult(
+            field=describe(lay, q, field, vocab),
+            width=max(len(str(x)) for x in problems[0].operands),
+            query=f"{vocab[lay.ids[q]]!r} predicting {vocab[lay.ids[q + 1]]!r}",
+            cases=len(cases.truth),
+            min_margin=float("inf"),
+            failures=0,
+        )
+        res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
+        results.append(res)
+        worst = min(worst, low, key=lambda x: x[0])
+    bar.close()
+    out = VerifyResult(
+        verdict=_verdict(results, partial=False),
+        classes=results,
+        cases=sum(r.cases for r in results),
+        min_margin=min(r.min_margin for r in results),
+        worst_problem=worst[1].operands if worst[1] else None,
+        precision=precision,
+        failing_cases=sum(r.failures for r in results),
+        extent=depth * max(-window[0], window[1]),
+        widest=small,
+        depth=depth,
+        window=tuple(window),
+        undecided=[{**u, "problem": bundle.task.expression(u["problem"])} for u in undecided],
+    )
+    out.row_window = tuple(row_window)
+    if failing:
+        out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
+    out.seconds = time.perf_counter() - start
+    return out
