@@ -2,13 +2,15 @@
 
 For 12 + 345 + 9 the page is (prompt, then target)::
 
-    21+543+9=21;753;663;
+    21+543+9+=21;|753;|663;|
 
-every number least-significant digit first and as long as it is (no padding): the operands, then the lines of
-work, each opened by the prompt's mark (the first) or ``;``, and the page closed by a last ``;``. The task says
-what the lines are (tasks/addition_page.py: the running totals). Where a line ends is decided locally: after the
-column where both the line above and the operand have ended, unless a carry is left. The answer read back is the
-tuple of lines; the task's `final` turns it into the result.
+every number least-significant digit first and as long as it is (no padding), each closed by a mark in the
+column after its top digit: the operands, each closed by ``+``; then the lines of work, each opened by a mark in
+column 0 (the prompt's ``=`` for the first, ``|`` for the others) and closed by ``;``. The page ends with an
+opening mark that opens no line. A closing mark shows, in the row of its number, where that number ends; an
+opening mark starts a row. The task says what the lines are (tasks/addition_page.py: the running totals). Where a
+line ends is decided locally: after the column where both the line above and the operand have ended, unless a
+carry is left. The answer read back is the tuple of lines; the task's `final` turns it into the result.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from numerate.formats.base import FORMATS
 from numerate.formats.digits import DigitsFormat
 from numerate.tasks.base import Problem
 
-LINE = ";"
+LINE = ";"  # closes a line of work
+OPEN = "|"  # opens every line of work after the first (the prompt's mark opens the first)
 
 
 @FORMATS.register("page", "a page: the operands, then one line of work per step (`;` between lines); reverse, pad")
@@ -31,29 +34,30 @@ class PageFormat(DigitsFormat):
 
     @property
     def alphabet(self) -> str:
-        return super().alphabet + LINE
+        return super().alphabet + LINE + OPEN
 
     def number(self, x: int) -> str:
         return to_str(x)[::-1]
 
     def prompt(self, problem: Problem) -> str:
-        return self.symbol.join(self.number(x) for x in problem.operands) + problem.mark
+        return "".join(self.number(x) + self.symbol for x in problem.operands) + problem.mark
 
     def lines(self, problem: Problem, answer) -> list[str]:
         return [self.number(x) for x in answer]
 
     def target(self, problem: Problem, answer) -> str:
-        return "".join(line + LINE for line in self.lines(problem, answer))
+        return "".join(line + LINE + OPEN for line in self.lines(problem, answer))
 
     def max_target_len(self, problem: Problem) -> int:
         count, digits = self.answer_shape(problem, self.width(problem))
-        return count * (digits + 1)  # every line at most as long as the sum
+        return count * (digits + 2)  # every line at most as long as the sum, and its two marks
 
     def parse(self, text: str):
         """The lines as a tuple of integers, or None if the text is not a page of well-formed lines."""
-        if not text.endswith(LINE):
+        if not text.endswith(LINE + OPEN):
             return None
-        lines = [self._parse_digits(t) for t in text[:-1].split(LINE)]
-        if any(t != "0" and t.endswith("0") for t in text[:-1].split(LINE)):
+        parts = text[: -len(LINE + OPEN)].split(LINE + OPEN)
+        if any(t != "0" and t.endswith("0") for t in parts):
             return None  # a leading zero: not a line this format writes
+        lines = [self._parse_digits(t) for t in parts]
         return None if None in lines else tuple(lines)

@@ -8,15 +8,16 @@ one for a single answer (prove.py, docs/verification.md "Pages"):
    column window and its row window leave visible (fieldview.reach with the row window), nothing else; the scheme
    depends only on row and column offsets, so queries whose fields have the same shape (each token's row and
    column offset from the query) compute the same function of the field's contents.
-2. Finitely many cases. For the query at a digit of line i in column j, that field holds digits of the line above
-   and of the operand at columns j and j + 1 and the digit itself; for the mark opening line i, the first digits
-   of both and the marks of column 0. Its contents and the right next token are fixed by those digits, by whether
+2. Finitely many cases. For the query at a digit of line i in column j, that field holds what the line above
+   and the operand have in columns j and j + 1 (digits, or the mark that closes the number) and the digit
+   itself; for the mark opening line i, the first digits of both and the marks of column 0. Its contents and the right next token are fixed by those digits, by whether
    each number has them (where it ends), by the carry into column j, and by which marks open the lines (line 1 is
    opened by the prompt's mark, later lines by ';'). The line above is any non-negative integer (the running total
    so far), the operand any, and one column below sets the carry (the contract's set_by). So every field any page
-   shows is shown by one of the pages (b), (a, b) and (a, 0, b) with a, b < 1000 — the first line, the second,
-   and every later one (whose marks are all ';'), each with the mark that closes its page. Every query of every
-   one of those pages is a case; each distinct (field contents, next token) is bounded once.
+   shows is shown by one of the pages (b), (a, b) and (a, 0, b) over a few sets of small numbers (`families`
+   says which, and why they suffice) — the first line, the second, and every later one (whose marks are all ';'), each
+   with the mark that closes its page. Every query of those pages is a case; each distinct (field contents,
+   next token) is bounded once. tests/test_page.py looks every field of thousands of real pages up in them.
 3. Induction over the page, line by line and, within a line, column by column: if every case holds, the first
    token of the work is right; if every token so far is right, the next query's field is one of the cases, so the
    next token is right too, down to the page's end.
@@ -40,7 +41,7 @@ from numerate.tasks.base import Problem
 from numerate.verify.cases import CaseBatch
 from numerate.verify.field import depth_of
 
-SMALL = 1000  # the line above and the operand range over 0..SMALL - 1: two columns of a field and one below
+SMALL = 1000  # three columns: two a field sees and one below it (see `families`)
 
 
 def is_page(bundle) -> bool:
@@ -72,12 +73,40 @@ def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     return tuple(scheme.window), tuple(scheme.row_window), depth
 
 
+def numbers(small: int = SMALL) -> tuple[np.ndarray, np.ndarray]:
+    """The two sets of numbers the enumerated pages are made of.
+
+    `low`: every number below 2 * small (small = 1000): every digit in columns 1-3 and a column 4 that is absent
+    or 1, so a 0 in column 3 may be the top digit or an inner one. `high`: every number below 100, and every
+    number whose columns 3-5 are any h in 1..199 above a low part (columns 1-2) of 0, 1, 10, 50 or 99 — which,
+    added to another number's low part, sets either carry into column 3 (0 + 0; 99 + 1 or 50 + 50)."""
+    low = np.arange(2 * small, dtype=np.int64)
+    parts = np.asarray([0, 1, 10, 50, 99], dtype=np.int64)
+    h = np.arange(1, 200, dtype=np.int64)
+    high = np.unique(np.concatenate([np.arange(100, dtype=np.int64), (parts[:, None] + 100 * h[None, :]).ravel()]))
+    return low, high
+
+
 def families(small: int = SMALL) -> list[np.ndarray]:
-    """Every page the argument enumerates, as operand arrays (N, k): (b), (a, b) and (a, 0, b), a and b below
-    `small`."""
-    b = np.arange(small, dtype=np.int64)
-    a2, b2 = (x.ravel() for x in np.meshgrid(b, b, indexing="ij"))
-    return [b[:, None], np.stack([a2, b2], 1), np.stack([a2, np.zeros_like(a2), b2], 1)]
+    """Every page the argument enumerates, as operand arrays (N, k): (b) and (a, b) with a, b both in `low` or
+    both in `high` (`numbers`), and (a, 0, b) with a, b < 100.
+
+    A digit's field sees columns j and j + 1 of the line above and of the operand: a digit, the mark that closes
+    the number, or nothing (the number ended further down); the carry into j comes from below. Pages of `low`
+    numbers show every field of a digit in columns 1 and 2; pages of `high` numbers every field in column 3,
+    where either number may have ended two columns down, and by shift invariance every field in any column
+    j >= 3 (a number that ended further down shows the same nothing). A later line (3, 4, ...) differs from line
+    2 only in the mark that opens the line above ('|', where line 1 is opened by the prompt's mark), which only
+    the fields of opening marks hold, and those see column 1 alone: (a, 0, b) with a, b < 100 shows them."""
+    low, high = numbers(small)
+    out = [np.unique(np.concatenate([low, high]))[:, None]]
+    for values in (low, high):
+        a2, b2 = (x.ravel() for x in np.meshgrid(values, values, indexing="ij"))
+        out.append(np.stack([a2, b2], 1))
+    c = np.arange(100, dtype=np.int64)
+    a3, b3 = (x.ravel() for x in np.meshgrid(c, c, indexing="ij"))
+    out.append(np.stack([a3, np.zeros_like(a3), b3], 1))
+    return out
 
 
 def _lengths(x: np.ndarray) -> np.ndarray:
@@ -86,18 +115,23 @@ def _lengths(x: np.ndarray) -> np.ndarray:
 
 def _page_ids(tok, operands: np.ndarray, lines: np.ndarray, lens: tuple) -> np.ndarray:
     """Token ids (N, T) of pages whose operands and lines all have the lengths `lens`, written as the page format
-    writes them (checked against it on every layout): reversed digits, '+' between operands, the mark, each line
-    followed by ';', then <eos>."""
+    writes them (checked against it on every layout): each operand's reversed digits and '+', the prompt's mark,
+    each line's digits then ';' and '|', then <eos>."""
     digit = np.asarray([tok.id_of(str(d)) for d in range(10)], dtype=np.uint8)
-    plus, mark, line_end = tok.id_of("+"), tok.id_of("="), tok.id_of(";")
     n, k = operands.shape
-    cols, at = [], 0
-    numbers = [operands[:, i] for i in range(k)] + [lines[:, i] for i in range(k)]
-    for i, x in enumerate(numbers):
-        for p in range(lens[i]):
-            cols.append(digit[(x // 10**p) % 10])
-        cols.append(np.full(n, plus if i < k - 1 else mark if i == k - 1 else line_end, dtype=np.uint8))
-        at += 1
+    cols = []
+
+    def mark(ch):
+        cols.append(np.full(n, tok.id_of(ch), dtype=np.uint8))
+
+    for i in range(k):
+        cols.extend(digit[(operands[:, i] // 10**p) % 10] for p in range(lens[i]))
+        mark("+")
+    mark("=")
+    for i in range(k):
+        cols.extend(digit[(lines[:, i] // 10**p) % 10] for p in range(lens[k + i]))
+        mark(";")
+        mark("|")
     cols.append(np.full(n, tok.eos_id, dtype=np.uint8))
     return np.stack(cols, axis=1)
 

@@ -4,15 +4,21 @@ A sum of many numbers done by hand is a page: the running total, under it the ne
 running total. A transformer reads one sequence, so the question (every operand) comes first and the model then
 writes the lines of work, but each token is given the row it would have on paper:
 
-- question row t (operand t, and the ``+`` before it) is row 2t - 1;
-- the line of work that adds operand t (its opening mark ``=`` or ``;`` and its digits) is row 2t;
+- question row t (operand t and the mark that closes it) is row 2t - 1;
+- the line of work that adds operand t (the mark that opens it, its digits and the mark that closes it) is row 2t;
 
 so "the line above" is always two rows up and "the operand this line adds" one row up, whatever the number of
 operands — the row offsets are coupled the way position coupling couples columns. The column is the coupled digit
-id (significance + 1 for digits of reversed numbers, 0 for marks). A query attends only to earlier keys whose row
-offset is in `row_window` (-2..0) and whose column offset is in `window` (0..+1 by default), with one learned bias
-per head for each (row offset, column offset); every other key is masked out. Nothing the scheme gives the model
-grows with the number of lines or digits, which is what lets `numerate verify` prove a page model (verify/page.py).
+id: significance + 1 for digits of reversed numbers, one more than the top digit for the mark that closes a
+number, 0 for the mark that opens a line. Which mark is which needs no table: after the prompt's mark, a mark that
+follows a digit closes its line and one that follows a mark opens the next (the prompt's mark opens the first).
+
+A query attends only to earlier keys whose row offset is in `row_window` (-2..0) and whose column offset is in
+`window` (0..+1 by default), with one learned bias per head for each (row offset, column offset); every other key
+is masked out. Nothing the scheme gives the model grows with the number of lines or digits, which is what lets
+`numerate verify` prove a page model (verify/page.py). Because values carry no position, a head cannot tell which
+cell it read; the closing marks are what let it see that a number has ended instead of reading a neighbour's
+digit in its place.
 """
 
 from __future__ import annotations
@@ -48,23 +54,37 @@ class Page2D(PositionalScheme):
     def coordinates(self, idx):
         """(rows, columns), each (B, T)."""
         is_digit = torch.isin(idx, self.digit_ids)
-        sep = (~is_digit & (idx != 0)).long()  # pad is id 0
-        mark = torch.isin(idx, self.mark_ids).long()
-        working = mark.cumsum(dim=1) > 0  # the mark and everything after it: lines of work
-        question = 2 * (sep * ~working).cumsum(dim=1) + 1
-        work = 2 * (sep * working).cumsum(dim=1)
-        return torch.where(working, work, question), digit_run_index(idx, self.digit_ids)
+        mark = ~is_digit & (idx != 0)  # pad is id 0
+        after_digit = torch.zeros_like(is_digit)
+        after_digit[:, 1:] = is_digit[:, :-1]
+        prompt_mark = torch.isin(idx, self.mark_ids)
+        working = prompt_mark.long().cumsum(dim=1) > 0  # the prompt's mark and everything after it
+        opens = mark & working & (~after_digit | prompt_mark)
+        closed_before = (mark & ~working).long().cumsum(dim=1) - (mark & ~working).long()
+        question = 2 * closed_before + 1
+        work = 2 * (opens & working).long().cumsum(dim=1)
+        run = digit_run_index(idx, self.digit_ids)
+        before = torch.zeros_like(run)
+        before[:, 1:] = run[:, :-1]
+        cols = torch.where(is_digit, run, torch.where(mark & after_digit & ~prompt_mark, before + 1, 0))
+        return torch.where(working, work, question), cols
 
     def columns(self, pos):
         return pos[..., 0]
 
     def next_positions(self, last_pos, last_tok, new_tok):
         is_digit, was_digit = torch.isin(new_tok, self.digit_ids), torch.isin(last_tok, self.digit_ids)
-        col = torch.where(is_digit, torch.where(was_digit, last_pos[..., 0] + 1, torch.ones_like(new_tok)), 0)
-        row = last_pos[..., 1]
-        row = torch.where(is_digit, row, row + 2)
-        row = torch.where(torch.isin(new_tok, self.mark_ids), torch.full_like(row, 2), row)
-        return torch.stack((col, row), dim=-1)
+        col, row = last_pos[..., 0], last_pos[..., 1]
+        is_mark = torch.isin(new_tok, self.mark_ids)
+        working = (row % 2 == 0) | is_mark  # work rows are even, question rows odd
+        closes = ~is_digit & was_digit & ~is_mark
+        new_col = torch.where(is_digit, torch.where(was_digit, col + 1, torch.ones_like(col)), 0)
+        new_col = torch.where(closes, col + 1, new_col)
+        # a new row: in the question after a closing mark; in the work at an opening mark
+        question_row = torch.where(~was_digit & (row % 2 == 1), row + 2, row)
+        work_row = torch.where(is_mark, torch.full_like(row, 2), torch.where(~is_digit & ~was_digit, row + 2, row))
+        new_row = torch.where(working, work_row, question_row)
+        return torch.stack((new_col, new_row), dim=-1)
 
     def bias(self, pos_q, pos_k):
         dcol = pos_k[:, None, :, 0] - pos_q[:, :, None, 0]  # (B, Tq, Tk)
