@@ -490,18 +490,26 @@ class Balls:
         return y, self.out(ry)
 
 
-def enclose(W, mcfg, ids, rows, cols, window, balls: Balls):
+def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None):
     """(midpoint (N, C), radius (N, C)) of the query's final state after ln_f, at the last token of fields ids
     (N, F) with per-slot rows and cols: every admissible evaluation lies within."""
     C, H = mcfg["n_embd"], mcfg["n_head"]
     D = C // H
     lo, hi = window
     N, F = ids.shape
-    x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
-    rx = balls.out(balls.U * np.abs(x))
     rel = cols[None, :] - cols[:, None]
     allowed = np.tril(np.ones((F, F), dtype=bool)) & (rel >= lo) & (rel <= hi)
-    bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
+    if row_window is None:  # coupling-2d: a learned row embedding, a bias per column offset
+        x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
+        bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
+    else:  # page-2d: no position embedding, a bias per (row offset, column offset) inside both windows
+        r0, r1 = row_window
+        drow = rows[None, :] - rows[:, None]
+        allowed &= (drow >= r0) & (drow <= r1)
+        x = W["wte.weight"][ids]
+        table = W["scheme.table"][:, np.clip(drow, r0, r1) - r0, np.clip(rel, lo, hi) - lo]
+        bias = np.where(allowed[None], table, -np.inf)
+    rx = balls.out(balls.U * np.abs(x))
     n_rec = mcfg["test_recurrences"] or mcfg["recurrences"]
     h, rh = np.zeros_like(x), np.zeros_like(x)
     last = None
@@ -549,6 +557,169 @@ def leads(W, y, ry, truth, balls: Balls):
     )
     rad[np.arange(len(truth)), truth] = 0.0
     return lead, rad
+
+
+# ---------------------------------------------------------------- pages (format page, scheme page-2d)
+
+PAGE_CLAIM = "list of one or more non-negative integers, written as a page of running totals"
+ROW_WINDOW = (-2, 0)  # page-2d: the line above, the operand, this line
+
+
+def page_numbers():
+    """The numbers the argument's pages are made of (docs/verification.md, "Pages"): every number below 2000
+    (`low`), and (`high`) every number below 100 with every h in 1..199 written in columns 3-5 above a low part
+    of 0, 1, 10, 50 or 99."""
+    low = np.arange(2000, dtype=np.int64)
+    high = sorted(set(range(100)) | {p + 100 * h for p in (0, 1, 10, 50, 99) for h in range(1, 200)})
+    return low, np.asarray(high, dtype=np.int64)
+
+
+def page_families():
+    low, high = page_numbers()
+    yield np.union1d(low, high)[:, None]
+    for values in (low, high):
+        yield np.array([(a, b) for a in values for b in values], dtype=np.int64)
+    yield np.array([(a, 0, b) for a in range(100) for b in range(100)], dtype=np.int64)
+
+
+def n_digits(x: np.ndarray) -> np.ndarray:
+    out = np.ones_like(x)
+    y = x // 10
+    while (y > 0).any():
+        out += y > 0
+        y //= 10
+    return out
+
+
+def page_layout(lens, vocab):
+    """Tokens of a page whose operands (then lines) have lengths `lens`: list of (kind, index, row, col, token)
+    with kind 'op'/'line' digits (index: which number, col: significance + 1), 'fixed' marks and <eos>. Operand t
+    (from 1) is row 2t - 1, closed by '+' in the column after its top digit; the prompt's '=' opens line 1 in
+    column 0 of row 2; line i is row 2i, closed by ';', and '|' opens row 2i + 2."""
+    k = len(lens) // 2
+    out = []
+    for t in range(k):
+        out += [("op", t, 2 * t + 1, c + 1, None) for c in range(lens[t])]
+        out.append(("fixed", t, 2 * t + 1, lens[t] + 1, vocab.index("+")))
+    out.append(("fixed", 0, 2, 0, vocab.index("=")))
+    for i in range(k):
+        out += [("line", i, 2 * i + 2, c + 1, None) for c in range(lens[k + i])]
+        out.append(("fixed", i, 2 * i + 2, lens[k + i] + 1, vocab.index(";")))
+        out.append(("fixed", i, 2 * i + 4, 0, vocab.index("|")))
+    out.append(("fixed", k, 2 * k + 4, 0, vocab.index("<eos>")))
+    return out
+
+
+def page_fields(lay, window):
+    """(query, field) for every token of the work but the last, by one hop of visibility (depth 1)."""
+    rows = np.array([t[2] for t in lay])
+    cols = np.array([t[3] for t in lay])
+    n = len(lay)
+    drow, dcol = rows[None, :] - rows[:, None], cols[None, :] - cols[:, None]
+    vis = np.tril(np.ones((n, n), dtype=bool)) & (drow >= ROW_WINDOW[0]) & (drow <= ROW_WINDOW[1])
+    vis &= (dcol >= window[0]) & (dcol <= window[1])
+    first = next(i for i, t in enumerate(lay) if t[0] == "fixed" and t[2] == 2 and t[3] == 0)
+    for q in range(first, n - 1):
+        yield q, [int(j) for j in np.nonzero(vis[q])[0]], rows, cols
+
+
+def page_describe(lay, q, field, vocab) -> str:
+    names = {-2: "up", -1: "op", 0: "line"}
+    kind = "digit" if lay[q][0] != "fixed" else "close" if lay[q][3] else "open"
+    out = [kind + ":"]
+    for k in field:
+        name = names.get(lay[k][2] - lay[q][2], "?")
+        d = lay[k][3] - lay[q][3]
+        out.append((f"{name}[j{d:+d}]" if d else f"{name}[j]") if kind != "open" else f"{name}[{lay[k][3]}]")
+    return " ".join(out)
+
+
+def page_cases(vocab, window):
+    """{(description, shape): set of (field ids..., next token)} over every page of `page_families`, each page's
+    tokens written by its numbers' digits (the lines are the running totals)."""
+    digit_id = np.array([vocab.index(str(d)) for d in range(10)])
+    found = {}
+    for ops in page_families():
+        lines = np.cumsum(ops, axis=1)
+        lens = np.concatenate([n_digits(ops), n_digits(lines)], axis=1)
+        shapes, inverse = np.unique(lens, axis=0, return_inverse=True)
+        for g, shape in enumerate(shapes):
+            pick = np.nonzero(inverse.reshape(-1) == g)[0]
+            numbers = np.concatenate([ops[pick], lines[pick]], axis=1)
+            lay = page_layout([int(x) for x in shape], vocab)
+            k = ops.shape[1]
+            ids = np.zeros((len(pick), len(lay)), dtype=np.int64)
+            for i, (kind, index, _, col, tok) in enumerate(lay):
+                if kind == "fixed":
+                    ids[:, i] = tok
+                else:
+                    x = numbers[:, index + (k if kind == "line" else 0)]
+                    ids[:, i] = digit_id[(x // 10 ** (col - 1)) % 10]
+            for q, field, rows, cols in page_fields(lay, window):
+                rel = tuple((int(cols[j] - cols[q]), int(rows[j] - rows[q])) for j in field)
+                key = (page_describe(lay, q, field, vocab), rel)
+                rows_ = found.setdefault(key, set())
+                rows_.update(map(tuple, np.column_stack([ids[:, field], ids[:, q + 1]]).tolist()))
+    return found
+
+
+def check_page(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
+    """A page certificate: the cases recomputed over the argument's pages, each bounded here."""
+    arg = cert["argument"]
+    window = tuple(mcfg["col_window"]) or (0, 1)
+    depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
+    if depth != 1:
+        raise Unusable(f"this checker knows one-layer page models; this one has depth {depth}")
+    if arg.get("row_window") != list(ROW_WINDOW) or arg.get("window") != list(window):
+        problems.append(
+            f"windows: config {list(window)}/{list(ROW_WINDOW)}, argument {arg.get('window')}/{arg.get('row_window')}"
+        )
+    declared = {}
+    for c in arg.get("classes", []):
+        declared.setdefault(c.get("field"), []).append(c)
+    found = page_cases(vocab, window)
+    by_desc = {}
+    for (desc, rel), rows in found.items():
+        by_desc.setdefault(desc, []).append((rel, rows))
+    overall, total, largest, least = math.inf, 0, 0.0, math.inf
+    for desc, parts in by_desc.items():
+        want = sorted(c.get("cases") for c in declared.get(desc, []))
+        got = sorted(len(rows) for _, rows in parts)
+        if want != got:
+            problems.append(f"page class {desc}: {got} cases recomputed, certificate says {want}")
+        for rel, rows in parts:
+            data = np.array(sorted(rows), dtype=np.int64)
+            ids, truth = data[:, :-1], data[:, -1]
+            cols = np.array([r[0] for r in rel])
+            rws = np.array([r[1] for r in rel])
+            low, radius, slack = math.inf, 0.0, math.inf
+            for start in range(0, len(ids), 1024):
+                t = truth[start : start + 1024]
+                y, ry = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
+                lead, rad = leads(W, y, ry, t, balls)
+                wrong = np.ones_like(lead, dtype=bool)
+                wrong[np.arange(len(t)), t] = False
+                low = min(low, float(np.where(wrong, lead, np.inf).min()))
+                radius = max(radius, float(np.where(wrong, rad, 0.0).max()))
+                slack = min(slack, float(np.where(wrong, np.nan_to_num(lead - rad, nan=-np.inf), np.inf).min()))
+            overall, total = min(overall, low), total + len(ids)
+            largest, least = max(largest, radius), min(least, slack)
+            if slack <= 0:
+                problems.append(f"page class {desc}: a case's lead does not clear its radius ({slack:.3g})")
+            print(f"page class {desc:<44} {len(ids):>8} cases  min margin {low:.4f}  radius {radius:.2e}")
+    if total != arg.get("cases"):
+        problems.append(f"cases: {total} in all, certificate says {arg.get('cases')}")
+    certified = cert.get("margin", {}).get("min_midpoint")
+    if not isinstance(certified, (int, float)) or abs(certified - overall) > tolerance:
+        problems.append(f"minimum margin {overall:.6f}, certificate says {certified}")
+    rounding = cert.get("rounding", {})
+    if not isinstance(rounding.get("max_bound"), (int, float)) or rounding["max_bound"] < largest * (1 - 1e-6):
+        problems.append(
+            f"rounding: largest radius {largest:.4g} recomputed, certificate says {rounding.get('max_bound')}"
+        )
+    stated = rounding.get("min_lead_minus_bound")
+    if not isinstance(stated, (int, float)) or stated > least + tolerance:
+        problems.append(f"rounding: smallest lead - radius {least:.4g} recomputed, certificate says {stated}")
 
 
 # ---------------------------------------------------------------- the check
@@ -615,6 +786,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     if len(problems) > found:  # the folder runs another computation: the certificate says nothing about it
         return problems
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
+    if task == "addition-page":
+        return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
     if not (fmt["reverse"] and fmt["pad"]) or fmt["hints"] or fmt["group"] or fmt["spaces"]:
@@ -715,6 +888,31 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         problems.append(
             f"statement: {cert.get('statement')!r} is not what was checked: {expected_statement(task, precision)!r}"
         )
+    return problems
+
+
+def _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
+    from safetensors.numpy import load_file
+
+    fmt, mcfg = cfg["format"], cfg["model"]
+    if fmt["name"] != "page" or not fmt["reverse"] or mcfg["pos"] != "page-2d":
+        raise Unusable("this checker knows pages written by format page with scheme page-2d")
+    precision = cert.get("binds", {}).get("precision")
+    if precision not in PRECISIONS:
+        raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
+    if cert.get("verdict") != "proven" or cert.get("proven") is not True:
+        return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
+    if cert.get("rounding", {}).get("precision") != precision:
+        problems.append("rounding: its precision is not the one the certificate binds")
+    W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    check_page(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
+    want = (
+        f"For every {PAGE_CLAIM}, of any length, greedy decoding of this model evaluated in {precision} (any "
+        "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
+        "addition-page followed by <eos>."
+    )
+    if cert.get("statement") != want:
+        problems.append(f"statement: {cert.get('statement')!r} is not what was checked: {want!r}")
     return problems
 
 

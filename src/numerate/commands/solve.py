@@ -112,6 +112,7 @@ def solve_stream(
     progress: bool = False,
     recheck: bool = False,
     ledger: str | None = None,
+    show_work: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
     (every case bounded again) before answering, instead of comparing hashes only. A procedure folder other than
@@ -210,9 +211,13 @@ def solve_stream(
             for a in answers:
                 if a.value is not None and not stepwise and not written_exactly(bundle.fmt, a):
                     off_form += 1
+                if show_work and hasattr(bundle.fmt, "lines"):
+                    stdout.write(show_page(bundle, a))
                 if a.value is None:
                     unreadable += 1
                     stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
+                elif hasattr(task, "final"):  # a page: the result is what its lines stand for
+                    stdout.write(to_str(task.final(a.value)) + "\n")
                 else:
                     stdout.write((a.text if stepwise else to_str(a.value)) + "\n")
             stdout.flush()
@@ -240,6 +245,19 @@ def solve_stream(
             "(an extra or missing digit, or no end token); their values are printed as read\n"
         )
     return 0
+
+
+def show_page(bundle, a) -> str:
+    """The page a page model wrote, as on paper: the operands, then each line of work as written (most
+    significant digit first), right-aligned, one per line."""
+    fmt = bundle.fmt
+    numbers = [to_str(x) for x in a.problem.operands]
+    written = [line[::-1] for line in a.text.replace(fmt.OPEN, "").split(fmt.LINE) if line]
+    width = max(map(len, numbers + written)) + 2
+    out = [f"{'+ ' if i else '  '}{n:>{width - 2}}" for i, n in enumerate(numbers)]
+    out.append("-" * width)
+    out += [f"{w:>{width}}   line {i + 1}" for i, w in enumerate(written)]
+    return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)
@@ -285,6 +303,12 @@ def add_parser(sub, help: str) -> None:
         help="procedure folders (gcd, knapsack, isqrt, descent): write one JSON line per problem with its answer, "
         "the questions asked and digits written per step model, and the rounds of questions",
     )
+    s.add_argument(
+        "--show-work",
+        action="store_true",
+        help="page models (format page): print the page the model wrote, the operands and every line of work, "
+        "above each answer",
+    )
     s.set_defaults(func=command)
 
 
@@ -305,4 +329,5 @@ def command(args) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         recheck=args.recheck,
         ledger=args.ledger,
+        show_work=args.show_work,
     )

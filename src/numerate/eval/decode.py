@@ -91,10 +91,11 @@ def supports_windowed(model) -> bool:
     return scheme.window is not None and type(scheme).next_positions is not PositionalScheme.next_positions
 
 
-def _window_cache(scheme, cols: torch.Tensor, capacity: int, n_columns: int) -> WindowCache:
-    """A cache sized for these rows: room for every column, and for two more tokens per column than the most
-    crowded one holds now (an answer adds one; a model writing off the format overflows and falls back)."""
-    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + 2
+def _window_cache(scheme, cols: torch.Tensor, capacity: int, n_columns: int, lines: int = 1) -> WindowCache:
+    """A cache sized for these rows: room for every column, and for `lines` + 1 more tokens per column than the
+    most crowded one holds now (an answer adds one per column, a page one per line; a model writing off the
+    format overflows and falls back)."""
+    per_column = int(max(torch.bincount(row, minlength=n_columns).max() for row in cols)) + lines + 1
     return WindowCache(scheme.window, cols.shape[0], capacity, n_columns, per_column, cols.device)
 
 
@@ -110,7 +111,10 @@ def windowed_greedy_decode(
     device = prompts.device
     pos = model.positions(prompts)
     cols = scheme.columns(pos)
-    cache = _window_cache(scheme, cols, Tp + max_new, max(int(cols.max()), int(cols.min()) + max_new) + 2)
+    lines = 1
+    if getattr(scheme, "row_window", None) is not None:  # a page: every line adds a token to each of its columns
+        lines = max_new // max(1, int(cols.max()) + 1) + 2
+    cache = _window_cache(scheme, cols, Tp + max_new, max(int(cols.max()), int(cols.min()) + max_new) + 2, lines)
     bar = _token_bar(max_new, progress)
     try:
         logits = model(prompts, pos, cache=cache, recurrences=recurrences)

@@ -27,10 +27,14 @@ OPEN = "|"  # opens every line of work after the first (the prompt's mark opens 
 
 @FORMATS.register("page", "a page: the operands, then one line of work per step (`;` between lines); reverse, pad")
 class PageFormat(DigitsFormat):
+    LINE, OPEN = LINE, OPEN
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.reverse or self.group or self.hints or self.spaces or self.negatives != "sign":
-            raise UsageError("format.name=page writes reversed plain digits (format.reverse; no group, hints or spaces)")
+            raise UsageError(
+                "format.name=page writes reversed plain digits (format.reverse; no group, hints or spaces)"
+            )
 
     @property
     def alphabet(self) -> str:

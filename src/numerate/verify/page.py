@@ -222,17 +222,17 @@ def _key(rel: torch.Tensor, digit_query: bool) -> bytes:
 
 
 def describe(lay, q: int, field: list[int], vocab: list[str]) -> str:
-    """`up[j] up[j+1] op[j] line[j]`: the field by line (the line above, the operand, this line) and column."""
+    """`digit: up[j] up[j+1] op[j] op[j+1] line[j]`: the query's kind (a digit, a closing or an opening mark),
+    then each slot of its field by line (the line above, the operand, this line) and column (relative to the
+    query's; absolute for an opening mark, in column 0). A slot holds a digit or the mark that closes its
+    number, whichever the case has."""
     names = {-2: "up", -1: "op", 0: "line"}
-    out = []
+    kind = "digit" if vocab[lay.ids[q]].isdigit() else "close" if lay.cols[q] else "open"
+    out = [kind + ":"]
     for k in field:
-        if lay.ids[k] not in range(2, len(vocab)) or not vocab[lay.ids[k]].isdigit():
-            out.append(f"{names.get(lay.rows[k] - lay.rows[q], '?')}:{vocab[lay.ids[k]]!r}")
-            continue
-        d = lay.cols[k] - lay.cols[q] if lay.cols[q] else lay.cols[k] - 1
-        j = "j" if lay.cols[q] else ""
         name = names.get(lay.rows[k] - lay.rows[q], "?")
-        out.append(f"{name}[{j}{d:+d}]" if j and d else (f"{name}[j]" if j else f"{name}[{d}]"))
+        d = lay.cols[k] - lay.cols[q]
+        out.append((f"{name}[j{d:+d}]" if d else f"{name}[j]") if kind != "open" else f"{name}[{lay.cols[k]}]")
     return " ".join(out)
 
 
