@@ -10,14 +10,15 @@ one for a single answer (prove.py, docs/verification.md "Pages"):
    column offset from the query) compute the same function of the field's contents.
 2. Finitely many cases. For the query at a digit of line i in column j, that field holds what the line above
    and the operand have in columns j and j + 1 (digits, or the mark that closes the number) and the digit
-   itself; for the mark opening line i, the first digits of both and the marks of column 0. Its contents and the right next token are fixed by those digits, by whether
-   each number has them (where it ends), by the carry into column j, and by which marks open the lines (line 1 is
-   opened by the prompt's mark, later lines by ';'). The line above is any non-negative integer (the running total
-   so far), the operand any, and one column below sets the carry (the contract's set_by). So every field any page
-   shows is shown by one of the pages (b), (a, b) and (a, 0, b) over a few sets of small numbers (`families`
-   says which, and why they suffice) — the first line, the second, and every later one (whose marks are all ';'), each
-   with the mark that closes its page. Every query of those pages is a case; each distinct (field contents,
-   next token) is bounded once. tests/test_page.py looks every field of thousands of real pages up in them.
+   itself; for the mark opening line i, the first digits of both and the marks of column 0; for the mark closing
+   a line, what the two lines above have in its column and the next. Its contents and the right next token are
+   fixed by those digits, by where each number ends, by the carry into column j, and by which marks open the
+   lines (line 1 is opened by the prompt's mark, later lines by '|'). The line above is any non-negative integer
+   (the running total so far), the operand any, and one column below sets the carry (the contract's set_by). So
+   every field any page shows is shown by one of the pages (b), (a, b) and (a, 0, b) over a few sets of small
+   numbers (`families` says which, and why they suffice). Every query of those pages is a case; each distinct
+   (field contents, next token) is bounded once. tests/test_page.py looks every field of thousands of real
+   pages up in them.
 3. Induction over the page, line by line and, within a line, column by column: if every case holds, the first
    token of the work is right; if every token so far is right, the next query's field is one of the cases, so the
    next token is right too, down to the page's end.
