@@ -17,6 +17,13 @@ def classes_of(bundle):
 
 
 def class_cases(bundle, index: int):
+    """The cases of one field class: a 1-D class, or for a page model the index-th field shape of verify/page.py."""
+    from numerate.verify import page
+
+    if page.is_page(bundle):
+        view, rel, problems, *_ = list(page.page_cases(bundle).values())[index]
+        t = torch.as_tensor(view.astype("int64"))
+        return cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
     return cases_mod.case_batch(bundle, cases_mod.plan(bundle, classes_of(bundle)[index]))
 
 
@@ -28,9 +35,8 @@ def near_tie(bundle, gap: float, classes: list[int] | None = None):
     """A copy of `bundle` where one case (of the given classes; default every class) has the right token lead a
     wrong one by about `gap` in float64, every other lead unchanged or larger: a shift of ln_f's bias moves one
     logit."""
-    all_classes = classes_of(bundle)
     best = (float("inf"), None, None, None)
-    for index in classes if classes is not None else range(len(all_classes)):
+    for index in classes if classes is not None else range(len(classes_of(bundle))):
         cases = class_cases(bundle, index)
         leads = _leads(field_logits(bundle.model, cases.field_ids, cases.pos), cases.truth)
         leads[leads == 0] = float("inf")
@@ -87,4 +93,4 @@ def cancellation(bundle, index: int, magnitude: float, seed: int = 0):
             mlp[0].bias[unit] = -slope * threshold
             mlp[2].weight[:, unit] = 0.0
             mlp[2].weight[0, unit] = sign * magnitude
-    return mutant, cases_mod.problem_of(cases.digits[target])
+    return mutant, cases.problem(target)

@@ -658,8 +658,14 @@ def page_cases(vocab, window):
             for q, field, rows, cols in page_fields(lay, window):
                 rel = tuple((int(cols[j] - cols[q]), int(rows[j] - rows[q])) for j in field)
                 key = (page_describe(lay, q, field, vocab), rel)
-                rows_ = found.setdefault(key, set())
-                rows_.update(map(tuple, np.column_stack([ids[:, field], ids[:, q + 1]]).tolist()))
+                both = np.column_stack([ids[:, field], ids[:, q + 1]])
+                code = np.zeros(len(both), dtype=np.int64)
+                if both.shape[1] * math.log2(len(vocab)) >= 62:
+                    raise Unusable("a page field too wide for this checker")
+                for c in range(both.shape[1]):  # a handful of token ids: one integer per row
+                    code = code * len(vocab) + both[:, c]
+                _, first = np.unique(code, return_index=True)
+                found.setdefault(key, set()).update(map(tuple, both[first].tolist()))
     return found
 
 

@@ -39,12 +39,15 @@ class AdditionPage(AdditionMany):
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """1-8 operands, each of a length drawn from [lo, hi] (so lines meet operands longer and shorter than
-        themselves); one page in four has digits 5-9 only, whose carries run far."""
+        themselves). Half the pages draw every digit from one small set of one to three digits, the same for all
+        their numbers, so fields where rows repeat each other, carries run through 9s and zeros sit inside a
+        number are as common as any: a page proof checks every field, rare or not."""
         k = rng.randint(1, 8)
-        if rng.random() < 0.25:
-            return Problem(tuple(_digits(rng, rng.randint(lo, hi), 5) for _ in range(k)))
+        if rng.random() < 0.5:
+            alphabet = rng.sample(range(10), rng.randint(1, 3))
+            return Problem(tuple(_digits(rng, rng.randint(lo, hi), alphabet) for _ in range(k)))
         return Problem(tuple(random_number(rng, rng.randint(lo, hi)) for _ in range(k)))
 
 
-def _digits(rng: random.Random, n: int, low: int) -> int:
-    return int("".join(str(rng.randint(low, 9)) for _ in range(n)))
+def _digits(rng: random.Random, n: int, alphabet: list[int]) -> int:
+    return int("".join(str(rng.choice(alphabet)) for _ in range(n)))

@@ -21,8 +21,12 @@ from numerate.verify.prove import MAX_CASES, NotProvable, certificate, check_pro
 def refuse_unprovable(bundle, max_cases: int = MAX_CASES) -> None:
     """NotProvable (exit 2) with the reason if no model of this config could be proven; before any training."""
     from numerate.verify import cases as cases_mod
+    from numerate.verify import page
     from numerate.verify.field import structure_classes
 
+    if page.is_page(bundle):
+        page.check_page(bundle)  # a page proof has a fixed, small set of cases (verify/page.py)
+        return
     window, depth = check_provable(bundle)
     classes, extent, _ = structure_classes(bundle, window, depth)
     total = sum(cases_mod.plan(bundle, c).count for c in classes)
