@@ -136,8 +136,12 @@ class Model:
 
         >>> numerate.load("models/sub").solve(["3-5", (100, 1)])
         [-2, 99]
+        >>> numerate.load("models/page-add").solve(["12+345+9"])  # a page model: the last line of its page
+        [366]
         """
-        return [a.value for a in self.answers(problems, batch_size)]
+        final = getattr(self.bundle.task, "final", None)
+        values = [a.value for a in self.answers(problems, batch_size)]
+        return [final(v) if final and v is not None else v for v in values]
 
     def evaluate(
         self,

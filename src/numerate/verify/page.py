@@ -137,7 +137,27 @@ def _page_ids(tok, operands: np.ndarray, lines: np.ndarray, lens: tuple) -> np.n
     return np.stack(cols, axis=1)
 
 
+_CACHE: dict = {}  # the cases depend on the tokenizer, format and windows only, never on weights
+
+
 def page_cases(bundle, small: int = SMALL, progress: bool = False):
+    """The cases of `_page_cases`, computed once per process for each geometry (vocabulary, format, scheme and
+    windows): verifying another model of the same layout (a mutant, a later checkpoint) enumerates nothing again."""
+    scheme = bundle.model.scheme
+    key = (
+        tuple(bundle.tok.vocab),
+        repr(bundle.cfg.format),
+        type(scheme).__name__,
+        scheme.window,
+        scheme.row_window,
+        small,
+    )
+    if key not in _CACHE:
+        _CACHE[key] = _page_cases(bundle, small, progress)
+    return _CACHE[key]
+
+
+def _page_cases(bundle, small: int = SMALL, progress: bool = False):
     """The cases, by field shape: {shape: (field ids + next token, pos (F, 2) relative to the query, problems,
     example layout, query, field)}.
 

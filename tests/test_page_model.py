@@ -1,0 +1,127 @@
+"""The shipped page model (models/page-add): proven, agreed by the checker, exact from `numerate solve` on sums
+kept aside, and wrong models — a mutant, a near-tie, a cancellation — never certified."""
+
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mutants import cancellation, near_tie
+from numerate import checkpoint
+from numerate.cli import main
+from numerate.commands.solve import solve_stream
+from numerate.tasks.addition_many import AdditionMany
+from numerate.verify.prove import verify
+
+ROOT = Path(__file__).parent.parent
+PAGE = ROOT / "models" / "page-add"
+BIG = 5  # the field shape digit: op[j] op[j+1] up[j] up[j+1] line[j], about 24,000 cases
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return checkpoint.load_model(PAGE)
+
+
+@pytest.fixture(scope="module")
+def proof(bundle):
+    return verify(bundle, progress=False)
+
+
+def _solve(folder, text: str, show_work: bool = False) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    assert solve_stream(str(folder), io.BytesIO(text.encode()), out, err, show_work=show_work) == 0
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_shipped_page_model_is_proven_as_its_certificate_says(proof):
+    cert = json.loads((PAGE / "certificate.json").read_text())
+    assert proof.proven and cert["proven"] and cert["verdict"] == "proven"
+    assert proof.cases == cert["argument"]["cases"] and len(proof.classes) == len(cert["argument"]["classes"])
+    assert abs(proof.min_margin - cert["margin"]["min_midpoint"]) < 1e-9
+    assert "list of one or more non-negative integers" in cert["statement"]
+
+
+def test_verify_exits_0_on_the_single_page_folder(capsys):
+    assert main(["verify", str(PAGE), "--check"]) == 0
+    assert "PROVEN" in capsys.readouterr().out
+
+
+def test_the_independent_checker_agrees():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(PAGE)], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "AGREES" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_sums_kept_aside_come_back_exact_from_solve():
+    """Up to 100 operands of up to 100 digits: uniform, unequal lengths, carry chains, all nines."""
+    rng = random.Random(20261202)
+    task = AdditionMany()
+    problems = [
+        task.sample(rng, "uniform", (100, 100)),
+        task.sample(rng, "carry", (60, 100)),
+        task.sample(rng, "nines", (100, 40)),
+        task.sample(rng, "big-carry", (30, 80)),
+    ]
+    problems = [p.operands for p in problems]
+    problems += [tuple(rng.randrange(10 ** rng.randint(1, 100)) for _ in range(rng.randint(2, 100))) for _ in range(3)]
+    problems += [(0,), (7,), (0, 0, 0), (10**99, 1)]
+    out, err = _solve(PAGE, "".join("+".join(map(str, p)) + "\n" for p in problems))
+    assert out.split() == [str(sum(p)) for p in problems]
+    assert "proven" in err.lower() or "certificate" in err.lower()
+
+
+def test_show_work_prints_the_page():
+    out, _ = _solve(PAGE, "12+345+9\n", show_work=True)
+    lines = out.splitlines()
+    assert lines[-1] == "366"
+    assert [line.split()[0] for line in lines if "line" in line] == ["12", "357", "366"]
+
+
+def _mutant(tmp_path, edit):
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "page-mutant"
+    shutil.copytree(PAGE, folder)
+    (folder / "certificate.json").unlink()
+    weights = load_file(folder / "model.safetensors")
+    edit(weights)
+    save_file(weights, folder / "model.safetensors")
+    sidecar = json.loads((folder / "config.json").read_text())
+    sidecar["weights_sha256"] = checkpoint.sha256(folder / "model.safetensors")
+    (folder / "config.json").write_text(json.dumps(sidecar))
+    return folder
+
+
+def test_a_mutant_is_refuted_and_solve_gets_its_counterexample_wrong(tmp_path, bundle):
+    one, seven = bundle.tok.digit_ids[1], bundle.tok.digit_ids[7]
+
+    def edit(w):
+        w["head.weight"][seven] = w["head.weight"][one] * 1.01  # where a 1 is due, a 7 now just wins
+
+    folder = _mutant(tmp_path, edit)
+    result = verify(checkpoint.load_model(folder), progress=False, max_failures=5)
+    assert result.verdict == "refuted" and result.counterexamples
+    wrong = next(c for c in result.counterexamples if c["value_wrong"])
+    operands = [int(x) for x in wrong["problem"].split("+")]
+    out, _ = _solve(folder, wrong["problem"] + "\n")
+    assert out.split() != [str(sum(operands))]
+
+
+def test_a_near_tie_is_undecided_never_proven(bundle):
+    mutant = near_tie(bundle, gap=3e-4, classes=[BIG])
+    result = verify(mutant, progress=False)
+    assert result.verdict == "undecided" and not result.proven and result.undecided
+
+
+@pytest.mark.parametrize("magnitude", [1e7, 1e17])
+def test_a_cancellation_mutant_is_never_certified(bundle, magnitude):
+    mutant, _ = cancellation(bundle, BIG, magnitude)
+    result = verify(mutant, progress=False)
+    assert result.verdict in ("undecided", "refuted")
