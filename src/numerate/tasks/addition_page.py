@@ -40,9 +40,9 @@ class AdditionPage(AdditionMany):
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """1-8 operands, each of a length drawn from [lo, hi] (so lines meet operands longer and shorter than
         themselves). A fifth of the pages add to each line the line above itself or the operand before again, and
-        two fifths draw every digit from one small set of one to three digits, so fields where the line above and
-        the operand agree, carries run through 9s and zeros sit inside a number are as common as any: a page
-        proof checks every field, rare or not."""
+        two fifths draw every digit from one small set of one to three digits (half of them from 0, 1 and 9), so
+        fields where the line above and the operand agree, carries run through 9s and zeros sit inside a number
+        are as common as any: a page proof checks every field, rare or not."""
         k = rng.randint(1, 8)
         r = rng.random()
         if r < 0.2:  # each operand the running total so far (its line doubles) or a copy of the one before
@@ -51,8 +51,8 @@ class AdditionPage(AdditionMany):
                 total = sum(ops)
                 ops.append(total if rng.random() < 0.5 and len(str(total)) <= hi else ops[-1])
             return Problem(tuple(ops))
-        if r < 0.6:
-            alphabet = rng.sample(range(10), rng.randint(1, 3))
+        if r < 0.6:  # half of these from the digits carries turn on (0, 1, 9): 1 + 1099, 1091 + 9
+            alphabet = rng.sample((0, 1, 9) if rng.random() < 0.5 else range(10), rng.randint(1, 3))
             return Problem(tuple(_digits(rng, rng.randint(lo, hi), alphabet) for _ in range(k)))
         return Problem(tuple(random_number(rng, rng.randint(lo, hi)) for _ in range(k)))
 
