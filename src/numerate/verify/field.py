@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 import torch
 
+from numerate.errors import UsageError
 from numerate.fieldview import Layout, depth_of, layout, reach, template, visibility  # noqa: F401  (re-exported)
+
+
+class NotProvable(UsageError):
+    """The model is outside the class this argument covers (the message says why)."""
 
 
 @dataclass

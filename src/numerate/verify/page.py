@@ -30,17 +30,14 @@ show every field it can hold); `check_page` says so for any other.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import torch
 
-from numerate.errors import UsageError
 from numerate.fieldview import layout, reach
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.tasks.base import Problem
-from numerate.verify.cases import CaseBatch
-from numerate.verify.field import depth_of
+from numerate.verify.field import NotProvable, depth_of
 
 SMALL = 1000  # three columns: two a field sees and one below it (see `families`)
 
@@ -52,8 +49,6 @@ def is_page(bundle) -> bool:
 
 def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     """(column window, row window, depth) of a page model the argument covers; NotProvable otherwise."""
-    from numerate.verify.prove import NotProvable
-
     scheme = bundle.model.scheme
     if scheme.window is None or scheme.row_window is None:
         raise NotProvable(
@@ -255,60 +250,3 @@ def describe(lay, q: int, field: list[int], vocab: list[str]) -> str:
         d = lay.cols[k] - lay.cols[q]
         out.append((f"{name}[j{d:+d}]" if d else f"{name}[j]") if kind != "open" else f"{name}[{lay.cols[k]}]")
     return " ".join(out)
-
-
-@torch.no_grad()
-def verify_page(bundle, batch_size, max_failures, progress, precision, small: int = SMALL):
-    """Every case of every field shape of a page model: the same VerifyResult as `prove.verify`."""
-    from tqdm.auto import tqdm
-
-    from numerate.verify import enclosure
-    from numerate.verify.prove import ClassResult, VerifyResult, _Seen, _verdict, check_cases, decode_counterexamples
-
-    start = time.perf_counter()
-    if precision not in enclosure.PRECISIONS:
-        raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
-    window, row_window, depth = check_page(bundle)
-    bundle.model.eval()
-    shapes = page_cases(bundle, small, progress)
-    total = sum(len(v[0]) for v in shapes.values())
-    enc = enclosure.Enclosure(precision)
-    bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
-    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
-    vocab = bundle.tok.vocab
-    for view, rel, problems, lay, q, field in shapes.values():
-        if max_failures is not None and len(failing) >= max_failures:
-            break
-        t = torch.as_tensor(view.astype(np.int64))
-        cases = CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
-        res = ClassResult(
-            field=describe(lay, q, field, vocab),
-            width=max(len(str(x)) for x in problems[0].operands),
-            query=f"{vocab[lay.ids[q]]!r} predicting {vocab[lay.ids[q + 1]]!r}",
-            cases=len(cases.truth),
-            min_margin=float("inf"),
-            failures=0,
-        )
-        res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
-        results.append(res)
-        worst = min(worst, low, key=lambda x: x[0])
-    bar.close()
-    out = VerifyResult(
-        verdict=_verdict(results, partial=False),
-        classes=results,
-        cases=sum(r.cases for r in results),
-        min_margin=min(r.min_margin for r in results),
-        worst_problem=worst[1].operands if worst[1] else None,
-        precision=precision,
-        failing_cases=sum(r.failures for r in results),
-        extent=depth * max(-window[0], window[1]),
-        widest=small,
-        depth=depth,
-        window=tuple(window),
-        undecided=[{**u, "problem": bundle.task.expression(u["problem"])} for u in undecided],
-    )
-    out.row_window = tuple(row_window)
-    if failing:
-        out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
-    out.seconds = time.perf_counter() - start
-    return out

@@ -34,15 +34,11 @@ from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
 from numerate.verify import enclosure
-from numerate.verify.field import depth_of, describe, structure_classes
+from numerate.verify.field import NotProvable, depth_of, describe, structure_classes  # noqa: F401
 from numerate.verify.states import FieldPlan, field_logits, propagate
 
 MAX_CASES = 20_000_000
 PRECISION = "float64"  # the evaluation a proof covers unless told otherwise
-
-
-class NotProvable(UsageError):
-    """The model is outside the class this argument covers (the message says why)."""
 
 
 @dataclass
@@ -292,7 +288,7 @@ def verify(
     if page.is_page(bundle):
         if only_classes is not None or shard is not None:
             raise UsageError("a page proof checks every field shape at once: no class selection or shards")
-        return page.verify_page(bundle, batch_size, max_failures, progress, precision)
+        return verify_page(bundle, batch_size, max_failures, progress, precision)
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
     plans = [cases_mod.plan(bundle, c) for c in classes]
@@ -548,3 +544,62 @@ def summary(cert: dict) -> str:
     for u in r.get("open_cases", []):
         lines.append(f"undecided by rounding: {u['problem']} (lead minus its radius {u['lead_minus_bound']:.3g})")
     return "\n".join(lines)
+
+
+@torch.no_grad()
+def verify_page(bundle, batch_size, max_failures, progress, precision, small: int | None = None):
+    """Every case of every field shape of a page model (verify/page.py enumerates them): a VerifyResult as for
+    any other proof."""
+    from tqdm.auto import tqdm
+
+    from numerate.verify.page import SMALL, check_page, page_cases
+    from numerate.verify.page import describe as page_describe
+
+    start = time.perf_counter()
+    if precision not in enclosure.PRECISIONS:
+        raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
+    small = small or SMALL
+    window, row_window, depth = check_page(bundle)
+    bundle.model.eval()
+    shapes = page_cases(bundle, small, progress)
+    total = sum(len(v[0]) for v in shapes.values())
+    enc = enclosure.Enclosure(precision)
+    bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
+    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
+    vocab = bundle.tok.vocab
+    for view, rel, problems, lay, q, slots in shapes.values():
+        if max_failures is not None and len(failing) >= max_failures:
+            break
+        t = torch.as_tensor(view.astype(np.int64))
+        cases = cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
+        res = ClassResult(
+            field=page_describe(lay, q, slots, vocab),
+            width=max(len(str(x)) for x in problems[0].operands),
+            query=f"{vocab[lay.ids[q]]!r} predicting {vocab[lay.ids[q + 1]]!r}",
+            cases=len(cases.truth),
+            min_margin=float("inf"),
+            failures=0,
+        )
+        res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
+        results.append(res)
+        worst = min(worst, low, key=lambda x: x[0])
+    bar.close()
+    out = VerifyResult(
+        verdict=_verdict(results, partial=False),
+        classes=results,
+        cases=sum(r.cases for r in results),
+        min_margin=min(r.min_margin for r in results),
+        worst_problem=worst[1].operands if worst[1] else None,
+        precision=precision,
+        failing_cases=sum(r.failures for r in results),
+        extent=depth * max(-window[0], window[1]),
+        widest=small,
+        depth=depth,
+        window=tuple(window),
+        undecided=[{**u, "problem": bundle.task.expression(u["problem"])} for u in undecided],
+    )
+    out.row_window = tuple(row_window)
+    if failing:
+        out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
+    out.seconds = time.perf_counter() - start
+    return out
