@@ -502,11 +502,11 @@ def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None):
     if row_window is None:  # coupling-2d: a learned row embedding, a bias per column offset
         x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
         bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
-    else:  # page-2d: no position embedding, a bias per (row offset, column offset) inside both windows
+    else:  # page-2d: a question-or-work embedding by row parity, a bias per (row, column) offset in both windows
         r0, r1 = row_window
         drow = rows[None, :] - rows[:, None]
         allowed &= (drow >= r0) & (drow <= r1)
-        x = W["wte.weight"][ids]
+        x = W["wte.weight"][ids] + W["scheme.parity.weight"][rows % 2][None]
         table = W["scheme.table"][:, np.clip(drow, r0, r1) - r0, np.clip(rel, lo, hi) - lo]
         bias = np.where(allowed[None], table, -np.inf)
     rx = balls.out(balls.U * np.abs(x))

@@ -41,9 +41,11 @@ DEPENDENCIES = {
     "column-offset": "only the difference between the coupled ids of query and key",
     "row": "which number of the problem a token belongs to",
     "row-offset": "only the difference between the rows (lines of a page) of query and key",
+    "row-parity": "whether a token's row on a page is a question row or a line of work (queries are all on lines "
+    "of work, so this is the row offset's parity)",
 }
 # What a scheme may depend on and still give the same computation to the same neighbourhood at any length.
-SHIFT_INVARIANT = frozenset({"column-offset", "row", "row-offset"})
+SHIFT_INVARIANT = frozenset({"column-offset", "row", "row-offset", "row-parity"})
 
 
 class PositionalScheme(nn.Module):

@@ -15,10 +15,11 @@ follows a digit closes its line and one that follows a mark opens the next (the 
 
 A query attends only to earlier keys whose row offset is in `row_window` (-2..0) and whose column offset is in
 `window` (0..+1 by default), with one learned bias per head for each (row offset, column offset); every other key
-is masked out. Nothing the scheme gives the model grows with the number of lines or digits, which is what lets
-`numerate verify` prove a page model (verify/page.py). Because values carry no position, a head cannot tell which
-cell it read; the closing marks are what let it see that a number has ended instead of reading a neighbour's
-digit in its place.
+is masked out; a learned vector says whether a token is on a question row or a line of work. Nothing the
+scheme gives the model grows with the number of lines or digits, which is what lets
+`numerate verify` prove a page model (verify/page.py). Because values carry no column, a head cannot tell which
+cell it read; the closing marks let it see that a number has ended, and the row kind that what it fell back on
+is the other number's, not a digit of the one it looks for.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from numerate.model.posenc.base import SCHEMES, PositionalScheme, digit_run_inde
 )
 class Page2D(PositionalScheme):
     settings = ("col_window",)
-    depends_on = frozenset({"column-offset", "row-offset"})
+    depends_on = frozenset({"column-offset", "row-offset", "row-parity"})
     needs_column_layout = True
     needs_marks = True
     row_window = (-2, 0)
@@ -46,6 +47,10 @@ class Page2D(PositionalScheme):
         self.window = tuple(cfg.col_window) if cfg.col_window else (0, 1)
         rows = self.row_window[1] - self.row_window[0] + 1
         self.table = nn.Parameter(torch.zeros(cfg.n_head, rows, self.window[1] - self.window[0] + 1))
+        # Whether a token is on a question row (odd) or a line of work (even). Every query is on a line of work,
+        # so this is the parity of the row offset: shifting a page by whole lines keeps it. It is what lets a
+        # head that finds its cell empty tell the operand's tokens it falls back on from the line above's.
+        self.parity = nn.Embedding(2, cfg.n_embd)
 
     def positions(self, idx, generator=None):
         """(B, T, 2): [..., 0] the column, [..., 1] the row on the page."""
@@ -71,6 +76,9 @@ class Page2D(PositionalScheme):
 
     def columns(self, pos):
         return pos[..., 0]
+
+    def embed(self, pos):
+        return self.parity(pos[..., 1] % 2)
 
     def next_positions(self, last_pos, last_tok, new_tok):
         is_digit, was_digit = torch.isin(new_tok, self.digit_ids), torch.isin(last_tok, self.digit_ids)
