@@ -484,7 +484,8 @@ def _argument(result: VerifyResult) -> dict:
     if row_window is not None:  # a page (verify/page.py)
         arg.update(
             row_window=list(row_window),
-            widths_enumerated=f"pages (b), (a, b), (a, 0, b) with a, b < {result.widest}: every field shape",
+            widths_enumerated="pages (b), (a, b) and (a, 0, b) over verify/page.py's small number sets: every field "
+            "shape",
             induction="each token of the work is right if every token before it is: line by line, column by "
             "column, its field is one of the checked cases",
         )
