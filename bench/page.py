@@ -11,6 +11,7 @@ running totals' sum); `nines`, every operand 99...9. Problems are drawn from a g
 every model gets the same ones. Each model answers through `numerate solve`'s own code path (solve_stream), with
 its certificate status, and its answers are compared with Python's sum. Finished (cell, model) pairs are kept in
 bench/results/page/ and not re-run unless --force; the table is rebuilt from every kept pair.
+The controller's 100 x 100 cells are slow (a step per operand, about 15 s each here) and are not in the default.
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def main() -> None:
             path.write_text(json.dumps(row, indent=1))
             rows.append(row)
             print(f"{cell:<18} {model:<14} exact {row['exact']}/{row['problems']}  {row['seconds']} s", flush=True)
+    order = {}
+    for c in CELLS.split(",") + args.cells.split(","):
+        order.setdefault(c, len(order))
+    rows = sorted(
+        (json.loads(p.read_text()) for p in keep.glob("*.json")),  # every kept cell, not only this run's
+        key=lambda r: (order.get(r["cell"], 99), MODELS.split(",").index(r["model"]) if r["model"] in MODELS else 9),
+    )
     head = f"{'cell (operands x digits)':<26} {'model':<14} {'exact':>6} {'digits written':>15} {'seconds':>8}  proof"
     lines = [head, "-" * len(head)]
     for r in rows:

@@ -48,7 +48,7 @@ def test_the_shipped_page_model_is_proven_as_its_certificate_says(proof):
 
 
 def test_verify_exits_0_on_the_single_page_folder(capsys):
-    assert main(["verify", str(PAGE), "--check"]) == 0
+    assert main(["verify", str(PAGE)]) == 0
     assert "PROVEN" in capsys.readouterr().out
 
 
@@ -115,9 +115,12 @@ def test_a_mutant_is_refuted_and_solve_gets_its_counterexample_wrong(tmp_path, b
 
 
 def test_a_near_tie_is_undecided_never_proven(bundle):
-    mutant = near_tie(bundle, gap=3e-4, classes=[BIG])
+    """The page model's rounding radii are about 1e-5: a lead of 1e-8 is inside them, -1e-8 below zero."""
+    mutant = near_tie(bundle, gap=1e-8, classes=[BIG])
     result = verify(mutant, progress=False)
     assert result.verdict == "undecided" and not result.proven and result.undecided
+    below = verify(near_tie(bundle, gap=-1e-8, classes=[BIG]), progress=False)
+    assert below.verdict == "refuted" and below.counterexamples
 
 
 @pytest.mark.parametrize("magnitude", [1e7, 1e17])
