@@ -115,11 +115,12 @@ def test_a_mutant_is_refuted_and_solve_gets_its_counterexample_wrong(tmp_path, b
 
 
 def test_a_near_tie_is_undecided_never_proven(bundle):
-    """The page model's rounding radii are about 1e-5: a lead of 1e-8 is inside them, -1e-8 below zero."""
+    """The page model's rounding radii are about 1e-5: a lead of 1e-8 is inside them (undecided); one of -1e-4
+    is a wrong token (refuted)."""
     mutant = near_tie(bundle, gap=1e-8, classes=[BIG])
     result = verify(mutant, progress=False)
     assert result.verdict == "undecided" and not result.proven and result.undecided
-    below = verify(near_tie(bundle, gap=-1e-8, classes=[BIG]), progress=False)
+    below = verify(near_tie(bundle, gap=-1e-4, classes=[BIG]), progress=False)
     assert below.verdict == "refuted" and below.counterexamples
 
 
