@@ -71,8 +71,15 @@ def run(model: str, cell: str, samples: int, threads: int) -> dict:
         "seconds": round(seconds, 1),
         "proof": PROOF.get(model, "?"),
         "status": err.getvalue().strip().splitlines()[:1],
-        "measured_at": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "measured_at": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
     }
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip()
 
 
 def _digits_written(model: str, problems) -> int:
