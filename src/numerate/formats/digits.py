@@ -63,6 +63,10 @@ class DigitsFormat:
         self.group, self.group_from, self.hints, self.spaces = group, group_from, hints, spaces
         self.marks = marks
         self.answer_shape = answer_shape or (lambda problem, width: (1, width + 1))
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse options this format cannot write (UsageError); a format built on this one narrows them."""
 
     @property
     def alphabet(self) -> str:

@@ -29,34 +29,7 @@ OPEN = "|"  # opens every line of work after the first (the prompt's mark opens 
 class PageFormat(DigitsFormat):
     LINE, OPEN = LINE, OPEN
 
-    def __init__(
-        self,
-        symbol: str = "+",
-        reverse: bool = True,
-        pad: bool = True,
-        group: int = 0,
-        group_from: str = "right",
-        hints: bool = False,
-        spaces: float = 0.0,
-        negatives: str = "sign",
-        *,
-        marks: str = "=",
-        answer_shape=None,
-        signed: bool = False,
-    ):
-        super().__init__(
-            symbol,
-            reverse,
-            pad,
-            group,
-            group_from,
-            hints,
-            spaces,
-            negatives,
-            marks=marks,
-            answer_shape=answer_shape,
-            signed=signed,
-        )
+    def validate(self) -> None:
         if not self.reverse or self.group or self.hints or self.spaces or self.negatives != "sign":
             raise UsageError(
                 "format.name=page writes reversed plain digits (format.reverse; no group, hints or spaces)"
