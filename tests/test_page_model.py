@@ -129,3 +129,19 @@ def test_a_cancellation_mutant_is_never_certified(bundle, magnitude):
     mutant, _ = cancellation(bundle, BIG, magnitude)
     result = verify(mutant, progress=False)
     assert result.verdict in ("undecided", "refuted")
+
+
+def test_the_checker_refuses_a_forged_page_certificate(tmp_path):
+    """A widened claim and an edited margin, and separately a verdict that claims nothing: each is refused."""
+    folder = tmp_path / "page-add"
+    shutil.copytree(PAGE, folder)
+    cert = json.loads((folder / "certificate.json").read_text())
+    forged = dict(cert, statement=cert["statement"].replace("non-negative integers", "integers, negatives included"))
+    forged["margin"] = dict(cert["margin"], min_midpoint=cert["margin"]["min_midpoint"] + 1.0)
+    (folder / "certificate.json").write_text(json.dumps(forged))
+    checker = [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(folder)]
+    done = subprocess.run(checker, capture_output=True, text=True)
+    assert done.returncode == 1 and "statement" in done.stdout and "minimum margin" in done.stdout
+    (folder / "certificate.json").write_text(json.dumps(dict(cert, verdict="refuted", proven=False)))
+    done = subprocess.run(checker, capture_output=True, text=True)
+    assert done.returncode == 1 and "does not claim a proof" in done.stdout

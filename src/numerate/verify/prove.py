@@ -320,19 +320,23 @@ def verify(
         results.append(res)
         worst = min(worst, low, key=lambda t: t[0])
     bar.close()
+    partial = only_classes is not None or shard is not None
+    geometry = dict(extent=extent, widest=widest, depth=depth, window=tuple(window))
+    return _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start)
+
+
+def _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start) -> VerifyResult:
+    """The VerifyResult of checked classes, with failing cases decoded as `solve` would decode them."""
     out = VerifyResult(
-        verdict=_verdict(results, partial=only_classes is not None or shard is not None),
+        verdict=_verdict(results, partial=partial),
         classes=results,
         cases=sum(r.cases for r in results),
         min_margin=min(r.min_margin for r in results),
         worst_problem=worst[1].operands if worst[1] else None,
         precision=precision,
         failing_cases=sum(r.failures for r in results),
-        extent=extent,
-        widest=widest,
-        depth=depth,
-        window=tuple(window),
         undecided=[{**u, "problem": _expression(bundle, u["problem"])} for u in undecided],
+        **geometry,
     )
     if failing:
         out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
@@ -585,22 +589,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
         results.append(res)
         worst = min(worst, low, key=lambda x: x[0])
     bar.close()
-    out = VerifyResult(
-        verdict=_verdict(results, partial=False),
-        classes=results,
-        cases=sum(r.cases for r in results),
-        min_margin=min(r.min_margin for r in results),
-        worst_problem=worst[1].operands if worst[1] else None,
-        precision=precision,
-        failing_cases=sum(r.failures for r in results),
-        extent=depth * max(-window[0], window[1]),
-        widest=small,
-        depth=depth,
-        window=tuple(window),
-        undecided=[{**u, "problem": bundle.task.expression(u["problem"])} for u in undecided],
-    )
+    geometry = dict(extent=depth * max(-window[0], window[1]), widest=small, depth=depth, window=tuple(window))
+    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
     out.row_window = tuple(row_window)
-    if failing:
-        out.counterexamples = decode_counterexamples(bundle, failing[:10], precision)
-    out.seconds = time.perf_counter() - start
     return out
