@@ -77,12 +77,14 @@ def test_train_until_proven_then_save(tmp_path):
         ("use_a_proven_model.py", ["--samples", "5"], "PROVEN"),
         ("train_and_prove_an_adder.py", ["--max-steps", "40"], "not proven within 40 steps"),
         ("probe_your_own_language_model.py", ["--samples", "10"], " 4 digits: exact 100.0%"),
+        ("add_your_own_task_and_prove_it.py", ["--max-steps", "40"], "not proven within 40 steps"),
+        ("compare_on_ray.py", ["--steps", "3", "--seeds", "0", "--samples", "3"], "median exact match to 2x"),
     ],
 )
 def test_examples_run(tmp_path, script, args, expect):
     """Each example, on a tiny budget (the trainer stops unproven after 40 steps: the path a user sees first)."""
-    if script.startswith("train"):
-        args = args + ["--out", str(tmp_path / "adder")]
+    if script.startswith(("train", "add_your_own", "compare")):
+        args = args + ["--out", str(tmp_path / "out")]
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples" / script), *args], capture_output=True, text=True, cwd=ROOT, timeout=600
     )

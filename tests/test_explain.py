@@ -64,3 +64,53 @@ def test_a_model_that_does_not_verify_gets_no_automaton(tmp_path, capsys):
     assert main(["explain", str(tmp_path / "wrong"), "--out", str(tmp_path / "x")]) == 1
     assert "does not verify (refuted)" in capsys.readouterr().out
     assert not (tmp_path / "x").exists()
+
+
+def test_reference_automaton_comes_from_the_task_and_its_contract():
+    """`reference` is built from a task's answer and proof contract alone: the textbook carry and ten's-complement
+    borrow automata for addition and subtraction, one state for a task of one's own that passes nothing between
+    columns, and a refusal for a task whose contract declares states its answer does not have."""
+    import itertools
+
+    from numerate.tasks import TASKS
+    from numerate.tasks.base import Task
+    from numerate.tasks.proof import CARRY, ProofContract
+    from numerate.verify.automaton import NotATransducer, reference
+
+    for c, a, b in itertools.product(range(2), range(10), range(10)):
+        assert reference("addition").step[(c, (a, b))] == ((a + b + c) % 10, (a + b + c) // 10)
+        assert reference("subtraction").step[(c, (a, b))] == ((a - b - c) % 10, int(a - b - c < 0))
+    assert reference("addition").initial == reference("subtraction").initial == 0
+
+    def digitwise(x, y):
+        return int("".join(str((int(p) + int(q)) % 10) for p, q in zip(f"{x:020d}", f"{y:020d}")))
+
+    class Carryless(Task):
+        name, symbol, n_operands = "carryless-test", "#", 2
+
+        def answer(self, problem):
+            return digitwise(*problem.operands)
+
+        def proof_contract(self):
+            return ProofContract(rows=("a", "b"), states=("nothing",), set_by=(((0, 0), (1, 0)),))
+
+    class Mislabelled(Carryless):
+        name = "mislabelled-test"
+
+        def proof_contract(self):
+            return CARRY  # claims a carry the answer never has: carry 1 behaves like carry 0
+
+    TASKS.register("carryless-test")(Carryless)
+    TASKS.register("mislabelled-test")(Mislabelled)
+    try:
+        ref = reference("carryless-test")
+        assert ref.n_states == 1 and ref.labels == ["nothing"]
+        assert all(ref.step[(0, (a, b))] == ((a + b) % 10, 0) for a in range(10) for b in range(10))
+        with pytest.raises(NotATransducer, match="behave alike"):
+            reference("mislabelled-test")
+    finally:
+        for name in ("carryless-test", "mislabelled-test"):
+            TASKS._items.pop(name, None)
+            TASKS._docs.pop(name, None)
+    with pytest.raises(NotATransducer):
+        reference("copy")

@@ -13,6 +13,7 @@ _API = (
     "load",
     "train",
     "iterate",
+    "compare",
     "probe",
     "language_models",
     "presets",
@@ -22,6 +23,7 @@ _API = (
     "Procedure",
     "Evaluation",
     "Certificate",
+    "Comparison",
 )
 __all__ = list(_API)
 

@@ -181,18 +181,15 @@ class Model:
 
     def explain(self) -> str:
         """The automaton a proven model computes, read off its checked cases (`numerate explain`'s table)."""
-        from numerate.verify.automaton import compare, extract, matching_states, reference, transition_table
+        from numerate.verify.automaton import NotATransducer, explain
 
         if not self.verify().proven:
             raise UsageError(f"{self.folder or 'this model'} does not verify: no automaton is claimed for it")
-        ref = reference(self.task)
-        machine, _ = extract(self.bundle)
-        difference = compare(machine, ref)
-        mapping = matching_states(machine, ref)
-        table = transition_table(machine, {s: ref.labels[r] for s, r in mapping.items()})
-        word = "borrow" if self.task == "subtraction" else "carry"
-        verdict = f"equivalent to the {word} automaton" if difference is None else f"not the {word} automaton"
-        return f"{machine.n_states} states: {verdict}\n{table}"
+        try:
+            found = explain(self.bundle, self.task)
+        except NotATransducer as exc:
+            raise UsageError(f"{self.folder or 'this model'} is proven, but not a column transducer: {exc}") from None
+        return f"{found.machine.n_states} states: {found.statement}\n{found.table()}"
 
     def iterate(
         self,
@@ -317,10 +314,18 @@ def train(
     >>> model = numerate.train("add-proof", out="runs/api-adder", until_proven=True)  # doctest: +SKIP
     """
     from numerate import config
-    from numerate.train.loop import train as run
 
     cfg = config.load(str(preset_or_config), _overrides(overrides))
     out = Path(out or Path("runs") / Path(str(preset_or_config)).stem)
+    model, _, _ = run_training(cfg, out, until_proven=until_proven, quiet=quiet, callbacks=callbacks, resume=resume)
+    return model
+
+
+def run_training(cfg, out: Path, until_proven=False, prove_every=None, quiet=True, callbacks=(), resume=False):
+    """Train a loaded config into `out` (what `train` and `numerate train` both do): the model, the last
+    evaluation row, and the until-proven callback (None without `until_proven`) with its attempts."""
+    from numerate.train.loop import train as run
+
     extra = list(callbacks)
     proof = None
     if until_proven:
@@ -328,17 +333,70 @@ def train(
         from numerate.verify.until_proven import UntilProven, refuse_unprovable
 
         refuse_unprovable(build(cfg))
-        proof = UntilProven(quiet=quiet)
+        proof = UntilProven(every=prove_every, quiet=quiet)
         extra.append(proof)
-    run(cfg, out, resume=resume, quiet=quiet, callbacks=extra)
+    elif prove_every:
+        raise UsageError("prove_every (--prove-every) goes with until_proven (--until-proven)")
+    row = run(cfg, out, resume=resume, quiet=quiet, callbacks=extra)
     model = load(out)
     model.proven_at = None if proof is None else proof.proven_at
-    return model
+    return model, row, proof
 
 
 def iterate(model: str | Path | Model, **settings) -> list[dict]:
     """`numerate.load(model).iterate(**settings)`: the iteration lab on a model folder."""
     return (model if isinstance(model, Model) else load(model)).iterate(**settings)
+
+
+@dataclass
+class Comparison:
+    """A finished comparison (`numerate compare`): the table it printed, its summary per variant, and the folder
+    holding results.md, results.json, results.png and every run."""
+
+    folder: Path
+    table: str
+    summary: dict
+    rows: dict
+    exit_code: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every run of every variant and seed finished (exit code 0)."""
+        return self.exit_code == 0
+
+
+def compare(
+    spec: str | Path | dict,
+    out: str | Path | None = None,
+    jobs: int = 2,
+    ray: str | None = None,
+    report_only: bool = False,
+) -> Comparison:
+    """Train every variant of `spec` at every seed on identical data and evaluate them on identical test sets
+    (`numerate compare`; the spec's keys are in its --help). `spec` is a YAML file or the same mapping as a dict;
+    `ray="local"` (or a cluster address) runs the trainings as Ray tasks, `jobs` at once. Finished runs are kept,
+    so the same call again resumes where it stopped.
+
+    >>> result = numerate.compare({"base": "demo", "variants": {"nope": ["model.pos=nope"]}})  # doctest: +SKIP
+    """
+    from numerate.commands.compare import load_spec, run_compare
+    from numerate.sweep import Engine
+
+    if isinstance(spec, dict):
+        import yaml
+
+        out = Path(out or "runs/compare")
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "spec.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    else:
+        path = Path(spec)
+        out = Path(out or Path("runs") / ("compare-" + path.stem))
+    load_spec(str(path))  # refuse a bad spec before anything starts
+    code = run_compare(str(path), out, engine=Engine(jobs=jobs, ray=ray), report_only=report_only)
+    results = json.loads((out / "results.json").read_text())
+    table = (out / "results.md").read_text().split("```\n", 1)[1].rsplit("\n```", 1)[0]
+    return Comparison(out, table, results["summary"], results["rows"], code)
 
 
 def presets() -> list[str]:

@@ -252,8 +252,7 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
+    from numerate import api
 
-    out = Path(args.out or Path("runs") / ("compare-" + Path(args.spec).stem))
-    from numerate.commands.args import engine_from_args
-
-    return run_compare(args.spec, out, engine=engine_from_args(args), report_only=args.report_only)
+    out = args.out or Path("runs") / ("compare-" + Path(args.spec).stem)
+    return api.compare(args.spec, out, jobs=args.jobs, ray=args.ray, report_only=args.report_only).exit_code

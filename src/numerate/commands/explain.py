@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from numerate.checkpoint import load_model
-from numerate.verify.automaton import (  # noqa: F401  (transition_table: explain's table, re-exported)
+from numerate.verify.automaton import (  # noqa: F401  (re-exported for callers of the command module)
     NotATransducer,
     compare,
+    explain,
     extract,
     head_reading,
     matching_states,
@@ -30,24 +31,23 @@ def run_explain(args) -> int:
             "automaton is claimed for it. `numerate verify` shows why."
         )
         return 1
-    ref = reference(bundle.task.name)
     try:
-        machine, info = extract(bundle)
+        found = explain(bundle, bundle.task.name)
     except NotATransducer as exc:
         print(f"{args.model} is proven, but not a column transducer of this shape: {exc}")
         return 1
-    difference = compare(machine, ref)
-    word = "borrow" if bundle.task.name == "subtraction" else "carry"
-    mapping = matching_states(machine, ref)
+    machine, ref, info, mapping, statement = (
+        found.machine,
+        found.reference,
+        found.read_from,
+        found.mapping,
+        found.statement,
+    )
     print(f"{args.model}: proven ({result.cases} cases); read column by column from the {info['cases']} cases of")
     print(f"the field {' '.join(info['field'])} (column j's digits {', '.join(info['prefix'])} are the state):")
     print(f"{machine.n_states} states, {len(machine.inputs)} inputs (a, b) per column, minimal.\n")
-    print(transition_table(machine, {s: ref.labels[r] for s, r in mapping.items()}))
+    print(found.table())
     print()
-    if difference is None:
-        statement = f"equivalent to the {word} automaton ({ref.n_states} states)"
-    else:
-        statement = f"NOT the {word} automaton: {difference}"
     print(statement)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def run_explain(args) -> int:
             {
                 "model": str(args.model),
                 "statement": statement,
-                "equivalent": difference is None,
+                "equivalent": found.equivalent,
                 "states": machine.n_states,
                 "initial": machine.initial,
                 "state_names": {machine.labels[s]: ref.labels[r] for s, r in mapping.items()},
@@ -82,7 +82,7 @@ def run_explain(args) -> int:
     )
     drawn = "automaton.png, heads.png, " if pictures else ""
     print(f"transition table, pictures and head reading in {out} ({drawn}automaton.json)")
-    return 0 if difference is None else 1
+    return 0 if found.equivalent else 1
 
 
 def _draw(machine, ref, mapping, statement, weights, names, n_head: int, model: str, out: Path) -> None:

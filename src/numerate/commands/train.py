@@ -47,31 +47,20 @@ def command(args) -> int:
     import json
     from pathlib import Path
 
-    from numerate import config
-    from numerate.train.loop import train
+    from numerate import api, config
 
     cfg = config.load(args.config, args.set)
     out = Path(args.out or Path("runs") / Path(args.config).stem)
-    callbacks = []
-    if args.until_proven:
-        from numerate.checkpoint import build
-        from numerate.verify.until_proven import UntilProven, refuse_unprovable
-
-        refuse_unprovable(build(cfg))
-        callbacks.append(UntilProven(every=args.prove_every, quiet=args.quiet))
-    elif args.prove_every:
-        from numerate.errors import UsageError
-
-        raise UsageError("--prove-every goes with --until-proven")
-    row = train(cfg, out, resume=args.resume, quiet=args.quiet, callbacks=callbacks)
+    _, row, proof = api.run_training(
+        cfg, out, until_proven=args.until_proven, prove_every=args.prove_every, quiet=args.quiet, resume=args.resume
+    )
     if row:
         print(json.dumps(row))
     print(f"model saved in {out}")
-    if args.until_proven:
-        proof = callbacks[0]
+    if proof is not None:
         if proof.proven_at is None:
             tried = proof.attempts or "none: sampled accuracy stayed below 100%"
-            print(f"not proven by step {row.get('step')} (attempts: {tried})")
+            print(f"not proven by step {(row or {}).get('step')} (attempts: {tried})")
             return 1
         print(f"PROVEN at step {proof.proven_at}: certificate in {out / 'certificate.json'}")
     return 0

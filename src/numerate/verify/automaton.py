@@ -56,22 +56,95 @@ class Transducer:
         return out
 
 
-def reference(task_name: str) -> Transducer:
-    """The textbook automaton: carry (addition, the running-sum step) or borrow (subtraction, ten's complement)."""
-    step = {}
-    for c, a, b in itertools.product(range(2), range(10), range(10)):
-        if task_name == "subtraction":
-            t = a - b - c
-            step[(c, (a, b))] = (t % 10, int(t < 0))
-        else:
-            t = a + b + c
-            step[(c, (a, b))] = (t % 10, t // 10)
-    word = "borrow" if task_name == "subtraction" else "carry"
-    return Transducer(0, step, [f"{word} 0", f"{word} 1"])
+@dataclass
+class Explanation:
+    """What `numerate explain` and `Model.explain()` report: the model's transducer, the task's reference, how the
+    states match, and whether the two are the same automaton."""
+
+    machine: Transducer
+    reference: Transducer
+    read_from: dict
+    mapping: dict[int, int]
+    difference: str | None
+    word: str
+
+    @property
+    def equivalent(self) -> bool:
+        return self.difference is None
+
+    @property
+    def statement(self) -> str:
+        if self.difference is None:
+            return f"equivalent to the {self.word} automaton ({self.reference.n_states} states)"
+        return f"NOT the {self.word} automaton: {self.difference}"
+
+    def table(self) -> str:
+        return transition_table(self.machine, {s: self.reference.labels[r] for s, r in self.mapping.items()})
+
+
+def explain(bundle, task_name: str) -> Explanation:
+    """The transducer a (proven) model computes against its task's reference automaton; NotATransducer if the
+    model or the task is not of that shape. The caller checks the proof first: only then is the table the
+    model's function on every problem."""
+    ref = reference(task_name)
+    machine, info = extract(bundle)
+    difference = compare(machine, ref)
+    return Explanation(machine, ref, info, matching_states(machine, ref), difference, automaton_word(task_name))
 
 
 class NotATransducer(Exception):
     """The model's written digit depends on more than the carried state and the next column."""
+
+
+def reference(task_name: str) -> Transducer:
+    """The task's own minimal column automaton, built from its proof contract and its `answer` alone: the carry
+    automaton for addition and the running-sum step, ten's complement borrow for subtraction, and for a task of
+    your own whatever its contract's states are (docs/architecture.md).
+
+    Each declared state stands for its first `set_by` column with zeros below it. Reading column (a, b) in state
+    s writes the digit the task's answer has there, and goes to the state whose representative writes the same
+    digit as this prefix does on every next column (the Myhill-Nerode equivalence, checked on all 100 columns).
+    Digits of a negative answer are those of its infinite ten's complement, as Python's floor division gives.
+    """
+    from numerate.tasks import get_task
+    from numerate.tasks.base import Problem
+
+    task = get_task(task_name)
+    contract = task.proof_contract()
+    if contract is None or contract.n_rows != 2 or contract.page:
+        raise NotATransducer(f"task {task_name!r} declares no two-row column contract to build a reference from")
+    columns = list(itertools.product(range(10), range(10)))
+
+    def digits(cols: tuple[tuple[int, int], ...], place: int) -> int:
+        a = sum(x * 10**i for i, (x, _) in enumerate(cols))
+        b = sum(y * 10**i for i, (_, y) in enumerate(cols))
+        return task.answer(Problem((a, b))) // 10**place % 10
+
+    reps = [tuple(alternatives[0]) for alternatives in contract.set_by]
+    futures = [tuple(digits((rep, y), 1) for y in columns) for rep in reps]
+    for i, j in itertools.combinations(range(len(reps)), 2):
+        if futures[i] == futures[j]:
+            raise NotATransducer(
+                f"task {task_name!r}: its states {contract.states[i]!r} and {contract.states[j]!r} behave alike "
+                "on every next column, so its contract declares more states than its answer has"
+            )
+
+    def state_of(prefix: tuple[tuple[int, int], ...]) -> int:
+        seen = tuple(digits(prefix + (y,), len(prefix)) for y in columns)
+        if seen not in futures:
+            raise NotATransducer(f"after columns {prefix} task {task_name!r} is in none of its declared states")
+        return futures.index(seen)
+
+    step = {(s, col): (digits((rep, col), 1), state_of((rep, col))) for s, rep in enumerate(reps) for col in columns}
+    first = tuple(digits((y,), 0) for y in columns)
+    if first not in futures:
+        raise NotATransducer(f"task {task_name!r} starts in none of its declared states")
+    return Transducer(futures.index(first), step, list(contract.states))
+
+
+def automaton_word(task_name: str) -> str:
+    """What the reference automaton is called in a sentence: the carry, the borrow, or the task's own."""
+    return {"subtraction": "borrow", "addition": "carry", "running-sum": "carry"}.get(task_name, f"{task_name} task's")
 
 
 def _interior_class(classes):
