@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from numerate.fieldview import answers_independent
+from numerate.eval.page_decode import supports_page_decode
 from numerate.eval.decode import PREFILL_CHUNK, greedy_decode, parallel_greedy_decode, supports_windowed
 from numerate.tasks.base import as_tuple
 
@@ -67,6 +68,8 @@ def answer_problems(
         by_len.setdefault(len(ids), []).append(i)
     greedy_cached = use_cache and temperature == 0
     windowed = greedy_cached and supports_windowed(model) and decoder != "general"
+    if greedy_cached and decoder != "general" and supports_page_decode(model):
+        windowed = None  # greedy_decode takes the line-at-a-time page decoder
     parallel = windowed and decoder in ("auto", "parallel") and answers_independent_cached(bundle)
     out: list[Answer | None] = [None] * len(problems)
     from tqdm.auto import tqdm

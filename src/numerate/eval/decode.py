@@ -44,6 +44,13 @@ def greedy_decode(
     `windowed` (default: whenever the scheme has a window and decoding is greedy with the cache) takes the
     linear-time path.
     """
+    if windowed is not False and use_cache and temperature == 0 and recurrences in (None, 1):
+        from numerate.eval.page_decode import page_greedy_decode, supports_page_decode
+
+        if supports_page_decode(model):  # a one-layer page model: a line at a time (eval/page_decode.py)
+            out = page_greedy_decode(model, prompts, max_new, eos_id)
+            if out is not None:
+                return out
     if windowed is None:
         windowed = use_cache and temperature == 0 and supports_windowed(model)
     if windowed:

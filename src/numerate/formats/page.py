@@ -64,3 +64,45 @@ class PageFormat(DigitsFormat):
             return None  # a leading zero: not a line this format writes
         lines = [self._parse_digits(t) for t in parts]
         return None if None in lines else tuple(lines)
+
+
+FILL = "."  # a blank cell of a line: the columns a shifted copy leaves empty
+
+
+@FORMATS.register(
+    "page-grid",
+    "a page of lines of cells: the operands, then the task's lines of digits and blanks ('.'), `;|` between lines",
+)
+class PageGridFormat(PageFormat):
+    """A page whose lines are rows of cells rather than numbers (tasks/multiplication_page.py): each line a tuple
+    of digits and None (a blank, written '.') for columns 1, 2, ...; lines are closed by ';' and opened by '|'. The
+    task's last line is left open: the page ends inside it, with <eos> where its next cell would be."""
+
+    FILL = FILL
+
+    @property
+    def alphabet(self) -> str:
+        return super().alphabet + FILL
+
+    def lines(self, problem: Problem, answer) -> list[str]:
+        return ["".join(FILL if c is None else str(c) for c in line) for line in answer]
+
+    def target(self, problem: Problem, answer) -> str:
+        return (LINE + OPEN).join(self.lines(problem, answer))
+
+    def max_target_len(self, problem: Problem) -> int:
+        count, digits = self.answer_shape(problem, self.width(problem))
+        return count * (digits + 2)  # the task bounds its lines' count and length
+
+    def parse(self, text: str):
+        """The lines as a tuple of cell tuples, or None if the text is not a page of such lines."""
+        if any(ch not in "0123456789" + FILL + LINE + OPEN for ch in text):
+            return None
+        parts = text.split(LINE + OPEN)
+        if (
+            any(not part for part in parts[:-1])
+            or LINE in text.replace(LINE + OPEN, "")
+            or OPEN in text.replace(LINE + OPEN, "")
+        ):
+            return None
+        return tuple(tuple(None if ch == FILL else int(ch) for ch in part) for part in parts)

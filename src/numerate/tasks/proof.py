@@ -16,7 +16,9 @@ The prover knows no task. It needs to know, from the task alone:
 - the *mark* that ends a question, and the *claim*: what the statement quantifies over;
 - whether the task is worked on a *page* (`page`): then the rows are the line above and the operand a line of
   work combines, each line of the page is the contract's operation on them, and verify/page.py proves every line
-  of every page (any number of lines) from pages whose rows are as small as the field's columns allow.
+  of every page (any number of lines) from pages whose rows are as small as the field's columns allow. A page
+  of another procedure names it (`page_procedure`): "long multiplication" is enumerated from its local rules by
+  verify/page_grid.py.
 
 Everything else (which columns a query sees, which digits decide the truth, the cases) the prover derives from
 the model and these declarations. docs/verification.md, "How a task becomes provable", walks through one.
@@ -40,6 +42,7 @@ class ProofContract:
     mark: str = "="
     claim: str = "pair of non-negative integers"
     page: bool = False
+    page_procedure: str = ""  # a page of something other than running totals: which enumeration covers it
 
     def __post_init__(self):
         if len(self.set_by) != len(self.states):
@@ -120,4 +123,14 @@ PAGE_SUM = ProofContract(
     set_by=CARRY.set_by,  # a line is the line above plus the operand: addition's carries, column by column
     claim="list of one or more non-negative integers, written as a page of running totals",
     page=True,
+)
+
+
+PAGE_MUL = ProofContract(
+    rows=("a", "b"),
+    states=tuple(f"carry {c}" for c in range(9)),  # the carries of a * d, written as a line of the page
+    set_by=TIMES_DIGIT.set_by,
+    claim="pair of non-negative integers, multiplied as long multiplication written out on a page",
+    page=True,
+    page_procedure="long multiplication",
 )

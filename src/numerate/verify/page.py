@@ -58,8 +58,9 @@ def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     extra = set(scheme.depends_on) - SHIFT_INVARIANT
     if extra:
         raise NotProvable(f"model.pos={bundle.cfg.model.pos} depends on {', '.join(sorted(extra))}, not only offsets")
-    if bundle.cfg.format.name != "page":
-        raise NotProvable(f"task '{bundle.task.name}' is worked on a page: format.name must be page")
+    want = "page-grid" if bundle.task.proof_contract().page_procedure else "page"
+    if bundle.cfg.format.name != want:
+        raise NotProvable(f"task '{bundle.task.name}' is worked on a page: format.name must be {want}")
     depth = depth_of(bundle.model)
     if depth != 1:
         raise NotProvable(

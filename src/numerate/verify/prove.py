@@ -485,11 +485,16 @@ def _argument(result: VerifyResult) -> dict:
         "cases": result.cases,
         "induction": "answer token i+1 is right if tokens 0..i are: its field is one of the checked cases",
     }
+    if getattr(result, "row_offsets", None) is not None:  # lines of several kinds, each reading its own rows
+        arg["row_offsets_by_kind"] = [list(o) for o in result.row_offsets]
     if row_window is not None:  # a page (verify/page.py)
         arg.update(
             row_window=list(row_window),
-            widths_enumerated="pages (b), (a, b) and (a, 0, b) over verify/page.py's small number sets: every field "
-            "shape",
+            widths_enumerated=getattr(
+                result,
+                "enumerated",
+                "pages (b), (a, b) and (a, 0, b) over verify/page.py's small number sets: every field shape",
+            ),
             induction="each token of the work is right if every token before it is: line by line, column by "
             "column, its field is one of the checked cases",
         )
@@ -566,7 +571,14 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     small = small or SMALL
     window, row_window, depth = check_page(bundle)
     bundle.model.eval()
-    shapes = page_cases(bundle, small, progress)
+    grid = bundle.task.proof_contract().page_procedure == "long multiplication"
+    if grid:
+        from numerate.verify import page_grid
+
+        page_describe = page_grid.describe  # noqa: F811
+        shapes = page_grid.grid_cases(bundle, progress)
+    else:
+        shapes = page_cases(bundle, small, progress)
     total = sum(len(v[0]) for v in shapes.values())
     enc = enclosure.Enclosure(precision)
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
@@ -592,4 +604,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     geometry = dict(extent=depth * max(-window[0], window[1]), widest=small, depth=depth, window=tuple(window))
     out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
     out.row_window = tuple(row_window)
+    if grid:
+        out.enumerated = page_grid.ENUMERATED
+        out.row_offsets = [bundle.model.scheme.row_offsets(k) for k in range(bundle.model.scheme.period)]
     return out

@@ -43,9 +43,11 @@ DEPENDENCIES = {
     "row-offset": "only the difference between the rows (lines of a page) of query and key",
     "row-parity": "whether a token's row on a page is a question row or a line of work (queries are all on lines "
     "of work, so this is the row offset's parity)",
+    "row-kind": "a token's row modulo a page's cycle of line kinds (posenc/page_grid.py): shifting the page by whole "
+    "cycles keeps it",
 }
 # What a scheme may depend on and still give the same computation to the same neighbourhood at any length.
-SHIFT_INVARIANT = frozenset({"column-offset", "row", "row-offset", "row-parity"})
+SHIFT_INVARIANT = frozenset({"column-offset", "row", "row-offset", "row-parity", "row-kind"})
 
 
 class PositionalScheme(nn.Module):

@@ -1,0 +1,182 @@
+"""Greedy decoding of a one-layer page model (posenc/page_grid.py) a line at a time, in time linear in the page.
+
+A query of such a model sees only its own token and the tokens in columns c and c + 1 of the few rows above that
+its line's kind reads, so once those rows are written, the token after column c is a function of the token in
+column c alone: t[c + 1] = F_c(t[c]). A line is then decoded by fixed-point (Jacobi) iteration: guess the whole
+line, evaluate every query of it in one batched pass, replace each token by the prediction of the query before
+it, and repeat until nothing changes. Each pass makes at least one more token right (the first wrong one's query
+sees only right tokens), and at the fixed point every token is the model's greedy choice given the tokens before
+it: the same page the token-by-token decoder writes. A pass costs one gathered attention over a few keys per
+query, so a line of L tokens costs O(L) per pass and a page a few passes per line.
+
+The keys and values of a finished row depend on its tokens and its kind alone (one layer, no rotation), so they
+are computed once, when the row is finished, and gathered by column afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from numerate.model.posenc.page_grid import CLOSE, OPEN, PageCycle
+
+MAX_PASSES_PER_TOKEN = 2  # a guard: a model off the format could oscillate; the page then ends there
+
+
+def supports_page_decode(model) -> bool:
+    depth = model.cfg.n_layer * (model.cfg.test_recurrences or model.cfg.recurrences)
+    return isinstance(model.scheme, PageCycle) and depth == 1
+
+
+class _Row:
+    __slots__ = ("ids", "c0", "k", "v")
+
+    def __init__(self, ids: torch.Tensor, c0: int, k: torch.Tensor, v: torch.Tensor):
+        self.ids, self.c0, self.k, self.v = ids, c0, k, v  # k, v (H, L, D)
+
+
+class PageDecoder:
+    """Decode pages of one model, one prompt at a time (`decode`)."""
+
+    def __init__(self, model, eos_id: int):
+        self.model, self.eos_id = model.eval(), eos_id
+        self.scheme = model.scheme
+        self.block = model.blocks[0]
+        cfg = model.cfg
+        self.H, self.C = cfg.n_head, cfg.n_embd
+        self.D = self.C // self.H
+
+    def _embed(self, ids: torch.Tensor, kind: int) -> torch.Tensor:
+        m = self.model
+        return m.wte(ids) + m.scheme.kind.weight[kind]
+
+    def _kv(self, x: torch.Tensor):
+        h = self.block.ln1(x)
+        q, k, v = self.block.attn.qkv(h).split(self.C, dim=-1)
+        shape = (x.shape[0], self.H, self.D)
+        return q.view(shape).transpose(0, 1), k.view(shape).transpose(0, 1), v.view(shape).transpose(0, 1)
+
+    def _row(self, ids: torch.Tensor, c0: int, kind: int) -> _Row:
+        _, k, v = self._kv(self._embed(ids, kind))
+        return _Row(ids, c0, k, v)
+
+    def _predict(self, rows: list[_Row], row: int, line: torch.Tensor) -> torch.Tensor:
+        """The greedy next token after each token of `line` (row `row`, column 0 first), given the rows above."""
+        scheme, L = self.scheme, len(line)
+        kind = row % scheme.period
+        lo = scheme.row_window[0]
+        x = self._embed(line, kind)
+        q, k_self, v_self = self._kv(x)  # (H, L, D)
+        cols = torch.arange(L, device=line.device)
+        keys, values, biases, valid = [k_self[:, :, None]], [v_self[:, :, None]], [], []
+        table = scheme.table[:, kind]  # (H, slots, 2)
+        biases.append(table[:, int(scheme.slot[kind, -lo]), 0][:, None, None].expand(self.H, L, 1))
+        valid.append(torch.ones(L, 1, dtype=torch.bool, device=line.device))
+        for off in scheme.row_offsets(kind):
+            if off == 0:
+                continue
+            slot = int(scheme.slot[kind, off - lo])
+            above = rows[row + off] if 0 <= row + off < len(rows) else None
+            for dc in (0, 1):
+                if above is None:
+                    continue
+                i = cols + dc - above.c0
+                ok = (i >= 0) & (i < len(above.ids))
+                i = i.clamp(0, len(above.ids) - 1)
+                keys.append(above.k[:, i][:, :, None])
+                values.append(above.v[:, i][:, :, None])
+                biases.append(table[:, slot, dc][:, None, None].expand(self.H, L, 1))
+                valid.append(ok[:, None])
+        k = torch.cat(keys, dim=2)  # (H, L, K, D)
+        v = torch.cat(values, dim=2)
+        bias = torch.cat(biases, dim=2)  # (H, L, K)
+        ok = torch.cat(valid, dim=1)  # (L, K)
+        scores = torch.einsum("hld,hlkd->hlk", q, k) / math.sqrt(self.D) + bias
+        scores = scores.masked_fill(~ok[None], float("-inf"))
+        y = torch.einsum("hlk,hlkd->hld", F.softmax(scores, dim=-1), v)
+        x = x + self.block.attn.proj(y.transpose(0, 1).reshape(L, self.C))
+        x = x + self.block.mlp(self.block.ln2(x))
+        return self.model.head(self.model.ln_f(x)).argmax(-1)
+
+    @torch.no_grad()
+    def decode(self, prompt: torch.Tensor, max_new: int) -> list[int]:
+        """The tokens the model writes after `prompt` (1-D ids ending in the prompt's mark), up to <eos>."""
+        scheme = self.scheme
+        rows_of, cols_of, what = scheme.layout(prompt[None])
+        rows_of, cols_of = rows_of[0].tolist(), cols_of[0].tolist()
+        n_rows = rows_of[-1] + 1
+        rows: list[_Row] = []
+        for r in range(n_rows - 1):  # the question's rows; the last prompt row is the first line's opening mark
+            idx = [i for i, x in enumerate(rows_of) if x == r]
+            rows.append(self._row(prompt[idx], cols_of[idx[0]], r % scheme.period))
+        out: list[int] = []
+        opener = prompt[-1:]
+        row = n_rows - 1
+        pred = None
+        while len(out) < max_new:
+            width = max([len(rows[row + o].ids) for o in scheme.row_offsets(row % scheme.period)[:-1]
+                         if 0 <= row + o < len(rows)] or [1]) + 2  # fmt: skip
+            line = torch.cat([opener, opener.new_zeros(width)])
+            end = None
+            for _ in range(MAX_PASSES_PER_TOKEN * (width + 2) + 2):
+                pred = self._predict(rows, row, line)
+                new = torch.cat([line[:1], pred[:-1]])
+                ended = self._ends(new)
+                if ended is None and len(new) < max_new + 1:  # no end in sight: guess a longer line
+                    new = torch.cat([new, pred[-1:], new.new_zeros(8)])
+                    line = new
+                    continue
+                if torch.equal(new[: ended + 1], line[: ended + 1]) if ended is not None else False:
+                    end = ended
+                    break
+                line = new
+            if end is None:  # did not settle (a model far off the format): stop the page here
+                return out[:max_new]
+            written = line[1 : end + 1].tolist()
+            out.extend(written)
+            if line[end] == self.eos_id or len(out) >= max_new:
+                return out[:max_new]
+            rows.append(self._row(line[: end + 1], 0, row % scheme.period))
+            nxt = pred[end : end + 1]  # the token after the closing mark opens the next line
+            out.append(int(nxt))
+            if int(nxt) == self.eos_id:
+                return out[:max_new]
+            opener = nxt
+            row += 1
+        return out[:max_new]
+
+    def _ends(self, line: torch.Tensor) -> int | None:
+        """Index of the token that ends the line: its closing mark (a non-digit after a digit) or <eos>."""
+        digit = torch.isin(line, self.scheme.digit_ids)
+        other = ~digit & (line != 0)
+        closes = other.clone()
+        closes[0] = False
+        closes[1:] &= digit[:-1]
+        stop = closes | (line == self.eos_id)
+        stop[0] = False
+        hits = torch.nonzero(stop).flatten()
+        return int(hits[0]) if len(hits) else None
+
+
+def is_page_prompt(scheme, ids: torch.Tensor) -> bool:
+    """The prompt ends in the mark that opens the first line of work, right after a line of the question."""
+    _, cols, what = scheme.layout(ids[None])
+    return len(ids) >= 2 and int(what[0, -1]) == OPEN and int(cols[0, -1]) == 0 and int(what[0, -2]) == CLOSE
+
+
+@torch.no_grad()
+def page_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, pad_id: int = 0):
+    """(B, <= max_new) new tokens for each prompt row (left pads are dropped), <eos> after a page's end, as
+    greedy_decode returns them; None if some prompt is not the question of a page (the general path then)."""
+    decoder = PageDecoder(model, eos_id)
+    rows = [row[row != pad_id] for row in prompts]
+    if not all(is_page_prompt(model.scheme, ids) for ids in rows):
+        return None
+    outs = [decoder.decode(ids, max_new) for ids in rows]
+    width = max(1, max(len(o) for o in outs))
+    result = torch.full((len(outs), width), eos_id, dtype=torch.long, device=prompts.device)
+    for i, o in enumerate(outs):
+        result[i, : len(o)] = torch.tensor(o, dtype=torch.long)
+    return result

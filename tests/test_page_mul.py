@@ -1,0 +1,162 @@
+"""The long-multiplication page: its lines, the page-grid format, the page-mul scheme's layout and windows, and
+that every token of every page is a function of what the scheme lets its query see (the page is local)."""
+
+import random
+
+import pytest
+import torch
+
+from numerate import config
+from numerate.checkpoint import build
+from numerate.tasks.base import Problem
+from numerate.tasks.multiplication_page import LINES_PER_STEP, page_lines
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return build(config.load("page-mul", []))
+
+
+def edge_problems():
+    rng = random.Random(7)
+    fixed = [(0, 0), (0, 7), (7, 0), (9, 9), (99, 99), (999, 9), (9, 999), (10, 10), (1000, 1001), (47, 36)]
+    return [Problem(p) for p in fixed] + [Problem((rng.randrange(10**9), rng.randrange(10**6))) for _ in range(200)]
+
+
+def render(line):
+    return "".join("." if c is None else str(c) for c in line)
+
+
+def test_the_page_is_long_multiplication_and_its_last_sum_is_the_product(bundle):
+    task = bundle.task
+    for p in edge_problems():
+        a, b = p.operands
+        lines = task.answer(p)
+        assert task.final(lines) == a * b
+        assert len(lines) == LINES_PER_STEP * len(str(b))  # 5 lines in step 0, 7 in each later one, 2 in the last
+    # 47 * 36, reversed digits: 47 * 6 = 282, then 47 * 3 shifted one column, summed to 1692
+    assert [render(x) for x in page_lines(47, 36)] == [
+        "66", "042", "282", "000", "282",
+        ".74", ".3", ".33", ".021", ".141", ".000", "2961",
+        "..74", "..",
+    ]  # fmt: skip
+
+
+def test_page_grid_format_writes_and_reads_back_every_page(bundle):
+    fmt, task = bundle.fmt, bundle.task
+    p = Problem((47, 36))
+    assert fmt.prompt(p) + fmt.target(p, task.answer(p)) == (
+        "74*63*=66;|042;|282;|000;|282;|.74;|.3;|.33;|.021;|.141;|.000;|2961;|..74;|.."
+    )
+    for p in edge_problems():
+        text = fmt.target(p, task.answer(p))
+        assert fmt.parse(text) == task.answer(p)
+        assert len(text) <= fmt.max_target_len(p)
+    for broken in ("66;|04x;|..", "66;;|..", "66|042;|..", "66;|;|.."):
+        assert fmt.parse(broken) is None
+
+
+def test_layout_puts_every_token_in_its_row_and_column(bundle):
+    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    p = Problem((47, 36))
+    text = fmt.prompt(p) + fmt.target(p, task.answer(p))
+    rows, cols = scheme.coordinates(torch.tensor([tok.encode(text)]))
+    cells = {}
+    for ch, r, c in zip(text, rows[0].tolist(), cols[0].tolist()):
+        assert (r, c) not in cells, f"two tokens at row {r} column {c}"
+        cells[(r, c)] = ch
+    assert [cells[(0, c)] for c in (1, 2, 3)] == ["7", "4", "*"]  # the question: a, then b, from column 1
+    assert [cells[(1, c)] for c in (1, 2, 3)] == ["6", "3", "*"]
+    assert [cells[(2, c)] for c in (0, 1, 2, 3)] == ["=", "6", "6", ";"]  # the first line of work, opened by =
+    assert [cells[(11, c)] for c in range(6)] == ["|", ".", "1", "4", "1", ";"]  # 47 * 3, one column up
+    assert [cells[(15, c)] for c in range(3)] == ["|", ".", "."]  # the page ends in step 2's second line
+
+
+def test_each_query_sees_exactly_its_kinds_rows_and_two_columns(bundle):
+    """The mask the scheme applies is the window it declares, for every query of a real page."""
+    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    p = Problem((905, 78))
+    ids = torch.tensor([tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p)))])
+    pos = scheme.positions(ids)
+    visible = torch.isfinite(scheme.bias(pos, pos)[0, 0])
+    cols, rows = pos[0, :, 0].tolist(), pos[0, :, 1].tolist()
+    for q in range(ids.shape[1]):
+        allowed = scheme.row_offsets(rows[q] % scheme.period)
+        for k in range(ids.shape[1]):
+            want = (rows[k] - rows[q]) in allowed and 0 <= cols[k] - cols[q] <= 1
+            assert bool(visible[q, k]) == want, (q, k)
+    shifted = pos.clone()
+    shifted[..., 1] += 5 * scheme.period  # whole steps down the page: the same kinds, the same offsets
+    assert torch.equal(scheme.bias(pos, pos), scheme.bias(shifted, shifted))
+    assert torch.equal(scheme.embed(pos), scheme.embed(shifted))
+    for cut in (5, 17, 40):  # causal: a prefix is numbered as it is inside the whole page
+        assert torch.equal(scheme.positions(ids[:, :cut]), pos[:, :cut])
+
+
+def test_every_token_is_a_function_of_what_its_query_sees(bundle):
+    """Locality of the layout itself: over many pages, no two queries with the same visible field (by the
+    scheme's declared windows) are followed by different tokens. A layout where some token needs a cell outside
+    the window (a digit further than one column right, a line further up than its kind reads) fails this."""
+    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    rng = random.Random(0)
+    problems = edge_problems()[:10] + [task.sample_range(rng, 1, 4) for _ in range(300)]
+    seen: dict = {}
+    for p in problems:
+        ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+        pos = scheme.positions(torch.tensor([ids]))[0]
+        cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
+        where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+        for q in range(len(fmt.prompt(p)) - 1, len(ids) - 1):
+            kind = rows[q] % scheme.period
+            field = tuple(
+                ids[k] if (k := where.get((rows[q] + dr, cols[q] + dc))) is not None and k <= q else None
+                for dr in scheme.row_offsets(kind)
+                for dc in (0, 1)
+            )
+            assert seen.setdefault((kind, field), ids[q + 1]) == ids[q + 1], (p.operands, q)
+    assert len(seen) > 5000
+
+
+def test_the_enumeration_holds_every_field_of_every_page(bundle):
+    """verify/page_grid.py enumerates a superset of the fields pages show, each with the token the page has next:
+    every query of many real pages, longer than the template pages and with adversarial digits, is found there
+    with its next token, and no enumerated field is followed by two different tokens."""
+    from numerate.verify.page import _first_of_each, _key
+    from numerate.verify.page_grid import grid_cases
+
+    shapes = grid_cases(bundle)
+    index = {}
+    for key, (view, *_rest) in shapes.items():
+        rows = set(map(bytes, view))
+        fields = {}
+        for r in rows:
+            assert fields.setdefault(r[:-1], r[-1]) == r[-1], "one field, two next tokens"
+        index[key] = rows
+        assert len(_first_of_each(view, len(bundle.tok))) == len(view)  # stored once each
+    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    rng = random.Random(11)
+    problems = [Problem((10**n - 1, 10**m - 1)) for n in (1, 7, 9) for m in (1, 8)]
+    problems += [task.sample(rng, "sparse", (9, 8)), Problem((10**9, 10**7)), Problem((0, 10**8 - 1))]
+    problems += [task.sample_range(rng, 1, 10) for _ in range(60)]
+    digit = set(tok.digit_ids)
+    checked = 0
+    for p in problems:
+        ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+        pos = scheme.positions(torch.tensor([ids]))[0]
+        cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
+        where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+        for q in range(len(fmt.prompt(p)) - 1, len(ids) - 1):
+            r, c = rows[q], cols[q]
+            field = sorted(
+                k
+                for off in scheme.row_offsets(r % scheme.period)
+                for dc in (0, 1)
+                if (k := where.get((r + off, c + dc))) is not None and k <= q
+            )
+            rel = pos[field].clone()
+            rel[:, 0] -= pos[q, 0]
+            rel[:, 1] -= scheme.period * (r // scheme.period)
+            row = bytes([ids[k] for k in field] + [ids[q + 1]])
+            assert row in index.get(_key(rel, ids[q] in digit), ()), (p.operands, r, c)
+            checked += 1
+    assert checked > 20_000
