@@ -21,7 +21,13 @@ def class_cases(bundle, index: int):
     from numerate.verify import page
 
     if page.is_page(bundle):
-        view, rel, problems, *_ = list(page.page_cases(bundle).values())[index]
+        if bundle.task.proof_contract().page_procedure:
+            from numerate.verify.page_grid import grid_cases
+
+            shapes = grid_cases(bundle)
+        else:
+            shapes = page.page_cases(bundle)
+        view, rel, problems, *_ = list(shapes.values())[index]
         t = torch.as_tensor(view.astype("int64"))
         return cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
     return cases_mod.case_batch(bundle, cases_mod.plan(bundle, classes_of(bundle)[index]))

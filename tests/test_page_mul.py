@@ -160,3 +160,78 @@ def test_the_enumeration_holds_every_field_of_every_page(bundle):
             assert row in index.get(_key(rel, ids[q] in digit), ()), (p.operands, r, c)
             checked += 1
     assert checked > 20_000
+
+
+# ---------------------------------------------------------------- the shipped model, models/page-mul
+
+ROOT = __import__("pathlib").Path(__file__).parent.parent
+PAGE_MUL = ROOT / "models" / "page-mul"
+SUM = "sum: sum[-7][j] sum[-7][j+1] product[-2][j] product[-2][j+1] sum-carry[-1][j] sum-carry[-1][j+1] sum[0][j]"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from numerate import checkpoint
+
+    return checkpoint.load_model(PAGE_MUL)
+
+
+def _class_index(bundle, description):
+    from numerate.verify.page_grid import describe, grid_cases
+
+    for i, (view, rel, problems, lay, q, field) in enumerate(grid_cases(bundle).values()):
+        if describe(lay, q, field, bundle.tok.vocab) == description and len(view) == 20_000:
+            return i
+    raise AssertionError(f"no class {description}")
+
+
+def test_the_page_multiplier_is_proven_as_its_certificate_says(tmp_path, capsys):
+    import json
+
+    from numerate.cli import main
+
+    assert main(["verify", str(PAGE_MUL), "--out", str(tmp_path / "cert.json"), "--quiet"]) == 0
+    fresh = json.loads((tmp_path / "cert.json").read_text())
+    shipped_cert = json.loads((PAGE_MUL / "certificate.json").read_text())
+    assert fresh["proven"] and shipped_cert["proven"] and shipped_cert["verdict"] == "proven"
+    assert fresh["argument"]["cases"] == shipped_cert["argument"]["cases"] > 200_000
+    assert abs(fresh["margin"]["min_midpoint"] - shipped_cert["margin"]["min_midpoint"]) < 1e-9
+    assert "multiplied as long multiplication" in shipped_cert["statement"]
+
+
+def test_products_kept_aside_come_back_exact_from_solve():
+    import io
+
+    from numerate.commands.solve import solve_stream
+
+    rng = random.Random(20261203)
+    problems = [(rng.randrange(10**29, 10**30), rng.randrange(10**24, 10**25)), (10**25 - 1, 10**25 - 1)]
+    problems += [(rng.randrange(10 ** rng.randint(1, 12)), rng.randrange(10 ** rng.randint(1, 12))) for _ in range(6)]
+    problems += [(0, 0), (0, 123456789), (987654321, 0), (10**15, 10**9), (1, 1)]
+    out, err = io.StringIO(), io.StringIO()
+    text = "".join(f"{a}*{b}\n" for a, b in problems)
+    assert solve_stream(str(PAGE_MUL), io.BytesIO(text.encode()), out, err, show_work=False) == 0
+    assert out.getvalue().split() == [str(a * b) for a, b in problems]
+
+
+def test_a_page_multiplier_mutant_is_refuted(tmp_path, shipped):
+    import copy
+
+    from numerate.verify.prove import verify
+
+    mutant = copy.deepcopy(shipped)
+    one, seven = shipped.tok.digit_ids[1], shipped.tok.digit_ids[7]
+    with torch.no_grad():
+        mutant.model.head.weight[seven] = mutant.model.head.weight[one] * 1.01  # where a 1 is due, a 7 wins
+    result = verify(mutant, progress=False, max_failures=3)
+    assert result.verdict == "refuted" and not result.proven and result.failing_cases
+
+
+def test_a_page_multiplier_near_tie_is_never_proven(shipped):
+    """A lead of 1e-8 on one running-sum case is inside the rounding radius: undecided, not proven."""
+    from mutants import near_tie
+
+    from numerate.verify.prove import verify
+
+    result = verify(near_tie(shipped, gap=1e-8, classes=[_class_index(shipped, SUM)]), progress=False)
+    assert result.verdict == "undecided" and not result.proven and result.undecided

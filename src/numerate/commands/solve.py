@@ -254,9 +254,17 @@ def show_page(bundle, a) -> str:
     numbers = [to_str(x) for x in a.problem.operands]
     written = [line[::-1] for line in a.text.replace(fmt.OPEN, "").split(fmt.LINE) if line]
     width = max(map(len, numbers + written)) + 2
-    out = [f"{'+ ' if i else '  '}{n:>{width - 2}}" for i, n in enumerate(numbers)]
+    symbol = bundle.task.symbol
+    out = [f"{symbol + ' ' if i else '  '}{n:>{width - 2}}" for i, n in enumerate(numbers)]
     out.append("-" * width)
-    out += [f"{w:>{width}}   line {i + 1}" for i, w in enumerate(written)]
+    if hasattr(fmt, "FILL"):  # lines of a cycle of kinds (tasks/multiplication_page.py): name each one
+        from numerate.verify.page_grid import NAMES
+
+        first = len(numbers)  # the question's numbers are the first rows of step 0
+        names = [f"step {(first + i) // 7}: {NAMES[(first + i) % 7]}" for i in range(len(written))]
+    else:
+        names = [f"line {i + 1}" for i in range(len(written))]
+    out += [f"{w:>{width}}   {name}" for w, name in zip(written, names)]
     return "\n".join(out) + "\n"
 
 

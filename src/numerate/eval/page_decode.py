@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from numerate.model.posenc.page_grid import CLOSE, OPEN, PageCycle
 
-MAX_PASSES_PER_TOKEN = 2  # a guard: a model off the format could oscillate; the page then ends there
+JACOBI_PASSES = 4  # then the transition table (one pass per vocabulary token) finishes the line
 
 
 def supports_page_decode(model) -> bool:
@@ -114,38 +114,58 @@ class PageDecoder:
         out: list[int] = []
         opener = prompt[-1:]
         row = n_rows - 1
-        pred = None
         while len(out) < max_new:
             width = max([len(rows[row + o].ids) for o in scheme.row_offsets(row % scheme.period)[:-1]
                          if 0 <= row + o < len(rows)] or [1]) + 2  # fmt: skip
-            line = torch.cat([opener, opener.new_zeros(width)])
-            end = None
-            for _ in range(MAX_PASSES_PER_TOKEN * (width + 2) + 2):
-                pred = self._predict(rows, row, line)
-                new = torch.cat([line[:1], pred[:-1]])
-                ended = self._ends(new)
-                if ended is None and len(new) < max_new + 1:  # no end in sight: guess a longer line
-                    new = torch.cat([new, pred[-1:], new.new_zeros(8)])
-                    line = new
-                    continue
-                if torch.equal(new[: ended + 1], line[: ended + 1]) if ended is not None else False:
-                    end = ended
-                    break
-                line = new
-            if end is None:  # did not settle (a model far off the format): stop the page here
+            found = self._line(rows, row, opener, width, max_new + 1)
+            if found is None:  # no end within the budget (a model far off the format): stop the page here
                 return out[:max_new]
+            line, after = found
+            end = len(line) - 1
             written = line[1 : end + 1].tolist()
             out.extend(written)
             if line[end] == self.eos_id or len(out) >= max_new:
                 return out[:max_new]
             rows.append(self._row(line[: end + 1], 0, row % scheme.period))
-            nxt = pred[end : end + 1]  # the token after the closing mark opens the next line
-            out.append(int(nxt))
-            if int(nxt) == self.eos_id:
+            out.append(after)  # the token after the closing mark opens the next line
+            if after == self.eos_id:
                 return out[:max_new]
-            opener = nxt
+            opener = prompt.new_tensor([after])
             row += 1
         return out[:max_new]
+
+    def _line(self, rows, row: int, opener: torch.Tensor, width: int, limit: int):
+        """(the line from its opening mark to its end, the token after the end), or None past `limit` tokens.
+
+        First a few Jacobi passes; a line that has not settled by then (a chain, such as a digit repeated
+        along the line, moves one column per pass) is finished from the table of t -> F_c(t) over every token
+        t, one pass per token of the vocabulary, read along the line from its opening mark."""
+        line = torch.cat([opener, opener.new_zeros(width)])
+        for _ in range(JACOBI_PASSES):
+            pred = self._predict(rows, row, line)
+            new = torch.cat([line[:1], pred[:-1]])
+            end = self._ends(new)
+            if end is not None and torch.equal(new[: end + 1], line[: end + 1]):
+                return line[: end + 1], int(pred[end])
+            line = new
+        vocab = self.model.head.out_features
+        digit = set(self.scheme.digit_ids.tolist())
+        while True:
+            L = len(line)
+            table = torch.stack([self._predict(rows, row, torch.full_like(line, t)) for t in range(vocab)]).tolist()
+            toks, was_digit = [int(line[0])], False
+            for c in range(L - 1):
+                t = table[toks[-1]][c]
+                toks.append(t)
+                if t == self.eos_id or (was_digit and t not in digit and t != 0):
+                    return line.new_tensor(toks), table[t][c + 1] if c + 1 < L else self._after(rows, row, toks)
+                was_digit = t in digit
+            if L > limit:
+                return None
+            line = torch.cat([line.new_tensor(toks), line.new_zeros(L)])
+
+    def _after(self, rows, row: int, toks: list[int]) -> int:
+        return int(self._predict(rows, row, torch.tensor(toks))[-1])
 
     def _ends(self, line: torch.Tensor) -> int | None:
         """Index of the token that ends the line: its closing mark (a non-digit after a digit) or <eos>."""

@@ -15,7 +15,8 @@ multiplication_page.py) are, cell by cell, with a_i, b_i the digits of a and b, 
 and blanks, marks and openers where the layout puts them. A field never spans more than columns c, c + 1 of
 step j and the one before it, so its digits are functions of a few *local variables*: the digits of a and b it
 shows, the carries g(j, c) and k(j, c) into its lowest column, and the digits of S(j-1) it shows. Taking every
-local variable over its whole range (a, b and S(j-1) digits 0-9, g(j, c) 0..max(d-1, 0), k(j, c) 0 or 1) gives a
+local variable over its whole range (a, b and S(j-1) digits 0-9, g(j, c) 0..max(d-1, 0), k(j, c) 0 or 1, and 0
+in step 0, whose sum is its product) gives a
 *superset* of the fields any page shows: every real field is in it, with the token the page has next (the
 formulas above are how the page is written). Which cells of a field are digits, blanks or marks, and which local
 variables coincide (b[c-1] is d when c - 1 = j), depends only on where column c sits relative to j, j + n and
@@ -93,7 +94,7 @@ class _Cells:
         return self.v(("s", col), range(10)) if self.is_digit(7 * (jj - 1) + S, col) else 0
 
     def k(self, jj, col):
-        if col <= jj + 1:
+        if col <= jj + 1 or jj == 0:  # step 0 adds its product to nothing: no carry ever
             return 0
         if col == self.c:
             return self.v(("k", jj), range(2))
@@ -194,7 +195,20 @@ def _enumerate(bundle, ids, pos, n, q, field):
     return out[ok]
 
 
+_CACHE: dict = {}  # the cases depend on the vocabulary, format and scheme only, never on weights
+
+
 def grid_cases(bundle, progress: bool = False, sizes=SIZES):
+    """`_grid_cases`, computed once per process for each geometry (a mutant or a later checkpoint of the same
+    layout enumerates nothing again)."""
+    scheme = bundle.model.scheme
+    key = (tuple(bundle.tok.vocab), repr(bundle.cfg.format), type(scheme).__name__, scheme.window, tuple(sizes))
+    if key not in _CACHE:
+        _CACHE[key] = _grid_cases(bundle, progress, sizes)
+    return _CACHE[key]
+
+
+def _grid_cases(bundle, progress: bool = False, sizes=SIZES):
     """The cases, by field shape, as verify/page.py's `page_cases` gives them: {shape: (field ids + next token,
     pos (F, 3) with rows shifted by whole steps and columns relative to the query's, problems, example layout,
     query, field)}."""
