@@ -235,3 +235,32 @@ def test_a_page_multiplier_near_tie_is_never_proven(shipped):
 
     result = verify(near_tie(shipped, gap=1e-8, classes=[_class_index(shipped, SUM)]), progress=False)
     assert result.verdict == "undecided" and not result.proven and result.undecided
+
+
+def test_the_independent_checker_agrees_on_the_page_multiplier():
+    """tools/check_certificate.py writes the pages from closed forms, finds the placements and enumerates the
+    local variables with its own code, and bounds every case with its own ball arithmetic."""
+    import subprocess
+    import sys
+
+    checker = [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(PAGE_MUL)]
+    done = subprocess.run(checker, capture_output=True, text=True)
+    assert done.returncode == 0 and "AGREES" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_the_checker_refuses_a_page_multiplier_certificate_that_claims_nothing_or_another_layout(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "page-mul"
+    shutil.copytree(PAGE_MUL, folder)
+    cert = json.loads((folder / "certificate.json").read_text())
+    (folder / "certificate.json").write_text(json.dumps(dict(cert, verdict="refuted", proven=False)))
+    checker = [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(folder)]
+    done = subprocess.run(checker, capture_output=True, text=True)
+    assert done.returncode == 1 and "does not claim a proof" in done.stdout
+    from numerate.tasks.multiplication_page import page_lines
+
+    assert page_lines(12, 3)  # the writer the checker is compared with (test above)

@@ -490,7 +490,7 @@ class Balls:
         return y, self.out(ry)
 
 
-def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None):
+def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None, prepared=None):
     """(midpoint (N, C), radius (N, C)) of the query's final state after ln_f, at the last token of fields ids
     (N, F) with per-slot rows and cols: every admissible evaluation lies within."""
     C, H = mcfg["n_embd"], mcfg["n_head"]
@@ -499,7 +499,9 @@ def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None):
     N, F = ids.shape
     rel = cols[None, :] - cols[:, None]
     allowed = np.tril(np.ones((F, F), dtype=bool)) & (rel >= lo) & (rel <= hi)
-    if row_window is None:  # coupling-2d: a learned row embedding, a bias per column offset
+    if prepared is not None:  # another scheme's embedding and bias (grid_enclose)
+        x, bias, allowed = prepared
+    elif row_window is None:  # coupling-2d: a learned row embedding, a bias per column offset
         x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
         bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
     else:  # page-2d: a question-or-work embedding by row parity, a bias per (row, column) offset in both windows
@@ -687,21 +689,32 @@ def check_page(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
     by_desc = {}
     for (desc, rel), rows in found.items():
         by_desc.setdefault(desc, []).append((rel, rows))
+    _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, window=window)
+
+
+def _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, window=None, grid=False) -> None:
+    """Every recomputed class of a page certificate: case counts against the certificate's, every case bounded
+    here, and the margins and rounding the certificate states against what was recomputed."""
+    arg = cert["argument"]
     overall, total, largest, least = math.inf, 0, 0.0, math.inf
     for desc, parts in by_desc.items():
         want = sorted(c.get("cases") for c in declared.get(desc, []))
         got = sorted(len(rows) for _, rows in parts)
         if want != got:
             problems.append(f"page class {desc}: {got} cases recomputed, certificate says {want}")
-        for rel, rows in parts:
+        for shape, rows in parts:
             data = np.array(sorted(rows), dtype=np.int64)
             ids, truth = data[:, :-1], data[:, -1]
-            cols = np.array([r[0] for r in rel])
-            rws = np.array([r[1] for r in rel])
+            slots = shape[0] if grid else shape
+            cols = np.array([r[0] for r in slots])
+            rws = np.array([r[1] for r in slots])
             low, radius, slack = math.inf, 0.0, math.inf
             for start in range(0, len(ids), 1024):
                 t = truth[start : start + 1024]
-                y, ry = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
+                if grid:
+                    y, ry = grid_enclose(W, mcfg, ids[start : start + 1024], rws, cols, balls)
+                else:
+                    y, ry = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
                 lead, rad = leads(W, y, ry, t, balls)
                 wrong = np.ones_like(lead, dtype=bool)
                 wrong[np.arange(len(t)), t] = False
@@ -712,7 +725,7 @@ def check_page(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
             largest, least = max(largest, radius), min(least, slack)
             if slack <= 0:
                 problems.append(f"page class {desc}: a case's lead does not clear its radius ({slack:.3g})")
-            print(f"page class {desc:<44} {len(ids):>8} cases  min margin {low:.4f}  radius {radius:.2e}")
+            print(f"page class {desc[:44]:<44} {len(ids):>8} cases  min margin {low:.4f}  radius {radius:.2e}")
     if total != arg.get("cases"):
         problems.append(f"cases: {total} in all, certificate says {arg.get('cases')}")
     certified = cert.get("margin", {}).get("min_midpoint")
@@ -726,6 +739,250 @@ def check_page(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
     stated = rounding.get("min_lead_minus_bound")
     if not isinstance(stated, (int, float)) or stated > least + tolerance:
         problems.append(f"rounding: smallest lead - radius {least:.4g} recomputed, certificate says {stated}")
+
+
+# ---------------------------------------------------------------- long multiplication (format page-grid, page-mul)
+
+GRID_CLAIM = "pair of non-negative integers, multiplied as long multiplication written out on a page"
+# page-mul: the rows each kind of line reads (its own row, offset 0, besides): a's copy, b's line, the repeated
+# digit, the carries of a * d, the product, the carries of the sum, the sum
+GRID_OFFSETS = ((-7,), (-7,), (-2, -1), (-3, -1), (-4, -2, -1), (-6, -1), (-7, -2, -1))
+GRID_NAMES = ("a", "b", "d", "carry", "product", "sum-carry", "sum")
+
+
+def grid_page(a: int, b: int, vocab) -> list[tuple[int, int, int]]:
+    """(row, col, token id) of every token of a * b's page and <eos>, from closed forms: the carry into digit i of
+    a * d is (a mod 10^i) * d // 10^i, the running sum before step j is a * (b mod 10^j), and the carry into
+    column c of that sum plus a * b_j * 10^j is the sum of both below c, // 10^(c-1)."""
+    tid = {ch: vocab.index(ch) for ch in "0123456789*=;|."}
+    A, Bs = str(a)[::-1], str(b)[::-1]
+    n, m = len(A), len(Bs)
+    out = [(0, c + 1, tid[ch]) for c, ch in enumerate(A)] + [(0, n + 1, tid["*"])]
+    out += [(1, c + 1, tid[ch]) for c, ch in enumerate(Bs)] + [(1, m + 1, tid["*"])]
+
+    def line(row, cells, opener):
+        out.append((row, 0, tid[opener]))
+        out.extend((row, c + 1, tid["." if x is None else str(x)]) for c, x in enumerate(cells))
+        out.append((row, len(cells) + 1, tid[";"]))
+
+    for j in range(m + 1):
+        d = int(Bs[j]) if j < m else None
+        blank = [None] * j
+        if j:
+            line(7 * j, blank + [int(x) for x in A], "|")
+            if j == m:  # every digit of b used: blanks, then the end of the page
+                out.append((7 * j + 1, 0, tid["|"]))
+                out.extend((7 * j + 1, c + 1, tid["."]) for c in range(m))
+                out.append((7 * j + 1, m + 1, vocab.index("<eos>")))
+                return out
+            line(7 * j + 1, blank + [int(x) for x in Bs[j:]], "|")
+        carries = [(a % 10**i) * d // 10**i for i in range(n + 1)]
+        product = [a * d // 10**i % 10 for i in range(n + 1)]
+        before = a * (b % 10**j)
+        shifted = a * d * 10**j
+        sum_carries = [((before % 10**c) + (shifted % 10**c)) // 10**c for c in range(j, j + n + 1)]
+        total = a * (b % 10 ** (j + 1))
+        line(7 * j + 2, blank + [d] * n, "=" if j == 0 else "|")
+        line(7 * j + 3, blank + carries, "|")
+        line(7 * j + 4, blank + product, "|")
+        line(7 * j + 5, blank + sum_carries, "|")
+        line(7 * j + 6, [total // 10**i % 10 for i in range(j + n + 1)], "|")
+    raise AssertionError("unreachable")
+
+
+def grid_placements(vocab):
+    """One query per placement on the template pages (operands of 1-6 digits): (page, n, query index, field
+    indices), deduplicated by where the query sits and what its field holds besides digits."""
+    digit = {vocab.index(str(x)) for x in range(10)}
+    seen = set()
+    for n in range(1, 7):
+        for m in range(1, 7):
+            page = grid_page(int("7" * n), int("3" * m), vocab)
+            where = {(r, c): i for i, (r, c, _) in enumerate(page)}
+            first = next(i for i, t in enumerate(page) if t[0] == 2 and t[1] == 0)
+            for q in range(first, len(page) - 1):
+                r, c, _ = page[q]
+                j, kind = divmod(r, 7)
+                field = sorted(
+                    k for off in (0,) + GRID_OFFSETS[kind] for dc in (0, 1)
+                    if (k := where.get((r + off, c + dc))) is not None and k <= q
+                )  # fmt: skip
+                shape = tuple((page[k][0] - r, page[k][1] - c, -1 if page[k][2] in digit else page[k][2])
+                              for k in field + [q + 1])  # fmt: skip
+
+                def clip(x):
+                    return max(-2, min(3, x))
+
+                reads_b = kind in (1, 2)
+                where_is = (kind, min(j, 2), clip(c - j), clip(j + n + 1 - c) if kind != 1 else 0,
+                            clip(m + 1 - c) if reads_b else 0, clip(m - j) if reads_b else 0)  # fmt: skip
+                if (where_is, shape) not in seen:
+                    seen.add((where_is, shape))
+                    yield page, n, q, field
+
+
+def grid_rows(page, n, q, field, vocab) -> np.ndarray:
+    """Every (field ids..., next token) of one placement over all values of its local variables: a, b and the
+    previous running sum's digits 0-9, the carry of a * d into the query's column 0..d-1 (0 in a * d's lowest
+    column), the sum's carry into it 0 or 1 (0 in step 0 and in the product's lowest column)."""
+    digit_of = {vocab.index(str(x)): x for x in range(10)}
+    digit_ids = np.array([vocab.index(str(x)) for x in range(10)])
+    r, c, _ = page[q]
+    j = r // 7
+    cells = {(t[0], t[1]): t[2] for t in page}
+    slots = field + [q + 1]
+    names = []  # the local variables, found from the cells the field shows
+
+    def var(name):
+        if name not in names:
+            names.append(name)
+        return name
+
+    def is_digit(row, col):
+        return cells.get((row, col)) in digit_of
+
+    # Each digit cell as an expression over the local variables (a nested tuple, evaluated below).
+    def a_at(col):
+        i = col - 1 - j
+        return ("const", 0) if i >= n else ("var", var(("a", i)))
+
+    def g(col):  # carry into col of a * d
+        if col == j + 1:
+            return ("const", 0)
+        if col == c:
+            return ("var", var(("g",)))
+        return ("carry", a_at(c), ("var", var(("b", j))), g(c))
+
+    def prod(col):
+        return ("digit", a_at(col), ("var", var(("b", j))), g(col))
+
+    def s_before(col):
+        return ("var", var(("s", col))) if is_digit(7 * j - 1, col) else ("const", 0)
+
+    def k(col):
+        if col <= j + 1 or j == 0:
+            return ("const", 0)
+        if col == c:
+            return ("var", var(("k",)))
+        return ("sumcarry", s_before(c), prod(c), k(c))
+
+    def cell(row, col):
+        jj, kind = divmod(row, 7)
+        if kind == 0:
+            return ("var", var(("a", col - 1 - jj)))
+        if kind == 1:
+            return ("var", var(("b", col - 1)))
+        if kind == 2:
+            return ("var", var(("b", jj)))
+        if kind == 3:
+            return g(col)
+        if kind == 4:
+            return prod(col)
+        if kind == 5:
+            return k(col)
+        if jj < j:
+            return ("var", var(("s", col)))
+        return s_before(col) if col <= jj else ("sumdigit", s_before(col), prod(col), k(col))
+
+    exprs = [cell(page[t][0], page[t][1]) if page[t][2] in digit_of else None for t in slots]
+    ranges = {"a": 10, "b": 10, "s": 10, "g": 9, "k": 2}
+    grids = np.meshgrid(*[np.arange(ranges[x[0]]) for x in names], indexing="ij") if names else []
+    value = {x: v.ravel() for x, v in zip(names, grids)}
+    size = int(np.prod([ranges[x[0]] for x in names])) if names else 1
+
+    def ev(e):
+        kind = e[0]
+        if kind == "const":
+            return np.full(size, e[1])
+        if kind == "var":
+            return value[e[1]]
+        x, y, z = (ev(t) for t in e[1:])
+        if kind == "carry":
+            return (x * y + z) // 10
+        if kind == "digit":
+            return (x * y + z) % 10
+        if kind == "sumcarry":
+            return (x + y + z) // 10
+        return (x + y + z) % 10  # sumdigit
+
+    rows = np.empty((size, len(slots)), dtype=np.int64)
+    for i, (t, e) in enumerate(zip(slots, exprs)):
+        rows[:, i] = page[t][2] if e is None else digit_ids[ev(e)]
+    keep = np.ones(size, dtype=bool)
+    if ("g",) in value and ("b", j) in value:
+        keep &= value[("g",)] <= np.maximum(value[("b", j)] - 1, 0)
+    return rows[keep]
+
+
+def grid_what(page, k, vocab) -> int:
+    """0 a digit, 1 a blank, 2 a mark opening a line (column 0 of a line of work), 3 a mark closing one."""
+    tok = vocab[page[k][2]]
+    if tok.isdigit():
+        return 0
+    if tok == ".":
+        return 1
+    return 2 if page[k][1] == 0 and page[k][0] >= 2 else 3
+
+
+def grid_describe(page, q, field) -> str:
+    r, c, _ = page[q]
+    out = [GRID_NAMES[r % 7] + ":"]
+    for k in field:
+        d, off = page[k][1] - c, page[k][0] - r
+        out.append(f"{GRID_NAMES[page[k][0] % 7]}[{off}][j{d:+d}]" if d else f"{GRID_NAMES[page[k][0] % 7]}[{off}][j]")
+    return " ".join(out)
+
+
+def grid_cases(vocab):
+    """{(description, shape): set of (field ids..., next token)}, shapes as (col offset, row, query digit?)."""
+    digit = {vocab.index(str(x)) for x in range(10)}
+    found = {}
+    for page, n, q, field in grid_placements(vocab):
+        r, c, _ = page[q]
+        shape = (tuple((page[k][1] - c, page[k][0] - 7 * (r // 7), grid_what(page, k, vocab)) for k in field),
+                 page[q][2] in digit)  # fmt: skip
+        key = (grid_describe(page, q, field), shape)
+        found.setdefault(key, set()).update(map(tuple, grid_rows(page, n, q, field, vocab).tolist()))
+    return found
+
+
+def grid_enclose(W, mcfg, ids, rows, cols, balls: Balls):
+    """enclose() for page-mul: a learned vector per row kind (row mod 7), a bias per (query kind, row offset,
+    column offset) inside the rows its kind reads and columns 0..+1, -inf elsewhere."""
+    F = ids.shape[1]
+    drow, dcol = rows[None, :] - rows[:, None], cols[None, :] - cols[:, None]
+    kinds = rows % 7
+    slot = np.full((F, F), -1)
+    for i in range(F):
+        offsets = sorted(set(GRID_OFFSETS[kinds[i]]) | {0})
+        for k in range(F):
+            if drow[i, k] in offsets:
+                slot[i, k] = offsets.index(drow[i, k])
+    allowed = np.tril(np.ones((F, F), dtype=bool)) & (slot >= 0) & (dcol >= 0) & (dcol <= 1)
+    table = W["scheme.table"][:, kinds[:, None], np.maximum(slot, 0), np.clip(dcol, 0, 1)]  # (H, F, F)
+    bias = np.where(allowed[None], table, -np.inf)
+    x = W["wte.weight"][ids] + W["scheme.kind.weight"][kinds][None]
+    return enclose(W, mcfg, ids, rows, cols, (0, 1), balls, prepared=(x, bias, allowed))
+
+
+def check_grid(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
+    """A multiplication-page certificate: the cases recomputed from this file's own placements and local
+    variables, each bounded here."""
+    arg = cert["argument"]
+    depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
+    if depth != 1:
+        raise Unusable(f"this checker knows one-layer page models; this one has depth {depth}")
+    declared_offsets = [sorted(set(o) | {0}) for o in GRID_OFFSETS]
+    if arg.get("row_offsets_by_kind") != declared_offsets or arg.get("window") != [0, 1]:
+        problems.append(f"windows: page-mul reads {declared_offsets}, argument {arg.get('row_offsets_by_kind')}")
+    declared = {}
+    for c in arg.get("classes", []):
+        declared.setdefault(c.get("field"), []).append(c)
+    found = grid_cases(vocab)
+    by_desc = {}
+    for (desc, shape), rows in found.items():
+        by_desc.setdefault(desc, []).append((shape, rows))
+    _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, grid=True)
 
 
 # ---------------------------------------------------------------- the check
@@ -794,6 +1051,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
     if task == "addition-page":
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
+    if task == "multiplication-page":
+        return _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
     if not (fmt["reverse"] and fmt["pad"]) or fmt["hints"] or fmt["group"] or fmt["spaces"]:
@@ -916,6 +1175,33 @@ def _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
         f"For every {PAGE_CLAIM}, of any length, greedy decoding of this model evaluated in {precision} (any "
         "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
         "addition-page followed by <eos>."
+    )
+    if cert.get("statement") != want:
+        problems.append(f"statement: {cert.get('statement')!r} is not what was checked: {want!r}")
+    return problems
+
+
+def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
+    from safetensors.numpy import load_file
+
+    fmt, mcfg = cfg["format"], cfg["model"]
+    if fmt["name"] != "page-grid" or not fmt["reverse"] or mcfg["pos"] != "page-mul":
+        raise Unusable("this checker knows multiplication pages written by format page-grid with scheme page-mul")
+    if list(mcfg.get("col_window") or [0, 1]) != [0, 1]:
+        raise Unusable("this checker knows page-mul with column window [0, 1]")
+    precision = cert.get("binds", {}).get("precision")
+    if precision not in PRECISIONS:
+        raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
+    if cert.get("verdict") != "proven" or cert.get("proven") is not True:
+        return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
+    if cert.get("rounding", {}).get("precision") != precision:
+        problems.append("rounding: its precision is not the one the certificate binds")
+    W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    check_grid(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
+    want = (
+        f"For every {GRID_CLAIM}, of any length, greedy decoding of this model evaluated in {precision} (any "
+        "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
+        "multiplication-page followed by <eos>."
     )
     if cert.get("statement") != want:
         problems.append(f"statement: {cert.get('statement')!r} is not what was checked: {want!r}")

@@ -138,8 +138,9 @@ class PageDecoder:
         """(the line from its opening mark to its end, the token after the end), or None past `limit` tokens.
 
         First a few Jacobi passes; a line that has not settled by then (a chain, such as a digit repeated
-        along the line, moves one column per pass) is finished from the table of t -> F_c(t) over every token
-        t, one pass per token of the vocabulary, read along the line from its opening mark."""
+        along the line, moves one column per pass) is finished from the table of t -> F_c(t), read along the
+        line from its opening mark: one pass for each token t the line meets (a repeated digit meets three or
+        four)."""
         line = torch.cat([opener, opener.new_zeros(width)])
         for _ in range(JACOBI_PASSES):
             pred = self._predict(rows, row, line)
@@ -148,17 +149,22 @@ class PageDecoder:
             if end is not None and torch.equal(new[: end + 1], line[: end + 1]):
                 return line[: end + 1], int(pred[end])
             line = new
-        vocab = self.model.head.out_features
         digit = set(self.scheme.digit_ids.tolist())
         while True:
             L = len(line)
-            table = torch.stack([self._predict(rows, row, torch.full_like(line, t)) for t in range(vocab)]).tolist()
+            table: dict[int, list[int]] = {}  # token t -> F_c(t) for every column c, one pass per token met
+
+            def step(t: int, c: int) -> int:
+                if t not in table:
+                    table[t] = self._predict(rows, row, torch.full_like(line, t)).tolist()
+                return table[t][c]
+
             toks, was_digit = [int(line[0])], False
             for c in range(L - 1):
-                t = table[toks[-1]][c]
+                t = step(toks[-1], c)
                 toks.append(t)
                 if t == self.eos_id or (was_digit and t not in digit and t != 0):
-                    return line.new_tensor(toks), table[t][c + 1] if c + 1 < L else self._after(rows, row, toks)
+                    return line.new_tensor(toks), step(t, c + 1) if c + 1 < L else self._after(rows, row, toks)
                 was_digit = t in digit
             if L > limit:
                 return None
