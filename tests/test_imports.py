@@ -93,7 +93,7 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
 PACKAGE_ORDER = [
     "version", "errors", "registry", "bigint", "lengths", "devices", "procs", "malloc", "sweep", "plots",
     "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
-    "eval", "train", "lm", "procedures", "iterate", "verify", "report", "api",
+    "eval", "train", "lm", "procedures", "iterate", "verify", "report", "comparison", "api",
     "commands", "cli", "__main__",
 ]  # fmt: skip
 

@@ -379,7 +379,7 @@ def compare(
 
     >>> result = numerate.compare({"base": "demo", "variants": {"nope": ["model.pos=nope"]}})  # doctest: +SKIP
     """
-    from numerate.commands.compare import load_spec, run_compare
+    from numerate.comparison import load_spec, run_compare
     from numerate.sweep import Engine
 
     if isinstance(spec, dict):
