@@ -264,3 +264,14 @@ def test_the_checker_refuses_a_page_multiplier_certificate_that_claims_nothing_o
     from numerate.tasks.multiplication_page import page_lines
 
     assert page_lines(12, 3)  # the writer the checker is compared with (test above)
+
+
+def test_a_page_multiplier_cancellation_mutant_is_never_certified(shipped):
+    """Two hidden units rewired to write +1e17 and -1e17 into one residual coordinate on one running-sum case:
+    exact arithmetic cancels them, floating point may not, and the bound must not pretend it does."""
+    from mutants import cancellation
+
+    from numerate.verify.prove import verify
+
+    mutant, _ = cancellation(shipped, _class_index(shipped, SUM), 1e17)
+    assert verify(mutant, progress=False).verdict in ("undecided", "refuted")

@@ -1157,38 +1157,28 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
 
 
 def _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
-    from safetensors.numpy import load_file
-
     fmt, mcfg = cfg["format"], cfg["model"]
     if fmt["name"] != "page" or not fmt["reverse"] or mcfg["pos"] != "page-2d":
         raise Unusable("this checker knows pages written by format page with scheme page-2d")
-    precision = cert.get("binds", {}).get("precision")
-    if precision not in PRECISIONS:
-        raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
-    if cert.get("verdict") != "proven" or cert.get("proven") is not True:
-        return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
-    if cert.get("rounding", {}).get("precision") != precision:
-        problems.append("rounding: its precision is not the one the certificate binds")
-    W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
-    check_page(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
-    want = (
-        f"For every {PAGE_CLAIM}, of any length, greedy decoding of this model evaluated in {precision} (any "
-        "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
-        "addition-page followed by <eos>."
-    )
-    if cert.get("statement") != want:
-        problems.append(f"statement: {cert.get('statement')!r} is not what was checked: {want!r}")
-    return problems
+    return _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_page, PAGE_CLAIM, "addition-page")
 
 
 def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
-    from safetensors.numpy import load_file
-
     fmt, mcfg = cfg["format"], cfg["model"]
     if fmt["name"] != "page-grid" or not fmt["reverse"] or mcfg["pos"] != "page-mul":
         raise Unusable("this checker knows multiplication pages written by format page-grid with scheme page-mul")
     if list(mcfg.get("col_window") or [0, 1]) != [0, 1]:
         raise Unusable("this checker knows page-mul with column window [0, 1]")
+    return _check_any_page(
+        cert, mcfg, vocab, weights, problems, tolerance, check_grid, GRID_CLAIM, "multiplication-page"
+    )
+
+
+def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases, claim, task) -> list[str]:
+    """What every page certificate is checked for besides its cases: the precision it binds, a claimed proof,
+    and its statement word for word."""
+    from safetensors.numpy import load_file
+
     precision = cert.get("binds", {}).get("precision")
     if precision not in PRECISIONS:
         raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
@@ -1197,11 +1187,11 @@ def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
     if cert.get("rounding", {}).get("precision") != precision:
         problems.append("rounding: its precision is not the one the certificate binds")
     W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
-    check_grid(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
+    check_cases(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
     want = (
-        f"For every {GRID_CLAIM}, of any length, greedy decoding of this model evaluated in {precision} (any "
+        f"For every {claim}, of any length, greedy decoding of this model evaluated in {precision} (any "
         "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
-        "multiplication-page followed by <eos>."
+        f"{task} followed by <eos>."
     )
     if cert.get("statement") != want:
         problems.append(f"statement: {cert.get('statement')!r} is not what was checked: {want!r}")

@@ -26,7 +26,8 @@ from __future__ import annotations
 import random
 
 from numerate.bigint import to_str
-from numerate.tasks.base import TASKS, Problem, Task, random_number
+from numerate.tasks.base import TASKS, Problem, random_number
+from numerate.tasks.multiplication import Multiplication
 from numerate.tasks.proof import PAGE_MUL
 
 LINES_PER_STEP = 7
@@ -76,17 +77,13 @@ def page_lines(a: int, b: int) -> tuple[tuple, ...]:
 
 
 @TASKS.register("multiplication-page", "a * b as long multiplication written out on a page (format page-grid)")
-class MultiplicationPage(Task):
-    """The answer is the page (`page_lines`); `final` reads the product back from its last running sum."""
+class MultiplicationPage(Multiplication):
+    """The answer is the page (`page_lines`); `final` reads the product back from its last running sum. The
+    problems and samplers are multiplication's."""
 
     name = "multiplication-page"
-    symbol = "*"
     page = True
-    samplers = {
-        "uniform": "operands of exactly the cell's lengths, uniformly random",
-        "nines": "99...9 x 99...9: the largest carries at every place",
-        "sparse": "one or two non-zero digits per operand",
-    }
+    proof_obstacle = ""
 
     def proof_contract(self):
         return PAGE_MUL  # every cell a function of a few cells nearby: verify/page_grid.py enumerates them
@@ -102,17 +99,6 @@ class MultiplicationPage(Task):
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         return LINES_PER_STEP * (width + 1), 2 * width + 1  # width + 1 steps of lines of at most 2 * width + 1
-
-    def sample(self, rng: random.Random, sampler: str, lengths: tuple[int, ...]) -> Problem:
-        if sampler == "uniform":
-            return Problem(tuple(random_number(rng, n) for n in lengths))
-        if sampler == "nines":
-            return Problem(tuple(10**n - 1 for n in lengths))
-        if sampler == "sparse":
-            from numerate.tasks.multiplication import _sparse
-
-            return Problem(tuple(_sparse(rng, n) for n in lengths))
-        raise self.unknown_sampler(sampler)
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """Operand lengths drawn from [lo, hi]; a quarter of the operands made of 0s and 9s only (so that
