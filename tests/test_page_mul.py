@@ -23,6 +23,15 @@ def edge_problems():
     return [Problem(p) for p in fixed] + [Problem((rng.randrange(10**9), rng.randrange(10**6))) for _ in range(200)]
 
 
+def written_page(bundle, p):
+    """A page's ids (with <eos>), positions, rows, columns and (row, column) -> index."""
+    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+    pos = scheme.positions(torch.tensor([ids]))[0]
+    cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
+    return ids, pos, rows, cols, {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+
+
 def render(line):
     return "".join("." if c is None else str(c) for c in line)
 
@@ -97,15 +106,12 @@ def test_every_token_is_a_function_of_what_its_query_sees(bundle):
     """Locality of the layout itself: over many pages, no two queries with the same visible field (by the
     scheme's declared windows) are followed by different tokens. A layout where some token needs a cell outside
     the window (a digit further than one column right, a line further up than its kind reads) fails this."""
-    fmt, task, tok, scheme = bundle.fmt, bundle.task, bundle.tok, bundle.model.scheme
+    fmt, task, scheme = bundle.fmt, bundle.task, bundle.model.scheme
     rng = random.Random(0)
     problems = edge_problems()[:10] + [task.sample_range(rng, 1, 4) for _ in range(300)]
     seen: dict = {}
     for p in problems:
-        ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
-        pos = scheme.positions(torch.tensor([ids]))[0]
-        cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
-        where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+        ids, pos, rows, cols, where = written_page(bundle, p)
         for q in range(len(fmt.prompt(p)) - 1, len(ids) - 1):
             kind = rows[q] % scheme.period
             field = tuple(
@@ -141,10 +147,7 @@ def test_the_enumeration_holds_every_field_of_every_page(bundle):
     digit = set(tok.digit_ids)
     checked = 0
     for p in problems:
-        ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
-        pos = scheme.positions(torch.tensor([ids]))[0]
-        cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
-        where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+        ids, pos, rows, cols, where = written_page(bundle, p)
         for q in range(len(fmt.prompt(p)) - 1, len(ids) - 1):
             r, c = rows[q], cols[q]
             field = sorted(
