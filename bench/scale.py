@@ -69,42 +69,54 @@ def main() -> None:
         help="arithmetic cells TASK-REPRESENTATION (default: addition and multiplication, plain and reversed)",
     )
     p.add_argument("--only", choices=["arithmetic", "lab"], help="run one half (the table reads what exists)")
+    p.add_argument("--report", action="store_true", help="run nothing: write the table and plot from the cells on disk")
     args = p.parse_args()
     base = RESULTS / "scale"
     if base.is_relative_to(Path.cwd()):
         base = base.relative_to(Path.cwd())  # the recorded commands read the same on any machine
+    for model in [] if args.report else args.models.split(","):
+        if args.only != "lab":
+            for task, rep in (c.rsplit("-", 1) for c in args.cells.split(",")):
+                out = base / model / f"{task}-{rep}"
+                cmd = ["numerate", "probe", *lm_args(model), "--task", task, "--representation", rep, "--shots", "3"]
+                cmd += ["--lengths", args.lengths, "--samples", str(args.samples), "--quiet", "--out", str(out)]
+                print(f"{model} {task} {rep}", flush=True)
+                run_probe(cmd, out)
+        if args.only != "arithmetic":
+            for task in args.tasks.split(","):
+                for name, modes, retries in LAB:
+                    out = base / model / f"iterate-{task}-{name}"
+                    cmd = ["numerate", "iterate", *lm_args(model), "--task", task, "--modes", modes]
+                    cmd += ["--dial", args.dial, "--samples", str(args.samples), "--retries", str(retries)]
+                    cmd += ["--steps-per-iteration", "2", "--quiet", "--out", str(out)]
+                    print(f"{model} {task} {name}", flush=True)
+                    run_cell(cmd, out)
+    report(measured(base), args)
+
+
+def measured(base: Path) -> dict:
+    """Every cell on disk, whichever invocation made it: cells may differ in lengths, dials and sample sizes, and
+    each row of the report says its own n (each cell's results.json holds the command that made it)."""
     data = {}
-    for model in args.models.split(","):
+    for model in MODELS.split(","):
+        folder = base / model
+        cells = sorted(p for p in folder.glob("*") if (p / "results.json").is_file()) if folder.is_dir() else []
+        if not cells:
+            continue
         entry = data.setdefault(model, {"arithmetic": {}, "lab": {}})
-        for task, rep in (c.rsplit("-", 1) for c in args.cells.split(",")):
-            out = base / model / f"{task}-{rep}"
-            if args.only == "lab":  # the other half: whatever an earlier run measured
-                if (out / "results.json").is_file():
-                    entry["arithmetic"][f"{task}-{rep}"] = json.loads((out / "results.json").read_text())["rows"]
-                continue
-            cmd = ["numerate", "probe", *lm_args(model), "--task", task, "--representation", rep, "--shots", "3"]
-            cmd += ["--lengths", args.lengths, "--samples", str(args.samples), "--quiet", "--out", str(out)]
-            print(f"{model} {task} {rep}", flush=True)
-            entry["arithmetic"][f"{task}-{rep}"] = run_probe(cmd, out)
-        for task in args.tasks.split(","):
-            for name, modes, retries in LAB:
-                out = base / model / f"iterate-{task}-{name}"
-                if args.only == "arithmetic":
-                    if (out / "results.json").is_file():
-                        entry["lab"][f"{task}-{name}"] = json.loads((out / "results.json").read_text())["summary"]
-                    continue
-                cmd = ["numerate", "iterate", *lm_args(model), "--task", task, "--modes", modes]
-                cmd += ["--dial", args.dial, "--samples", str(args.samples), "--retries", str(retries)]
-                cmd += ["--steps-per-iteration", "2", "--quiet", "--out", str(out)]
-                print(f"{model} {task} {name}", flush=True)
-                entry["lab"][f"{task}-{name}"] = run_cell(cmd, out)["summary"]
-    report(data, args)
+        for cell in cells:
+            result = json.loads((cell / "results.json").read_text())
+            if cell.name.startswith("iterate-"):
+                entry["lab"][cell.name.removeprefix("iterate-")] = result["summary"]
+            else:
+                entry["arithmetic"][cell.name] = result["rows"]
+    return data
 
 
 def report(data: dict, args) -> None:
     from numerate.lm import zoo
 
-    lengths = [int(x) for x in args.lengths.split(",")]
+    lengths = sorted({r["len_a"] for e in data.values() for rows in e["arithmetic"].values() for r in rows})
     lines = ["arithmetic: exact match % by operand length (3 worked examples)"]
     head = f"{'model':<20} {'params':>7} {'task':<15} {'repr':<9} " + " ".join(f"{n:>4}" for n in lengths)
     lines += [head, "-" * len(head)]
@@ -126,7 +138,7 @@ def report(data: dict, args) -> None:
             read = row["correct"] + row["wrong"]
             share = [100 * t / read if read else 0.0 for t in row["wrong_digit_tenths"]]
             lines.append(f"{model:<20} read {read:>3}  " + " ".join(f"{x:4.0f}" for x in share))
-    dials = [int(x) for x in args.dial.split(",")]
+    dials = sorted({r["k"] for e in data.values() for summary in e["lab"].values() for r in summary})
     lines += [
         "",
         "iteration lab: exact % by dial (knapsack: feasible and optimal; constraint satisfaction in "
@@ -135,7 +147,7 @@ def report(data: dict, args) -> None:
     head = (
         f"{'model':<20} {'task':<12} {'mode':<14} "
         + " ".join(f"{k:>10}" for k in dials)
-        + "  accepts wrong / rejects right"
+        + "    n  accepts wrong / rejects right"
     )
     lines += [head, "-" * len(head)]
     for model, entry in data.items():
@@ -152,6 +164,7 @@ def report(data: dict, args) -> None:
                     return t
 
                 cells = " ".join(f"{cell_text(rows[k]):>10}" if k in rows else f"{'-':>10}" for k in dials)
+                cells += f" {max(r['n'] for r in rows.values()):>4}"
                 gap = ""
                 if mode == "self-check":
                     aw = [r.get("accepts_wrong") for r in rows.values() if r.get("accepts_wrong") is not None]
@@ -159,9 +172,12 @@ def report(data: dict, args) -> None:
                     gap = f"  {100 * sum(aw) / len(aw):.0f}% / " if aw else "  - / "
                     gap += f"{100 * sum(rr) / len(rr):.0f}%" if rr else "-"
                 lines.append(f"{model:<20} {task:<12} {label:<14} {cells}{gap}")
+    arith_n = sorted({r["n"] for e in data.values() for rows in e["arithmetic"].values() for r in rows})
+    arith_n = "/".join(map(str, arith_n)) or "-"
     note = (
-        f"\n{args.samples} problems per cell; chat prompts for the instruct models, plain text for "
-        "gemma3-270m (no chat template); models from `numerate lm list`, every file's sha256 pinned."
+        f"\narithmetic: {arith_n} problems per cell; lab: n problems per dial setting; chat prompts for the "
+        "instruct models, plain text for gemma3-270m (no chat template); models from `numerate lm list`, every "
+        "file's sha256 pinned; each cell's command is in bench/results/scale/<model>/<cell>/results.json."
     )
     write_results(
         "scale", "\n".join(lines) + note, {"models": data, "parameters": {m: zoo.MODELS[m].parameters for m in data}}

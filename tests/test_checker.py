@@ -38,6 +38,7 @@ def test_checker_imports_nothing_from_numerate():
         "hashlib",
         "json",
         "math",
+        "re",
         "sys",
         "pathlib",
         "numpy",
@@ -216,13 +217,14 @@ def test_checker_checks_a_procedure_folder(tmp_path):
     assert "DIFFERS: step add" not in out.stdout  # the add step itself agrees
 
 
-def test_checker_refuses_what_it_cannot_check(copy):
-    """A folder and certificate that agree on a computation this checker does not know (RoPE): exit 2."""
+def _rebind(folder, key, value):
+    """Set model.KEY in the folder's config and in its certificate, with the computation hash that binds them:
+    a folder and certificate that agree with each other on a changed computation."""
     import hashlib
 
-    side = json.loads((copy / "config.json").read_text())
-    side["config"]["model"]["pos"] = "rope"
-    (copy / "config.json").write_text(json.dumps(side))
+    side = json.loads((folder / "config.json").read_text())
+    side["config"]["model"][key] = value
+    (folder / "config.json").write_text(json.dumps(side))
     cfg = side["config"]
     computation = {
         "task": {k: v for k, v in cfg["task"].items() if k not in ("train_lengths", "ood_lengths")},
@@ -233,11 +235,42 @@ def test_checker_refuses_what_it_cannot_check(copy):
     digest = hashlib.sha256(json.dumps(computation, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     def change(c):
-        c["config"]["model"]["pos"] = "rope"
+        c["config"]["model"][key] = value
         c["binds"]["computation_sha256"] = digest
 
-    out = run_checker(_edit(copy, change))
+    return _edit(folder, change)
+
+
+def test_checker_refuses_what_it_cannot_check(copy):
+    """A folder and certificate that agree on a computation this checker does not know (RoPE): exit 2."""
+    out = run_checker(_rebind(copy, "pos", "rope"))
     assert out.returncode == 2 and "coupling-2d" in out.stderr
+
+
+@pytest.mark.parametrize("switch, value", [("memory", "titans"), ("halting", True)])
+def test_a_switch_the_checker_does_not_compute_is_refused(copy, switch, value):
+    """The model that runs would have a memory or a halting rule; the checker's forward pass has neither, so it
+    must not certify the model by checking a smaller one."""
+    out = run_checker(_rebind(copy, switch, value))
+    assert out.returncode == 1 and f"model.{switch} is {value!r}" in out.stdout, out.stdout + out.stderr
+    assert "class " not in out.stdout  # refused before any case is run
+
+
+def test_a_tensor_the_checker_does_not_read_is_refused(copy):
+    """Extra weights (here a tensor a memory module would read) with the certificate's hashes updated to the new
+    file: the weights now hold more than the checked computation uses, and the checker says so."""
+    import hashlib
+
+    from safetensors.numpy import load_file, save_file
+
+    w = load_file(str(copy / "model.safetensors"))
+    w["blocks.0.memory.qkv.weight"] = np.zeros((3, 3), dtype=np.float32)
+    save_file(w, str(copy / "model.safetensors"))
+    digest = hashlib.sha256((copy / "model.safetensors").read_bytes()).hexdigest()
+    path = _edit(copy, lambda c: (c.update(weights_sha256=digest), c["binds"].update(weights_sha256=digest)))
+    out = run_checker(path)
+    assert out.returncode == 1 and "'blocks.0.memory.qkv.weight' is not read" in out.stdout, out.stdout
+    assert "weights: sha256" not in out.stdout
 
 
 def test_a_folder_config_that_differs_is_refused_before_any_work(copy):

@@ -30,7 +30,15 @@ def test_schedule_warms_up_then_decays():
     assert get_lr(110, cfg) == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("extra", [[], ["model.recurrences=3", "model.pos=abacus", "model.pos_offset_max=4"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["model.recurrences=3", "model.pos=abacus", "model.pos_offset_max=4"],
+        ["model.memory=titans"],  # the memory's weights and rates
+        ["model.recurrences=2", "model.halting=true"],  # the halting head and its loss in the logged loss
+    ],
+)
 def test_resume_reaches_the_same_weights_and_metrics(tmp_path, monkeypatch, extra):
     # Checkpoints every 10 steps, log rows every 15: the resumed run must restore a half-accumulated loss.
     cfg = tiny_config("train.max_steps=30", "train.eval_every=15", "train.ckpt_every=10", *extra)

@@ -32,6 +32,7 @@ import argparse
 import hashlib
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -48,6 +49,13 @@ CLAIMS = {
     "copy": "non-negative integer",
 }
 DATA_ONLY = ("train_lengths", "ood_lengths")  # task settings that choose training data, not the computation
+# Every tensor this file's forward pass reads; a weights file with any other tensor runs something else.
+COMPUTED = re.compile(
+    r"(wte\.weight|head\.weight|ln_f\.(weight|bias)|scheme\.((kind|parity|rows)\.weight|table)"
+    r"|blocks\.(\d+)\.(ln1|ln2|attn\.qkv|attn\.proj|mlp\.0|mlp\.2)\.(weight|bias))"
+)
+# Model switches whose computation this file does not carry out, with the value that turns each off.
+NOT_COMPUTED = {"memory": "none", "halting": False}
 PRECISIONS = {"float64": 2.0**-53, "float32": 2.0**-24}
 U64 = 2.0**-53
 ULPS = 4  # exp, erf, rsqrt of the evaluation (docs/verification.md; tests/test_ulps.py measures them)
@@ -1023,6 +1031,21 @@ def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, 
     return cfg, list(vocab)
 
 
+def computed_here(mcfg: dict, W: dict) -> list[str]:
+    """What in the folder this file's forward pass would not compute: a switch it does not carry out, or a tensor
+    it never reads (a model must not pass by being checked as a smaller model than the one that runs)."""
+    problems = [
+        f"model.{key} is {mcfg[key]!r}: this checker computes only models with {key} = {off!r}"
+        for key, off in NOT_COMPUTED.items()
+        if mcfg.get(key, off) != off
+    ]
+    for name in sorted(W):
+        match = COMPUTED.fullmatch(name)
+        if match is None or (match.group(5) is not None and int(match.group(5)) >= mcfg["n_layer"]):
+            problems.append(f"weights: tensor {name!r} is not read by the computation this checker carries out")
+    return problems
+
+
 def expected_statement(task: str, precision: str) -> str:
     return (
         f"For every {CLAIMS[task]}, of any length, greedy decoding of this model evaluated in {precision} (any "
@@ -1084,6 +1107,9 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     if len(classes) != len(declared):
         problems.append(f"field classes: {len(classes)} found, {len(declared)} in the certificate")
     W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    refused = computed_here(mcfg, W)
+    if refused:
+        return problems + refused
     digit_id = np.array([vocab.index(str(d)) for d in range(10)])
     eos = vocab.index("<eos>")
     overall, total, largest, least = math.inf, 0, 0.0, math.inf
@@ -1187,6 +1213,9 @@ def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases
     if cert.get("rounding", {}).get("precision") != precision:
         problems.append("rounding: its precision is not the one the certificate binds")
     W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    refused = computed_here(mcfg, W)
+    if refused:
+        return problems + refused
     check_cases(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
     want = (
         f"For every {claim}, of any length, greedy decoding of this model evaluated in {precision} (any "

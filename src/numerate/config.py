@@ -141,6 +141,16 @@ class ModelConfig(Section):
     input_injection: bool = opt(
         False, "add the embedded input to every layer's input (looped models always do, once per recurrence)"
     )
+    memory: str = opt(
+        "none",
+        "persistent state: 'titans' adds to every block a neural memory written at test time by a gradient step "
+        "per token (model/memory.py); 'none' = attention only",
+    )
+    halting: bool = opt(
+        False,
+        "looped models: a learned halting rule stops each token's recurrences once one more would not change its "
+        "prediction (model/halting.py); test_recurrences is then the cap",
+    )
 
     def validate(self):
         if self.n_embd % self.n_head or (self.n_embd // self.n_head) % 2:
@@ -149,6 +159,8 @@ class ModelConfig(Section):
             )
         if self.col_window and (len(self.col_window) != 2 or not self.col_window[0] <= 0 <= self.col_window[1]):
             raise UsageError(f"model.col_window must be [lo, hi] integers with lo <= 0 <= hi, got {self.col_window}")
+        if self.halting and self.recurrences == 1:
+            raise UsageError("model.halting needs a looped model: set model.recurrences > 1")
         if "learned" in self.pos.split("+") and self.pos_random_max > self.max_pos:
             raise UsageError(
                 f"model.pos_random_max ({self.pos_random_max}) exceeds the table (model.max_pos = {self.max_pos})"

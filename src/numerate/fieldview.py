@@ -94,7 +94,11 @@ def answers_independent(bundle) -> bool:
     every field class occurs): then each next token is a function of the current answer digit alone, which
     `parallel_greedy_decode` exploits. Needs a column window, shift invariance and a plain padded format."""
     scheme, fc = bundle.model.scheme, bundle.cfg.format
-    if scheme.window is None or set(scheme.depends_on) - SHIFT_INVARIANT:
+    if (
+        scheme.window is None
+        or set(scheme.depends_on) - SHIFT_INVARIANT
+        or getattr(bundle.model, "reads_all_past", False)
+    ):
         return False
     if not (fc.reverse and fc.pad) or fc.hints or fc.group or fc.spaces or not bundle.task.symbol:
         return False

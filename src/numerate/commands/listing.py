@@ -12,6 +12,7 @@ def add_parser(sub, help: str) -> None:
 def command(args) -> int:
     from numerate.config import PRESETS_DIR
     from numerate.formats import FORMATS
+    from numerate.model.memory import MEMORIES
     from numerate.model.posenc import SCHEMES
     from numerate.iterate.proposers import PROPOSERS
     from numerate.lm.representations import REPRESENTATIONS
@@ -24,6 +25,7 @@ def command(args) -> int:
         ("tasks", TASKS),
         ("formats", FORMATS),
         ("positional schemes", SCHEMES),
+        ("memories (model.memory; 'none' = attention only)", MEMORIES),
         ("proposers (numerate iterate --proposer)", PROPOSERS),
         ("procedures over proven step models (procedure.yaml; models/gcd, ...)", PROCEDURES),
         ("representations for language models (numerate probe --representation)", REPRESENTATIONS),
@@ -58,6 +60,8 @@ def command(args) -> int:
                 "input_injection",
                 "recurrences",
                 "test_recurrences",
+                "memory",
+                "halting",
             ),
         ),
     )

@@ -95,6 +95,10 @@ def greedy_decode(
 
 def supports_windowed(model) -> bool:
     scheme = model.scheme
+    if getattr(
+        model, "reads_all_past", False
+    ):  # a neural memory sees past the window: the general path reads everything
+        return False
     return scheme.window is not None and type(scheme).next_positions is not PositionalScheme.next_positions
 
 

@@ -27,7 +27,7 @@ JACOBI_PASSES = 4  # then the transition table (one pass per vocabulary token) f
 
 def supports_page_decode(model) -> bool:
     depth = model.cfg.n_layer * (model.cfg.test_recurrences or model.cfg.recurrences)
-    return isinstance(model.scheme, PageCycle) and depth == 1
+    return isinstance(model.scheme, PageCycle) and depth == 1 and not getattr(model, "reads_all_past", False)
 
 
 class _Row:

@@ -6,6 +6,9 @@ V vocabulary.
 Looped mode (recurrences R > 1): the same block of n_layer layers runs R times with input injection,
 h <- Block(h + e) with e the embedded input and h starting at zero. Training runs the first recurrences without
 gradient and only the last few with it (truncated backpropagation); at test time any R may be used.
+
+Two switches add persistent state: model.memory (a neural memory in every block, written while reading,
+model/memory.py) and model.halting (a learned per-token halting rule for looped models, model/halting.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from numerate.model.halting import HALT_THRESHOLD, HaltingHead, stability_loss
+from numerate.model.memory import build_memory
 from numerate.model.posenc import build_scheme
 
 
@@ -32,6 +37,7 @@ class KVCache:
         self.v: dict[int, torch.Tensor] = {}
         self.pos: torch.Tensor | None = None
         self.length = 0  # tokens cached so far
+        self.memory: dict[int, tuple] = {}  # neural-memory state of every slot (model/memory.py)
 
     def append(self, slot: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store k, v (B, H, T, D) after the cached tokens; return all keys and values so far."""
@@ -75,6 +81,7 @@ class WindowCache:
         self.count = torch.zeros(batch, n_columns, dtype=torch.long, device=device)
         self.length = 0
         self.gathered = None  # (index, valid, pos_k) for the tokens of the current call
+        self.memory: dict[int, tuple] = {}  # neural-memory state of every slot (model/memory.py)
 
     def register(self, pos: torch.Tensor, cols: torch.Tensor) -> None:
         """Add T new tokens (position ids `pos`, columns `cols` (B, T)) and work out which keys each reads."""
@@ -116,12 +123,13 @@ class WindowCache:
 
     def mark(self) -> tuple:
         """A point to come back to with `rewind` (keys stored after it are then overwritten)."""
-        return self.length, self.slots.clone(), self.count.clone()
+        return self.length, self.slots.clone(), self.count.clone(), dict(self.memory)
 
     def rewind(self, mark: tuple) -> None:
-        self.length, slots, count = mark
+        self.length, slots, count, memory = mark
         self.slots.copy_(slots)
         self.count.copy_(count)
+        self.memory = dict(memory)  # states are replaced, never written in place, so the saved ones are intact
 
     def append(self, slot: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         start, end = self.length, self.length + k.shape[2]
@@ -185,6 +193,7 @@ class Block(nn.Module):
         super().__init__()
         self.ln1 = nn.LayerNorm(cfg.n_embd)
         self.attn = Attention(cfg)
+        self.memory = build_memory(cfg)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
         self.mlp = nn.Sequential(
             nn.Linear(cfg.n_embd, cfg.mlp_ratio * cfg.n_embd),
@@ -193,7 +202,14 @@ class Block(nn.Module):
         )
 
     def forward(self, x, pos, scheme, cache, slot, mask):
-        x = x + self.attn(self.ln1(x), pos, scheme, cache, slot, mask)
+        a = self.ln1(x)
+        y = self.attn(a, pos, scheme, cache, slot, mask)
+        if self.memory is not None:
+            read, state = self.memory(a, None if cache is None else cache.memory.get(slot))
+            if cache is not None:
+                cache.memory[slot] = state
+            y = y + read
+        x = x + y
         return x + self.mlp(self.ln2(x))
 
 
@@ -206,7 +222,18 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = nn.LayerNorm(cfg.n_embd)
         self.head = nn.Linear(cfg.n_embd, vocab_size, bias=False)
+        self.halting = HaltingHead(cfg) if cfg.halting else None
+        self.aux_loss: torch.Tensor | None = None  # set by a training forward pass when the model adds a loss
         self.apply(self._init)
+        for block in self.blocks:
+            if block.memory is not None:
+                block.memory.reset_rates()
+
+    @property
+    def reads_all_past(self) -> bool:
+        """True when some part of the model (a neural memory) reads every earlier token, whatever the positional
+        scheme's window: the windowed, parallel and page decoders, and the field-of-view proofs, do not apply."""
+        return any(block.memory is not None for block in self.blocks)
 
     @staticmethod
     def _init(module):
@@ -248,6 +275,9 @@ class Transformer(nn.Module):
         n_grad = n_rec if grad_recurrences is None else min(grad_recurrences, n_rec)
         grad_on = torch.is_grad_enabled()
         h = torch.zeros_like(x)
+        halting = self.halting is not None and n_rec > 1
+        halted = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device) if halting and not self.training else None
+        halt_logits, predictions = [], []
         for r in range(n_rec):
             with torch.set_grad_enabled(grad_on and r >= n_rec - n_grad):
                 z = h + x  # input injection (for one recurrence simply the embedded input)
@@ -255,7 +285,15 @@ class Transformer(nn.Module):
                     if i and self.cfg.input_injection:
                         z = z + x
                     z = block(z, pos, self.scheme, cache, r * len(self.blocks) + i, mask)
-                h = z
+                h = z if halted is None else torch.where(halted[..., None], h, z)  # a halted token keeps its state
+            if halted is not None:
+                halted |= torch.sigmoid(self.halting(h)) > HALT_THRESHOLD
+            elif halting:  # training: the halting head learns from a detached state, leaving the trunk alone
+                with torch.set_grad_enabled(grad_on):
+                    halt_logits.append(self.halting(h.detach()))
+                with torch.no_grad():
+                    predictions.append(self.head(self.ln_f(h.detach())).argmax(-1))
+        self.aux_loss = stability_loss(halt_logits, predictions) if halt_logits else None
         if isinstance(cache, WindowCache):
             cache.length += idx.shape[1]
         elif cache is not None:

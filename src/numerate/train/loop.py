@@ -148,6 +148,8 @@ def _step(cfg, bundle, train_model, optimizer, ctx, last_finite) -> float:
         group["lr"] = get_lr(step, tc)
     logits = train_model(x, model.positions(x, gen), recurrences=n_rec, grad_recurrences=n_grad)
     loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1), ignore_index=IGNORE)
+    if model.aux_loss is not None:  # e.g. the halting rule's own loss (model/halting.py)
+        loss = loss + model.aux_loss
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip or math.inf)

@@ -92,6 +92,18 @@ def check_provable(bundle) -> tuple[tuple[int, int], int]:
     """(window, depth) of a model the argument covers; NotProvable with the reason and a case estimate if not."""
     scheme, fc, task = bundle.model.scheme, bundle.cfg.format, bundle.task
     extra = set(scheme.depends_on) - SHIFT_INVARIANT
+    mcfg = bundle.cfg.model
+    if mcfg.memory != "none":
+        raise NotProvable(
+            f"model.memory={mcfg.memory}: the memory is written by every earlier token and read by every later one, "
+            "whatever the positional window, so an answer digit's field is the whole sequence and no finite set of "
+            "cases covers every length"
+        )
+    if mcfg.halting:
+        raise NotProvable(
+            "model.halting: each token's depth depends on its own state, and the field-of-view argument covers a "
+            "fixed depth; prove the looped model without the halting rule instead"
+        )
     if scheme.window is None:
         raise NotProvable(
             f"model.pos={bundle.cfg.model.pos} has no column window: every query sees every earlier token, so what "
