@@ -228,6 +228,17 @@ def test_a_page_multiplier_mutant_is_refuted(tmp_path, shipped):
         mutant.model.head.weight[seven] = mutant.model.head.weight[one] * 1.01  # where a 1 is due, a 7 wins
     result = verify(mutant, progress=False, max_failures=3)
     assert result.verdict == "refuted" and not result.proven and result.failing_cases
+    # The counterexamples are real products that solve gets wrong, not the template pages the cases came from.
+    assert result.counterexamples and all(c["value_wrong"] for c in result.counterexamples)
+    for c in result.counterexamples:
+        a, b = map(int, c["problem"].split("*"))
+        assert shipped.task.final(c["truth"]) == a * b and c["written"] != c["expected_written"]
+
+
+def test_a_page_multiplier_that_is_right_has_no_witness_page(shipped):
+    from numerate.verify.page import witness_pages
+
+    assert witness_pages(shipped, limit=1, per_size=4, max_len=3) == []
 
 
 def test_a_page_multiplier_near_tie_is_never_proven(shipped):
