@@ -141,3 +141,21 @@ def test_the_proof_refuses_persistent_state(switch):
     check_provable(build(*base))  # the same model without the switch is in the argument's reach
     with pytest.raises(NotProvable, match=f"model.{switch}"):
         check_provable(build(*base, *SWITCHES[switch]))
+
+
+def test_a_switch_that_is_off_leaves_what_a_certificate_binds_unchanged():
+    """Folders certified before the switches existed stay certified; a switch turned on is another computation."""
+    import copy
+    import dataclasses
+    from pathlib import Path
+
+    from numerate.verify.binding import binding, certificate_status, computation, load_certified
+
+    folder = Path(__file__).parent.parent / "models" / "add-tiny"
+    bundle = load_certified(folder)
+    assert certificate_status(bundle, folder).startswith("certificate matches")
+    assert "memory" not in computation(bundle)["model"] and "halting" not in computation(bundle)["model"]
+    cfg = copy.deepcopy(bundle.cfg)
+    cfg.model.memory = "titans"
+    on = dataclasses.replace(bundle, cfg=cfg)
+    assert binding(on, folder)["computation_sha256"] != binding(bundle, folder)["computation_sha256"]

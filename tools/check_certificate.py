@@ -1010,10 +1010,12 @@ def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, 
         cfg["task"], cfg["format"], cfg["model"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise Unusable(f"{path}: not a model folder's config ({type(exc).__name__}: {exc})") from None
+    # A switch this checker does not compute is part of the computation only when on (as numerate binds it).
+    model = {k: v for k, v in cfg["model"].items() if not (k in NOT_COMPUTED and v == NOT_COMPUTED[k])}
     computation = {
         "task": {k: v for k, v in cfg["task"].items() if k not in DATA_ONLY},
         "format": cfg["format"],
-        "model": cfg["model"],
+        "model": model,
         "vocab": list(vocab),
     }
     if _digest(computation) != cert.get("binds", {}).get("computation_sha256"):
@@ -1021,6 +1023,10 @@ def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, 
     certified = cert.get("config", {})
     for section in ("task", "format", "model"):
         for key in sorted(set(cfg[section]) | set(certified.get(section, {}))):
+            if section == "model" and key in NOT_COMPUTED:
+                off = NOT_COMPUTED[key]
+                if cfg[section].get(key, off) == certified.get(section, {}).get(key, off):
+                    continue
             if key not in DATA_ONLY and cfg[section].get(key) != certified.get(section, {}).get(key):
                 problems.append(
                     f"config: {section}.{key} is {cfg[section].get(key)!r} in {path}, "

@@ -18,13 +18,22 @@ from numerate.checkpoint import certified_precision, load_certified, sha256  # n
 
 # Task settings that choose training data only: they do not change what the model computes or what is right.
 _DATA_ONLY = ("train_lengths", "ood_lengths")
+# Model switches added after certificates were first written, with the value that turns each off: off, a switch
+# leaves the computation as it was before it existed, so it is left out of what a certificate binds (a folder
+# certified before it existed stays certified; turned on, it changes the computation hash).
+SWITCHES_OFF = {"memory": "none", "halting": False}
+
+
+def model_computation(model_cfg: dict) -> dict:
+    return {k: v for k, v in model_cfg.items() if not (k in SWITCHES_OFF and v == SWITCHES_OFF[k])}
 
 
 def computation(bundle) -> dict:
     """The parts of a model folder that fix what greedy decoding computes."""
     cfg = bundle.cfg.to_dict()
     task = {k: v for k, v in cfg["task"].items() if k not in _DATA_ONLY}
-    return {"task": task, "format": cfg["format"], "model": cfg["model"], "vocab": list(bundle.tok.vocab)}
+    model = model_computation(cfg["model"])
+    return {"task": task, "format": cfg["format"], "model": model, "vocab": list(bundle.tok.vocab)}
 
 
 def _digest(obj) -> str:
@@ -55,6 +64,7 @@ def differences(cert: dict, bundle, folder: Path) -> list[str]:
     if binds.get("computation_sha256") != now["computation_sha256"]:
         certified = cert.get("config", {})
         current = bundle.cfg.to_dict()
+        current["model"] = model_computation(current["model"])
         changed = [
             f"{section}.{key}: {certified.get(section, {}).get(key)!r} certified, {value!r} now"
             for section in ("task", "format", "model")

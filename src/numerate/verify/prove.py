@@ -356,6 +356,14 @@ def _result(bundle, results, worst, failing, undecided, precision, partial, geom
     return out
 
 
+def _certified_config(bundle) -> dict:
+    """The config a certificate records: switches that are off are left out, as in what it binds (binding.py)."""
+    from numerate.verify.binding import model_computation
+
+    cfg = bundle.cfg.to_dict()
+    return {**cfg, "model": model_computation(cfg["model"])}
+
+
 def _verdict(results: list[ClassResult], partial: bool) -> str:
     """refuted if some case is written wrongly; undecided if a case's lead does not clear its radius."""
     if any(r.failures for r in results):
@@ -451,7 +459,7 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
         "model": str(model_dir),
         "weights_sha256": sha256(Path(model_dir) / "model.safetensors"),
         "binds": binding(bundle, Path(model_dir), result.precision),
-        "config": bundle.cfg.to_dict(),
+        "config": _certified_config(bundle),
         "vocab": list(bundle.tok.vocab),
         "argument": _argument(result),
         "margin": {
