@@ -114,3 +114,31 @@ def test_reference_automaton_comes_from_the_task_and_its_contract():
             TASKS._docs.pop(name, None)
     with pytest.raises(NotATransducer):
         reference("copy")
+
+
+def test_a_page_model_is_drawn_with_the_bounded_field_of_one_query(tmp_path, capsys):
+    operands = [int("9" * (3 + i % 5)) + i for i in range(12)]
+    problem = "+".join(map(str, operands))
+    assert main(["explain", str(MODELS / "page-add"), "--problem", problem, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "total after operand 12" in out and "op[j] op[j+1] up[j] up[j+1] line[j]" in out
+    saved = json.loads((tmp_path / "page.json").read_text())
+    assert saved["problem"] == operands
+    tokens, q = saved["tokens"], saved["query"]
+    # the last line of work is the sum, written least significant digit first
+    last = [t["token"] for t in tokens if t["line"] == "total after operand 12" and t["token"].isdigit()]
+    assert "".join(last[::-1]) == str(sum(operands))
+    # the drawn field stays inside both windows of the query, however long the page is
+    lo, hi = saved["window"]
+    rlo, rhi = saved["row_window"]
+    for k in saved["field"]:
+        assert lo <= tokens[k]["column"] - tokens[q]["column"] <= hi
+        assert rlo <= tokens[k]["row"] - tokens[q]["row"] <= rhi
+    assert max(saved["field_sizes"]) <= 5 < len(tokens)
+    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_explain_names_a_malformed_page_problem(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["explain", str(MODELS / "page-add"), "--problem", "12+x"])
+    assert exc.value.code == 2 and "is not A*B or A+B+..." in capsys.readouterr().err

@@ -228,3 +228,39 @@ def head_reading(weights, names: list[str], n_head: int, title: str, path: str |
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def page(lay, vocab: list[str], names: dict[int, str], field: list[int], written: int, title: str, path) -> None:
+    """A page as the model lays it out: one row per line (named on the right), columns most significant first;
+    the cells of one query's field outlined, the token it writes in blue."""
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    rows = sorted(set(lay.rows))
+    y = {r: i for i, r in enumerate(rows)}
+    width = max(lay.cols) + 1
+    kinds = sorted(set(name.split(": ")[-1].split(" ")[0] for name in names.values()))
+    colours = {k: plt.cm.Pastel1(i % 9) for i, k in enumerate(kinds)}
+    fig, ax = plt.subplots(figsize=(0.42 * width + 3.2, 0.32 * len(rows) + 1.2))
+    seen = set(field)
+    for k, (r, c) in enumerate(zip(lay.rows, lay.cols)):
+        x0, y0 = width - 1 - c, y[r]
+        kind = names[r].split(": ")[-1].split(" ")[0]
+        face = "#1f77b4" if k == written else colours[kind]
+        edge, lw = ("#d62728", 2.0) if k in seen else ("white", 0.5)
+        ax.add_patch(Rectangle((x0, y0), 1, 1, facecolor=face, edgecolor=edge, linewidth=lw))
+        colour = "white" if k == written else "black"
+        ax.text(x0 + 0.5, y0 + 0.5, vocab[lay.ids[k]], ha="center", va="center", fontsize=8, color=colour)
+    for r in rows:
+        ax.text(width + 0.3, y[r] + 0.5, names[r], va="center", fontsize=7)
+    ax.set_xlim(0, width + 3)
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks([width - 1 - c + 0.5 for c in range(width)], [str(c) for c in range(width)], fontsize=6)
+    ax.set_xlabel("column (significance + 1; 0 = the mark that opens a line)", fontsize=8)
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

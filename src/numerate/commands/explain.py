@@ -31,6 +31,12 @@ def run_explain(args) -> int:
             "automaton is claimed for it. `numerate verify` shows why."
         )
         return 1
+    from numerate.verify.page import is_page
+
+    if is_page(bundle):
+        from numerate.commands import explain_page
+
+        return explain_page.run(bundle, args.model, args.problem, Path(args.out), pictures)
     try:
         found = explain(bundle, bundle.task.name)
     except NotATransducer as exc:
@@ -110,13 +116,30 @@ def add_parser(sub, help: str) -> None:
         description="Verify MODEL_DIR, then read the automaton it computes off its checked cases: the states are "
         "what one column's digits pass to the next (minimal: prefixes with the same behaviour are one state), the "
         "transitions the digit written for each next column. It is compared with the textbook carry (borrow) "
-        "automaton, and the mean attention of the query's heads over its field is drawn. docs/explain.md.",
-        epilog="exit codes: 0 equivalent to the textbook automaton, 1 not proven (no automaton is claimed) or a "
-        "different automaton (the first difference is printed), 2 bad input",
+        "automaton, and the mean attention of the query's heads over its field is drawn. A page model "
+        "(models/page-add, models/page-mul) has no such automaton: explain draws one page in its (row, column) "
+        "layout, names each line, and outlines the field of view one query reads. docs/explain.md.",
+        epilog="exit codes: 0 equivalent to the textbook automaton (a page model: proven and drawn), 1 not proven "
+        "(no automaton is claimed) or a different automaton (the first difference is printed), 2 bad input",
     )
     x.add_argument("model", metavar="MODEL_DIR")
     x.add_argument("--out", metavar="DIR", help="where the pictures and JSON go (default runs/explain/<model>)")
+    x.add_argument(
+        "--problem",
+        metavar="A*B|A+B+...",
+        type=_operands,
+        help="page models: the problem whose page is drawn (default: a fixed one with carries in every line)",
+    )
     x.set_defaults(func=command)
+
+
+def _operands(text: str) -> tuple[int, ...]:
+    import argparse
+    import re
+
+    if not re.fullmatch(r"\d+([*+]\d+)+", text.replace(" ", "")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not A*B or A+B+... with non-negative decimal integers")
+    return tuple(int(x) for x in re.split(r"[*+]", text.replace(" ", "")))
 
 
 def command(args) -> int:

@@ -47,6 +47,11 @@ def is_page(bundle) -> bool:
     return bool(contract is not None and contract.page)
 
 
+def grid(bundle) -> bool:
+    """A page of a procedure laid out in a grid of line kinds (long multiplication), not one total per line."""
+    return bool(bundle.task.proof_contract().page_procedure)
+
+
 def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     """(column window, row window, depth) of a page model the argument covers; NotProvable otherwise."""
     scheme = bundle.model.scheme
@@ -58,7 +63,7 @@ def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     extra = set(scheme.depends_on) - SHIFT_INVARIANT
     if extra:
         raise NotProvable(f"model.pos={bundle.cfg.model.pos} depends on {', '.join(sorted(extra))}, not only offsets")
-    want = "page-grid" if bundle.task.proof_contract().page_procedure else "page"
+    want = "page-grid" if grid(bundle) else "page"
     if bundle.cfg.format.name != want:
         raise NotProvable(f"task '{bundle.task.name}' is worked on a page: format.name must be {want}")
     depth = depth_of(bundle.model)
