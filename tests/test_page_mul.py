@@ -289,3 +289,35 @@ def test_a_page_multiplier_cancellation_mutant_is_never_certified(shipped):
 
     mutant, _ = cancellation(shipped, _class_index(shipped, SUM), 1e17)
     assert verify(mutant, progress=False).verdict in ("undecided", "refuted")
+
+
+@pytest.mark.parametrize("which", ["shipped", "mutant"])
+def test_the_line_decoder_writes_the_token_by_token_decoders_page(shipped, which):
+    """The context table (eval/page_decode.py), the Jacobi passes and plain greedy decoding write the same page,
+    for the shipped model and for one that leaves the procedure (a 7 wherever a 1 is due)."""
+    import copy
+
+    from numerate.eval.decode import greedy_decode
+    from numerate.eval.page_decode import PageDecoder
+
+    bundle = shipped
+    if which == "mutant":
+        bundle = copy.deepcopy(shipped)
+        one, seven = bundle.tok.digit_ids[1], bundle.tok.digit_ids[7]
+        with torch.no_grad():
+            bundle.model.head.weight[seven] = bundle.model.head.weight[one] * 1.01
+    rng = random.Random("line decoder")
+    problems = [(0, 0), (7, 0), (0, 93), (9, 9), (999, 1), (1, 10**6), (10**5 - 1, 10**3 - 1)]
+    problems += [(rng.randrange(10 ** rng.randint(1, 6)), rng.randrange(10 ** rng.randint(1, 6))) for _ in range(6)]
+    cached = PageDecoder(bundle.model, bundle.tok.eos_id)  # one table across pages, as solve uses it
+    for a, b in problems:
+        prompt = torch.tensor(bundle.tok.encode(bundle.fmt.prompt(Problem((a, b)))))
+        n = bundle.fmt.max_target_len(Problem((a, b))) + 2
+        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, windowed=False)[0].tolist()
+        for decoder in (cached, PageDecoder(bundle.model, bundle.tok.eos_id, cache_contexts=False)):
+            page = decoder.decode(prompt, n)
+            assert page == plain[: len(page)] and (len(page) == n or page[-1] == bundle.tok.eos_id), (a, b)
+        if which == "shipped":
+            text = bundle.tok.decode(page[:-1])
+            assert bundle.task.final(bundle.fmt.parse(text)) == a * b
+    assert cached.tables  # the table was used, and filled

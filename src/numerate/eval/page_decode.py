@@ -11,12 +11,22 @@ query, so a line of L tokens costs O(L) per pass and a page a few passes per lin
 
 The keys and values of a finished row depend on its tokens and its kind alone (one layer, no rotation), so they
 are computed once, when the row is finished, and gathered by column afterwards.
+
+The same locality makes F_c depend on column c only through its *context*: the tokens in columns c and c + 1 of
+the rows its line's kind reads (or their absence). Queries with the same kind, context and token compute the
+same function of the same numbers, so the decoder evaluates the model once per (kind, context) for every token
+of the vocabulary, keeps the table, and reads every later column with that context off it (`_cached_line`). A
+long page repeats few contexts (a product's lines are built from a handful of digit pairs), so most lines cost
+no model evaluation at all; the line is then read off by the same chain t[c + 1] = F_c(t[c]). The first line
+kept apart (`cache_contexts=False`) decodes by Jacobi passes instead; both write the token-by-token decoder's
+page (tests/test_page_mul.py).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -31,49 +41,53 @@ def supports_page_decode(model) -> bool:
 
 
 class _Row:
-    __slots__ = ("ids", "c0", "k", "v")
+    __slots__ = ("ids", "c0", "kind", "np_ids")
 
-    def __init__(self, ids: torch.Tensor, c0: int, k: torch.Tensor, v: torch.Tensor):
-        self.ids, self.c0, self.k, self.v = ids, c0, k, v  # k, v (H, L, D)
+    def __init__(self, ids: torch.Tensor, c0: int, kind: int):
+        self.ids, self.c0, self.kind = ids, c0, kind
+        self.np_ids = ids.cpu().numpy()
 
 
 class PageDecoder:
     """Decode pages of one model, one prompt at a time (`decode`)."""
 
-    def __init__(self, model, eos_id: int):
+    def __init__(self, model, eos_id: int, cache_contexts: bool = True):
         self.model, self.eos_id = model.eval(), eos_id
+        self.cache_contexts = cache_contexts
+        self.tables: dict[tuple[int, bytes, int], int] = {}  # (kind, context, token) -> the next token
+        self.vocab = model.wte.weight.shape[0]
+        self.digits = frozenset(model.scheme.digit_ids.tolist())
         self.scheme = model.scheme
         self.block = model.blocks[0]
         cfg = model.cfg
         self.H, self.C = cfg.n_head, cfg.n_embd
         self.D = self.C // self.H
-
-    def _embed(self, ids: torch.Tensor, kind: int) -> torch.Tensor:
-        m = self.model
-        return m.wte(ids) + m.scheme.kind.weight[kind]
-
-    def _kv(self, x: torch.Tensor):
+        # a token's embedding, query, key and value depend on its id and its row's kind alone (one layer, no
+        # rotation): one table each, (kind, token, ...), computed once
+        kinds = torch.arange(self.scheme.period, device=model.wte.weight.device)
+        tokens = torch.arange(self.vocab, device=kinds.device)
+        x = model.wte(tokens)[None] + self.scheme.kind(kinds)[:, None]  # (kinds, V, C)
         h = self.block.ln1(x)
         q, k, v = self.block.attn.qkv(h).split(self.C, dim=-1)
-        shape = (x.shape[0], self.H, self.D)
-        return q.view(shape).transpose(0, 1), k.view(shape).transpose(0, 1), v.view(shape).transpose(0, 1)
+        shape = (self.scheme.period, self.vocab, self.H, self.D)
+        self.x, self.q, self.k, self.v = x, q.reshape(shape), k.reshape(shape), v.reshape(shape)
 
     def _row(self, ids: torch.Tensor, c0: int, kind: int) -> _Row:
-        _, k, v = self._kv(self._embed(ids, kind))
-        return _Row(ids, c0, k, v)
+        return _Row(ids, c0, kind)
 
-    def _predict(self, rows: list[_Row], row: int, line: torch.Tensor) -> torch.Tensor:
-        """The greedy next token after each token of `line` (row `row`, column 0 first), given the rows above."""
+    def _predict(self, rows: list[_Row], row: int, line: torch.Tensor, cols: torch.Tensor | None = None):
+        """The greedy next token after each token of `line` (row `row`, column 0 first), given the rows above;
+        with `cols`, token i of `line` is read as standing in column cols[i] instead of column i."""
         scheme, L = self.scheme, len(line)
         kind = row % scheme.period
         lo = scheme.row_window[0]
-        x = self._embed(line, kind)
-        q, k_self, v_self = self._kv(x)  # (H, L, D)
-        cols = torch.arange(L, device=line.device)
-        keys, values, biases, valid = [k_self[:, :, None]], [v_self[:, :, None]], [], []
+        x = self.x[kind, line]  # (L, C)
+        q = self.q[kind, line]  # (L, H, D)
+        cols = torch.arange(L, device=line.device) if cols is None else cols
+        keys, values, biases, valid = [self.k[kind, line]], [self.v[kind, line]], [], []
         table = scheme.table[:, kind]  # (H, slots, 2)
-        biases.append(table[:, int(scheme.slot[kind, -lo]), 0][:, None, None].expand(self.H, L, 1))
-        valid.append(torch.ones(L, 1, dtype=torch.bool, device=line.device))
+        biases.append(table[:, int(scheme.slot[kind, -lo]), 0][None, :].expand(L, self.H))
+        valid.append(torch.ones(L, dtype=torch.bool, device=line.device))
         for off in scheme.row_offsets(kind):
             if off == 0:
                 continue
@@ -84,19 +98,19 @@ class PageDecoder:
                     continue
                 i = cols + dc - above.c0
                 ok = (i >= 0) & (i < len(above.ids))
-                i = i.clamp(0, len(above.ids) - 1)
-                keys.append(above.k[:, i][:, :, None])
-                values.append(above.v[:, i][:, :, None])
-                biases.append(table[:, slot, dc][:, None, None].expand(self.H, L, 1))
-                valid.append(ok[:, None])
-        k = torch.cat(keys, dim=2)  # (H, L, K, D)
-        v = torch.cat(values, dim=2)
-        bias = torch.cat(biases, dim=2)  # (H, L, K)
-        ok = torch.cat(valid, dim=1)  # (L, K)
-        scores = torch.einsum("hld,hlkd->hlk", q, k) / math.sqrt(self.D) + bias
-        scores = scores.masked_fill(~ok[None], float("-inf"))
-        y = torch.einsum("hlk,hlkd->hld", F.softmax(scores, dim=-1), v)
-        x = x + self.block.attn.proj(y.transpose(0, 1).reshape(L, self.C))
+                ids = above.ids[i.clamp(0, len(above.ids) - 1)]
+                keys.append(self.k[above.kind, ids])
+                values.append(self.v[above.kind, ids])
+                biases.append(table[:, slot, dc][None, :].expand(L, self.H))
+                valid.append(ok)
+        k = torch.stack(keys, dim=1)  # (L, K, H, D)
+        v = torch.stack(values, dim=1)
+        bias = torch.stack(biases, dim=1)  # (L, K, H)
+        ok = torch.stack(valid, dim=1)  # (L, K)
+        scores = torch.einsum("lhd,lkhd->lkh", q, k) / math.sqrt(self.D) + bias
+        scores = scores.masked_fill(~ok[:, :, None], float("-inf"))
+        y = torch.einsum("lkh,lkhd->lhd", F.softmax(scores, dim=1), v)
+        x = x + self.block.attn.proj(y.reshape(L, self.C))
         x = x + self.block.mlp(self.block.ln2(x))
         return self.model.head(self.model.ln_f(x)).argmax(-1)
 
@@ -127,6 +141,8 @@ class PageDecoder:
             if line[end] == self.eos_id or len(out) >= max_new:
                 return out[:max_new]
             rows.append(self._row(line[: end + 1], 0, row % scheme.period))
+            if row + scheme.row_window[0] >= 0:  # no later line reads this far up: keep only what is written
+                rows[row + scheme.row_window[0]] = None
             out.append(after)  # the token after the closing mark opens the next line
             if after == self.eos_id:
                 return out[:max_new]
@@ -141,6 +157,8 @@ class PageDecoder:
         along the line, moves one column per pass) is finished from the table of t -> F_c(t), read along the
         line from its opening mark: one pass for each token t the line meets (a repeated digit meets three or
         four)."""
+        if self.cache_contexts:
+            return self._cached_line(rows, row, opener, width, limit)
         line = torch.cat([opener, opener.new_zeros(width)])
         for _ in range(JACOBI_PASSES):
             pred = self._predict(rows, row, line)
@@ -169,6 +187,88 @@ class PageDecoder:
             if L > limit:
                 return None
             line = torch.cat([line.new_tensor(toks), line.new_zeros(L)])
+
+    def _contexts(self, rows, row: int, L: int) -> np.ndarray:
+        """(L, slots) int: for each column, the token in columns c and c + 1 of every row the line's kind reads,
+        -1 where there is none (what `_predict` masks)."""
+        cols = np.arange(L)
+        parts = []
+        for off in self.scheme.row_offsets(row % self.scheme.period):
+            if off == 0:
+                continue
+            above = rows[row + off] if 0 <= row + off < len(rows) else None
+            for dc in (0, 1):
+                if above is None:
+                    parts.append(np.full(L, -1))
+                    continue
+                i = cols + dc - above.c0
+                ok = (i >= 0) & (i < len(above.np_ids))
+                parts.append(np.where(ok, above.np_ids[np.clip(i, 0, len(above.np_ids) - 1)], -1))
+        return np.stack(parts, axis=1).astype(np.int16) if parts else np.zeros((L, 0), np.int16)
+
+    def _cached_line(self, rows, row: int, opener: torch.Tensor, width: int, limit: int):
+        """`_line` read off a table of (kind, context, token) -> next token, filled only where the chain needs it.
+
+        Walk the chain t[c + 1] = F_c(t[c]) while the table has the entry. At the first column it lacks, guess
+        the rest of the line (first the last token repeated, as a repeated digit is; then each pass's own
+        predictions, as the Jacobi passes do), evaluate every entry the guess needs that the table lacks in one
+        batched pass, and walk on: each pass adds at least the entry the walk stopped at, so the walk advances.
+        A line still unfinished after a few passes (a chain the guesses miss) takes every token of the
+        vocabulary at each of its remaining contexts in one last pass."""
+        kind = row % self.scheme.period
+        L = width + 2  # past the rows above every column has the empty context, which column L - 1 shows
+        uniq, inverse = np.unique(self._contexts(rows, row, L), axis=0, return_inverse=True)
+        names = [u.tobytes() for u in uniq]
+        ctx = [names[i] for i in inverse.reshape(-1).tolist()]
+        table, digit, eos = self.tables, self.digits, self.eos_id
+        toks, was_digit, guess, passes = [int(opener[0])], False, None, 0
+        c = 0
+        while True:
+            while True:  # the walk, as far as the table reaches
+                nxt = table.get((kind, ctx[min(c, L - 1)], toks[-1]))
+                if nxt is None:
+                    break
+                toks.append(nxt)
+                c += 1
+                if nxt == eos or (was_digit and nxt not in digit and nxt != 0):
+                    after = table.get((kind, ctx[min(c, L - 1)], nxt))
+                    if after is None:
+                        self._fill(rows, row, kind, ctx, [(min(c, L - 1), nxt)])
+                        after = table[(kind, ctx[min(c, L - 1)], nxt)]
+                    return opener.new_tensor(toks), after
+                was_digit = nxt in digit
+                if c > limit:
+                    return None
+            start = min(c, L - 1)
+            if guess is None:
+                guess = [toks[-1]] * L
+            guess[start] = toks[-1]
+            passes += 1
+            if passes > JACOBI_PASSES:  # every token at every remaining context: the walk cannot stop again
+                need = [(j, t) for j in range(start, L) for t in range(self.vocab)]
+            else:
+                need = [(j, guess[j]) for j in range(start, L)]
+            self._fill(rows, row, kind, ctx, need)
+            if passes <= JACOBI_PASSES:  # the next guess: each token as the query before it predicts it
+                old = list(guess)
+                for j in range(start, L - 1):
+                    guess[j + 1] = table[(kind, ctx[j], old[j])]
+
+    def _fill(self, rows, row: int, kind: int, ctx: list[bytes], need: list[tuple[int, int]]) -> None:
+        """Evaluate the model at (column, token) pairs whose (context, token) entry the table lacks, one per
+        entry, in one batched pass."""
+        todo: dict[tuple[int, bytes, int], int] = {}
+        for j, t in need:
+            key = (kind, ctx[j], t)
+            if key not in self.tables and key not in todo:
+                todo[key] = j
+        if not todo:
+            return
+        device = self.model.wte.weight.device
+        cols = torch.tensor(list(todo.values()), device=device)
+        tokens = torch.tensor([key[2] for key in todo], device=device)
+        for key, p in zip(todo, self._predict(rows, row, tokens, cols=cols).tolist()):
+            self.tables[key] = p
 
     def _after(self, rows, row: int, toks: list[int]) -> int:
         return int(self._predict(rows, row, torch.tensor(toks))[-1])
