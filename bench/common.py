@@ -80,3 +80,13 @@ def run_probe(cmd: list[str], out: Path) -> list[dict]:
             raise SystemExit(f"{shlex.join(cmd)} failed:\n{done.stderr[-2000:]}")
         stamp.write_text(shlex.join(cmd))
     return json.loads((out / "results.json").read_text())["rows"]
+
+
+def save_figure(fig, path: Path) -> None:
+    """Lay out, write and close a matplotlib figure, and say where it went."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"plot {path}")

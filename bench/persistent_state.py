@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, write_results  # noqa: E402
+from common import RESULTS, save_figure, write_results  # noqa: E402
 
 ARCHITECTURES = [  # (label, results file, what differs from the plain model)
     ("looped (plain)", "iterate", "the lab's model: 2 layers x 64, 2 recurrences"),
@@ -132,10 +132,7 @@ def plot(found: dict, dials: list[int], path: Path, task: str) -> None:
     ax.set(xscale="log", xlabel="iterations required", ylabel="exact %, median over seeds", title=task)
     ax.set_xticks(dials, [str(k) for k in dials])
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    print(f"plot {path}")
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
