@@ -9,16 +9,16 @@ sees only right tokens), and at the fixed point every token is the model's greed
 it: the same page the token-by-token decoder writes. A pass costs one gathered attention over a few keys per
 query, so a line of L tokens costs O(L) per pass and a page a few passes per line.
 
-The keys and values of a finished row depend on its tokens and its kind alone (one layer, no rotation), so they
-are computed once, when the row is finished, and gathered by column afterwards.
+A token's embedding, query, key and value depend on its id and its row's kind alone (one layer, no rotation),
+so they are tabulated once per (kind, token) and gathered by column.
 
 The same locality makes F_c depend on column c only through its *context*: the tokens in columns c and c + 1 of
 the rows its line's kind reads (or their absence). Queries with the same kind, context and token compute the
 same function of the same numbers, so the decoder evaluates the model once per (kind, context) for every token
 of the vocabulary, keeps the table, and reads every later column with that context off it (`_cached_line`). A
 long page repeats few contexts (a product's lines are built from a handful of digit pairs), so most lines cost
-no model evaluation at all; the line is then read off by the same chain t[c + 1] = F_c(t[c]). The first line
-kept apart (`cache_contexts=False`) decodes by Jacobi passes instead; both write the token-by-token decoder's
+no model evaluation at all; the line is then read off by the same chain t[c + 1] = F_c(t[c]). With
+`cache_contexts=False` every line is decoded by Jacobi passes instead; both write the token-by-token decoder's
 page (tests/test_page_mul.py).
 """
 
