@@ -49,21 +49,24 @@ def problems_of(cell: str, samples: int) -> list[tuple[int, ...]]:
 
 
 def run(model: str, cell: str, samples: int, threads: int) -> dict:
+    return {"cell": cell, **measure(model, problems_of(cell, samples), threads)}
+
+
+def measure(model: str, problems: list[tuple[int, ...]], threads: int) -> dict:
+    """models/MODEL's answers to these sums through `numerate solve`'s code path: exact, digits, seconds."""
     import torch
 
     from numerate.commands.solve import solve_stream
 
     torch.set_num_threads(threads)
-    problems = problems_of(cell, samples)
     text = "".join("+".join(map(str, p)) + "\n" for p in problems)
     out, err = io.StringIO(), io.StringIO()
     t0 = time.perf_counter()
-    solve_stream(f"models/{model}", io.BytesIO(text.encode()), out, err, batch_size=max(1, samples))
+    solve_stream(f"models/{model}", io.BytesIO(text.encode()), out, err, batch_size=max(1, len(problems)))
     seconds = time.perf_counter() - t0
     answers = out.getvalue().split()
     exact = sum(a == str(sum(p)) for a, p in zip(answers, problems))
     return {
-        "cell": cell,
         "model": model,
         "problems": len(problems),
         "exact": exact,

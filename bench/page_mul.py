@@ -52,12 +52,16 @@ def page_tokens(a: int, b: int) -> int:
 
 
 def run(model: str, cell: str, samples: int, threads: int) -> dict:
+    return {"cell": cell, **measure(model, problems_of(cell, samples), threads)}
+
+
+def measure(model: str, problems: list[tuple[int, int]], threads: int) -> dict:
+    """models/MODEL's answers to these products through `numerate solve`'s code path: exact, tokens, seconds."""
     import torch
 
     from numerate.commands.solve import solve_stream
 
     torch.set_num_threads(threads)
-    problems = problems_of(cell, samples)
     text = "".join(f"{a}*{b}\n" for a, b in problems)
     out, err = io.StringIO(), io.StringIO()
     t0 = time.perf_counter()
@@ -66,7 +70,6 @@ def run(model: str, cell: str, samples: int, threads: int) -> dict:
     answers = out.getvalue().split()
     tokens = sum(page_tokens(a, b) for a, b in problems) if model == "page-mul" else None
     return {
-        "cell": cell,
         "model": model,
         "problems": len(problems),
         "exact": sum(x == str(a * b) for x, (a, b) in zip(answers, problems)),

@@ -5,6 +5,11 @@
 Each seed runs as its own process (one after the other, so each has the machine): training, the verification
 attempts once sampled accuracy is 100%, and the certificate. Reported: the wall time of the whole command, the
 step at which it was proven, the attempts, the minimum margin and the rounding bound.
+
+A finished seed is kept in bench/results/NAME/seed-N.json and not run again unless --force, and the table is
+rebuilt from every kept seed, so seeds can be run one command (or one day) at a time. An interrupted seed
+resumes from its last checkpoint in runs/until-proven/ (`numerate train --resume`), its wall time adding up
+over the attempts.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_results  # noqa: E402
+from common import RESULTS, write_results  # noqa: E402
 
 
 def main() -> None:
@@ -29,30 +34,49 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     p.add_argument("--every", type=int, help="--prove-every (default: each evaluation)")
     p.add_argument("--name", default=None)
+    p.add_argument("--force", action="store_true", help="run kept seeds again, from scratch")
     args = p.parse_args()
-    rows = []
+    name = args.name or f"until-proven-{args.preset}"
+    keep = RESULTS / name
+    keep.mkdir(parents=True, exist_ok=True)
     for seed in [int(s) for s in args.seeds.split(",")]:
+        kept = keep / f"seed-{seed}.json"
+        if kept.exists() and not args.force:
+            continue
         out = Path("runs/until-proven") / f"{args.preset}-s{seed}"
-        shutil.rmtree(out, ignore_errors=True)
+        spent = out / "bench-seconds"  # wall time of earlier, interrupted attempts
+        if args.force:
+            shutil.rmtree(out, ignore_errors=True)
+        resume = (out / "train_state.pt").exists()
+        before = float(spent.read_text()) if resume and spent.exists() else 0.0
         cmd = ["numerate", "train", args.preset, "--out", str(out), "--quiet", "--until-proven"]
         cmd += ["--set", f"train.seed={seed}", *args.set] + (["--prove-every", str(args.every)] if args.every else [])
+        cmd += ["--resume"] if resume else []
         t0 = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            stdout, _ = proc.communicate()
+        finally:
+            spent.write_text(f"{before + time.perf_counter() - t0:.1f}")
+        seconds = before + time.perf_counter() - t0
         cert = json.loads((out / "certificate.json").read_text()) if (out / "certificate.json").exists() else None
-        rows.append(
-            {
-                "seed": seed,
-                "exit": done.returncode,
-                "seconds": round(seconds, 1),
-                "proven_at": cert["training"]["proven_at_step"] if cert else None,
-                "attempts": cert["training"]["attempts"] if cert else done.stdout[-500:],
-                "min_margin": cert["margin"]["min_float32"] if cert else None,
-                "max_bound": cert["rounding"]["max_bound"] if cert else None,
-                "command": " ".join(cmd),
-            }
-        )
-        print(rows[-1], flush=True)
+        row = {
+            "seed": seed,
+            "exit": proc.returncode,
+            "seconds": round(seconds, 1),
+            "proven_at": cert["training"]["proven_at_step"] if cert else None,
+            "attempts": cert["training"]["attempts"] if cert else None,
+            "min_margin": cert["margin"]["min_float32"] if cert else None,
+            "max_bound": cert["rounding"]["max_bound"] if cert else None,
+            "command": " ".join(cmd),
+            "resumed": resume,
+        }
+        if proc.returncode != 0 and cert is None:
+            row["attempts"] = stdout[-500:]
+        kept.write_text(json.dumps(row, indent=1))
+        print(row, flush=True)
+    rows = sorted((json.loads(f.read_text()) for f in keep.glob("seed-*.json")), key=lambda r: r["seed"])
     lines = [f"preset {args.preset} {' '.join(args.set)}; `numerate train --until-proven`, one process per seed", ""]
     lines.append(f"{'seed':>4} {'exit':>4} {'proven at step':>14} {'attempts':>8} {'min margin':>10} {'seconds':>8}")
     for r in rows:
@@ -66,7 +90,6 @@ def main() -> None:
         f"proven: {len(proven)}/{len(rows)} seeds; wall time median {statistics.median(times):.1f} s "
         f"[{min(times):.1f}-{max(times):.1f}], training and proof included",
     ]
-    name = args.name or f"until-proven-{args.preset}"
     write_results(name, "\n".join(lines), {"rows": rows, "preset": args.preset, "set": args.set})
 
 

@@ -145,3 +145,38 @@ def test_the_checker_refuses_a_forged_page_certificate(tmp_path):
     (folder / "certificate.json").write_text(json.dumps(dict(cert, verdict="refuted", proven=False)))
     done = subprocess.run(checker, capture_output=True, text=True)
     assert done.returncode == 1 and "does not claim a proof" in done.stdout
+
+
+@pytest.mark.parametrize("which", ["shipped", "mutant"])
+def test_the_line_decoder_writes_the_token_by_token_decoders_sum_page(bundle, which):
+    """The line-at-a-time decoder (eval/page_decode.py, with its context table and with Jacobi passes) writes the
+    page plain greedy decoding writes, for the shipped sum page and for a model that leaves it (a 7 wherever a 1
+    is due): on one operand, zeros, carries past every operand and unequal lengths."""
+    import copy
+
+    import torch
+
+    from numerate.eval.decode import greedy_decode
+    from numerate.eval.page_decode import PageDecoder, supports_page_decode
+    from numerate.tasks.base import Problem
+
+    if which == "mutant":
+        bundle = copy.deepcopy(bundle)
+        one, seven = bundle.tok.digit_ids[1], bundle.tok.digit_ids[7]
+        with torch.no_grad():
+            bundle.model.head.weight[seven] = bundle.model.head.weight[one] * 1.01
+    assert supports_page_decode(bundle.model)
+    rng = random.Random("sum line decoder")
+    problems = [(0,), (0, 0), (7,), (1, 1099), (99, 1), (12, 345, 9), (9,) * 12, (10**6 - 1, 1, 0, 5)]
+    problems += [tuple(rng.randrange(10 ** rng.randint(1, 6)) for _ in range(rng.randint(2, 8))) for _ in range(6)]
+    cached = PageDecoder(bundle.model, bundle.tok.eos_id)  # one table across pages, as solve uses it
+    for p in problems:
+        prompt = torch.tensor(bundle.tok.encode(bundle.fmt.prompt(Problem(p))))
+        n = bundle.fmt.max_target_len(Problem(p)) + 2
+        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, windowed=False)[0].tolist()
+        for decoder in (cached, PageDecoder(bundle.model, bundle.tok.eos_id, cache_contexts=False)):
+            page = decoder.decode(prompt, n)
+            assert page == plain[: len(page)] and (len(page) == n or page[-1] == bundle.tok.eos_id), p
+        if which == "shipped":
+            assert bundle.task.final(bundle.fmt.parse(bundle.tok.decode(page[:-1]))) == sum(p)
+    assert cached.tables

@@ -30,14 +30,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from numerate.model.posenc.page import Page2D
 from numerate.model.posenc.page_grid import CLOSE, OPEN, PageCycle
 
 JACOBI_PASSES = 4  # then the transition table (one pass per vocabulary token) finishes the line
 
 
 def supports_page_decode(model) -> bool:
+    """A one-layer model on a page scheme (the sum page's or a cycle of line kinds) with the column window 0..+1:
+    what `_predict` computes. Anything else (more layers, a neural memory) takes the general decoders."""
     depth = model.cfg.n_layer * (model.cfg.test_recurrences or model.cfg.recurrences)
-    return isinstance(model.scheme, PageCycle) and depth == 1 and not getattr(model, "reads_all_past", False)
+    scheme = model.scheme
+    return (
+        isinstance(scheme, (PageCycle, Page2D))
+        and tuple(scheme.window) == (0, 1)
+        and depth == 1
+        and not getattr(model, "reads_all_past", False)
+    )
 
 
 class _Row:
@@ -66,7 +75,7 @@ class PageDecoder:
         # rotation): one table each, (kind, token, ...), computed once
         kinds = torch.arange(self.scheme.period, device=model.wte.weight.device)
         tokens = torch.arange(self.vocab, device=kinds.device)
-        x = model.wte(tokens)[None] + self.scheme.kind(kinds)[:, None]  # (kinds, V, C)
+        x = model.wte(tokens)[None] + self.scheme.kind_vectors(kinds)[:, None]  # (kinds, V, C)
         h = self.block.ln1(x)
         q, k, v = self.block.attn.qkv(h).split(self.C, dim=-1)
         shape = (self.scheme.period, self.vocab, self.H, self.D)
@@ -75,33 +84,28 @@ class PageDecoder:
     def _row(self, ids: torch.Tensor, c0: int, kind: int) -> _Row:
         return _Row(ids, c0, kind)
 
-    def _predict(self, rows: list[_Row], row: int, line: torch.Tensor, cols: torch.Tensor | None = None):
+    def _predict(self, rows: dict[int, _Row], row: int, line: torch.Tensor, cols: torch.Tensor | None = None):
         """The greedy next token after each token of `line` (row `row`, column 0 first), given the rows above;
         with `cols`, token i of `line` is read as standing in column cols[i] instead of column i."""
         scheme, L = self.scheme, len(line)
         kind = row % scheme.period
-        lo = scheme.row_window[0]
         x = self.x[kind, line]  # (L, C)
         q = self.q[kind, line]  # (L, H, D)
         cols = torch.arange(L, device=line.device) if cols is None else cols
         keys, values, biases, valid = [self.k[kind, line]], [self.v[kind, line]], [], []
-        table = scheme.table[:, kind]  # (H, slots, 2)
-        biases.append(table[:, int(scheme.slot[kind, -lo]), 0][None, :].expand(L, self.H))
+        biases.append(scheme.cell_bias(kind, 0, 0)[None, :].expand(L, self.H))  # the query's own token
         valid.append(torch.ones(L, dtype=torch.bool, device=line.device))
         for off in scheme.row_offsets(kind):
-            if off == 0:
+            above = rows.get(row + off) if off != 0 else None
+            if above is None:
                 continue
-            slot = int(scheme.slot[kind, off - lo])
-            above = rows[row + off] if 0 <= row + off < len(rows) else None
             for dc in (0, 1):
-                if above is None:
-                    continue
                 i = cols + dc - above.c0
                 ok = (i >= 0) & (i < len(above.ids))
                 ids = above.ids[i.clamp(0, len(above.ids) - 1)]
                 keys.append(self.k[above.kind, ids])
                 values.append(self.v[above.kind, ids])
-                biases.append(table[:, slot, dc][None, :].expand(L, self.H))
+                biases.append(scheme.cell_bias(kind, off, dc)[None, :].expand(L, self.H))
                 valid.append(ok)
         k = torch.stack(keys, dim=1)  # (L, K, H, D)
         v = torch.stack(values, dim=1)
@@ -120,17 +124,17 @@ class PageDecoder:
         scheme = self.scheme
         rows_of, cols_of, what = scheme.layout(prompt[None])
         rows_of, cols_of = rows_of[0].tolist(), cols_of[0].tolist()
-        n_rows = rows_of[-1] + 1
-        rows: list[_Row] = []
-        for r in range(n_rows - 1):  # the question's rows; the last prompt row is the first line's opening mark
+        row = rows_of[-1]  # the prompt's last token opens the first line of work; every other row is the question's
+        rows: dict[int, _Row] = {}
+        for r in sorted(set(rows_of) - {row}):
             idx = [i for i, x in enumerate(rows_of) if x == r]
-            rows.append(self._row(prompt[idx], cols_of[idx[0]], r % scheme.period))
+            rows[r] = self._row(prompt[idx], cols_of[idx[0]], r % scheme.period)
         out: list[int] = []
         opener = prompt[-1:]
-        row = n_rows - 1
+        lo, step = scheme.row_window[0], scheme.line_step
         while len(out) < max_new:
-            width = max([len(rows[row + o].ids) for o in scheme.row_offsets(row % scheme.period)[:-1]
-                         if 0 <= row + o < len(rows)] or [1]) + 2  # fmt: skip
+            above = [rows[row + o] for o in scheme.row_offsets(row % scheme.period) if o and row + o in rows]
+            width = max([r.c0 + len(r.ids) for r in above] or [1]) + 2
             found = self._line(rows, row, opener, width, max_new + 1)
             if found is None:  # no end within the budget (a model far off the format): stop the page here
                 return out[:max_new]
@@ -140,14 +144,14 @@ class PageDecoder:
             out.extend(written)
             if line[end] == self.eos_id or len(out) >= max_new:
                 return out[:max_new]
-            rows.append(self._row(line[: end + 1], 0, row % scheme.period))
-            if row + scheme.row_window[0] >= 0:  # no later line reads this far up: keep only what is written
-                rows[row + scheme.row_window[0]] = None
+            rows[row] = self._row(line[: end + 1], 0, row % scheme.period)
+            for r in [r for r in rows if r < row + step + lo]:  # no later line reads this far up
+                del rows[r]
             out.append(after)  # the token after the closing mark opens the next line
             if after == self.eos_id:
                 return out[:max_new]
             opener = prompt.new_tensor([after])
-            row += 1
+            row += step
         return out[:max_new]
 
     def _line(self, rows, row: int, opener: torch.Tensor, width: int, limit: int):
@@ -196,7 +200,7 @@ class PageDecoder:
         for off in self.scheme.row_offsets(row % self.scheme.period):
             if off == 0:
                 continue
-            above = rows[row + off] if 0 <= row + off < len(rows) else None
+            above = rows.get(row + off)
             for dc in (0, 1):
                 if above is None:
                     parts.append(np.full(L, -1))

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from numerate.model.posenc.base import SCHEMES, PositionalScheme, digit_run_index
+from numerate.model.posenc.page_grid import CELL, CLOSE, OPEN
 
 
 @SCHEMES.register(
@@ -40,6 +41,10 @@ class Page2D(PositionalScheme):
     needs_column_layout = True
     needs_marks = True
     row_window = (-2, 0)
+    # what the line-at-a-time page decoder (eval/page_decode.py) reads, in PageCycle's terms: two row kinds (a
+    # question row or a line of work), every kind reading every row offset of the window, a line every two rows
+    period = 2
+    line_step = 2
 
     def __init__(self, cfg, digit_ids, mark_ids):
         super().__init__(cfg, digit_ids)
@@ -73,6 +78,25 @@ class Page2D(PositionalScheme):
         before[:, 1:] = run[:, :-1]
         cols = torch.where(is_digit, run, torch.where(mark & after_digit & ~prompt_mark, before + 1, 0))
         return torch.where(working, work, question), cols
+
+    def layout(self, idx):
+        """(rows, columns, what each token is: CELL, OPEN or CLOSE), each (B, T), as PageCycle.layout."""
+        rows, cols = self.coordinates(idx)
+        is_digit = torch.isin(idx, self.digit_ids)
+        after_digit = torch.zeros_like(is_digit)
+        after_digit[:, 1:] = is_digit[:, :-1]
+        closes = ~is_digit & (idx != 0) & after_digit & ~torch.isin(idx, self.mark_ids)
+        what = torch.where(is_digit, CELL, torch.where(closes, CLOSE, OPEN))
+        return rows, cols, what.long()
+
+    def row_offsets(self, kind: int) -> tuple[int, ...]:
+        return tuple(range(self.row_window[0], self.row_window[1] + 1))
+
+    def kind_vectors(self, kinds: torch.Tensor) -> torch.Tensor:
+        return self.parity(kinds)
+
+    def cell_bias(self, kind: int, row_offset: int, col_offset: int) -> torch.Tensor:
+        return self.table[:, row_offset - self.row_window[0], col_offset - self.window[0]]
 
     def columns(self, pos):
         return pos[..., 0]

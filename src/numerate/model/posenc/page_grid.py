@@ -58,9 +58,20 @@ class PageCycle(PositionalScheme):
         self.table = nn.Parameter(torch.zeros(cfg.n_head, self.period, n_slots, self.window[1] - self.window[0] + 1))
         self.kind = nn.Embedding(self.period, cfg.n_embd)
 
+    line_step = 1  # rows from one line of work to the next
+
     def row_offsets(self, kind: int) -> tuple[int, ...]:
         """The row offsets a query of this kind may read (its own row included)."""
         return tuple(sorted(set(self.ROW_OFFSETS[kind]) | {0}))
+
+    def kind_vectors(self, kinds: torch.Tensor) -> torch.Tensor:
+        """The vector added to a token of a row of each kind."""
+        return self.kind(kinds)
+
+    def cell_bias(self, kind: int, row_offset: int, col_offset: int) -> torch.Tensor:
+        """(n_head,): the bias a query of this kind gives a key at these offsets (one it may read)."""
+        slot = int(self.slot[kind, row_offset - self.row_window[0]])
+        return self.table[:, kind, slot, col_offset - self.window[0]]
 
     def positions(self, idx, generator=None):
         """(B, T, 3): [..., 0] the column, [..., 1] the row, [..., 2] what the token is (CELL, FILL, OPEN, CLOSE)."""
