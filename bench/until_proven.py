@@ -52,27 +52,32 @@ def main() -> None:
         cmd = ["numerate", "train", args.preset, "--out", str(out), "--quiet", "--until-proven"]
         cmd += ["--set", f"train.seed={seed}", *args.set] + (["--prove-every", str(args.every)] if args.every else [])
         cmd += ["--resume"] if resume else []
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            stdout, _ = proc.communicate()
-        finally:
-            spent.write_text(f"{before + time.perf_counter() - t0:.1f}")
+        cert_path = out / "certificate.json"
+        t0, returncode, stdout = time.perf_counter(), 0, ""
+        ended = resume and spent.exists() and cert_path.exists() and json.loads(cert_path.read_text())["proven"]
+        if not ended:  # (a run that ended proven but was not kept is only tabled)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            out.mkdir(parents=True, exist_ok=True)
+            try:
+                stdout, _ = proc.communicate()
+            finally:
+                spent.write_text(f"{before + time.perf_counter() - t0:.1f}")
+            returncode = proc.returncode
         seconds = before + time.perf_counter() - t0
-        cert = json.loads((out / "certificate.json").read_text()) if (out / "certificate.json").exists() else None
+        cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
+        margin = cert and (cert["margin"].get("min_float32") or cert["margin"].get("min_midpoint"))
         row = {
             "seed": seed,
-            "exit": proc.returncode,
+            "exit": returncode,
             "seconds": round(seconds, 1),
             "proven_at": cert["training"]["proven_at_step"] if cert else None,
             "attempts": cert["training"]["attempts"] if cert else None,
-            "min_margin": cert["margin"]["min_float32"] if cert else None,
+            "min_margin": margin,
             "max_bound": cert["rounding"]["max_bound"] if cert else None,
             "command": " ".join(cmd),
             "resumed": resume,
         }
-        if proc.returncode != 0 and cert is None:
+        if returncode != 0 and cert is None:
             row["attempts"] = stdout[-500:]
         kept.write_text(json.dumps(row, indent=1))
         print(row, flush=True)
