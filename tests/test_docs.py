@@ -58,6 +58,7 @@ COPIED = [
     ("sampler     len a    len b  exact match  wrong", "bench/results/smollm2-addition-chat-3shot/results.md"),
     ("representation shots      1", "bench/results/smollm2-grid.md"),
     ("times-digit: exact match %, median", "bench/results/compare-times-digit/results.md"),
+    ("## k operands of 1-3 digits", "bench/results/side-by-side.md"),
 ]
 
 
@@ -68,6 +69,7 @@ CARDS = [
     ("models/mul-lines/README.md", "multiplier digit d", "bench/results/mul-lines-errors.md"),
     ("models/mul/README.md", "k x k  products", "bench/results/multiply.md"),
     ("models/mul/README.md", "preset times-digit", "bench/results/until-proven-times-digit.md"),
+    ("models/page-mul/README.md", "cell (k x k)", "bench/results/page-mul.md"),
 ]
 
 
