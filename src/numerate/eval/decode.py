@@ -48,7 +48,7 @@ def greedy_decode(
         from numerate.eval.page_decode import page_greedy_decode, supports_page_decode
 
         if supports_page_decode(model):  # a one-layer page model: a line at a time (eval/page_decode.py)
-            out = page_greedy_decode(model, prompts, max_new, eos_id)
+            out = page_greedy_decode(model, prompts, max_new, eos_id, progress=progress)
             if out is not None:
                 return out
     if windowed is None:

@@ -119,8 +119,18 @@ class PageDecoder:
         return self.model.head(self.model.ln_f(x)).argmax(-1)
 
     @torch.no_grad()
-    def decode(self, prompt: torch.Tensor, max_new: int) -> list[int]:
-        """The tokens the model writes after `prompt` (1-D ids ending in the prompt's mark), up to <eos>."""
+    def decode(self, prompt: torch.Tensor, max_new: int, progress: bool = False) -> list[int]:
+        """The tokens the model writes after `prompt` (1-D ids ending in the prompt's mark), up to <eos>; with
+        `progress`, a bar of the tokens written against the most the page may hold."""
+        from tqdm.auto import tqdm
+
+        with tqdm(total=max_new, disable=not progress, unit="tok", unit_scale=True, desc="page") as bar:
+            out = self._decode(prompt, max_new, bar)
+            bar.total = bar.n = len(out)  # the page ended: its length, not the bound, is the whole
+            bar.refresh()
+        return out
+
+    def _decode(self, prompt: torch.Tensor, max_new: int, bar) -> list[int]:
         scheme = self.scheme
         rows_of, cols_of, what = scheme.layout(prompt[None])
         rows_of, cols_of = rows_of[0].tolist(), cols_of[0].tolist()
@@ -142,6 +152,7 @@ class PageDecoder:
             end = len(line) - 1
             written = line[1 : end + 1].tolist()
             out.extend(written)
+            bar.update(len(written) + 1)
             if line[end] == self.eos_id or len(out) >= max_new:
                 return out[:max_new]
             rows[row] = self._row(line[: end + 1], 0, row % scheme.period)
@@ -297,14 +308,16 @@ def is_page_prompt(scheme, ids: torch.Tensor) -> bool:
 
 
 @torch.no_grad()
-def page_greedy_decode(model, prompts: torch.Tensor, max_new: int, eos_id: int, pad_id: int = 0):
+def page_greedy_decode(
+    model, prompts: torch.Tensor, max_new: int, eos_id: int, pad_id: int = 0, progress: bool = False
+):
     """(B, <= max_new) new tokens for each prompt row (left pads are dropped), <eos> after a page's end, as
     greedy_decode returns them; None if some prompt is not the question of a page (the general path then)."""
     decoder = PageDecoder(model, eos_id)
     rows = [row[row != pad_id] for row in prompts]
     if not all(is_page_prompt(model.scheme, ids) for ids in rows):
         return None
-    outs = [decoder.decode(ids, max_new) for ids in rows]
+    outs = [decoder.decode(ids, max_new, progress=progress) for ids in rows]
     width = max(1, max(len(o) for o in outs))
     result = torch.full((len(outs), width), eos_id, dtype=torch.long, device=prompts.device)
     for i, o in enumerate(outs):
