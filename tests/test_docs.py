@@ -71,6 +71,7 @@ CARDS = [
     ("models/mul/README.md", "preset times-digit", "bench/results/until-proven-times-digit.md"),
     ("models/page-mul/README.md", "cell (k x k)", "bench/results/page-mul.md"),
     ("models/page-add/README.md", "seed exit proven at step", "bench/results/until-proven-page-add.md"),
+    ("models/page-mul/README.md", "seed exit proven at step", "bench/results/until-proven-page-mul.md"),
 ]
 
 
