@@ -66,21 +66,37 @@ def _no_progress_bars():
         loader.tqdm = bar
 
 
+@functools.lru_cache(maxsize=2)
+def _load_pretrained(folder: str, gguf: str | None, device: str):
+    """(tokenizer, model) on `device`, ready to decode left-padded batches. Kept for the process: loading a GGUF
+    file dequantizes every tensor (about 20 s for a 135M model), and a probe, a judge and the loop over the same
+    model would each pay it again. Nothing here writes to either afterwards."""
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    extra = {"gguf_file": gguf} if gguf else {}
+    with _no_progress_bars():  # GGUF dequantization draws its own bar on stderr
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **extra)
+    model.to(device).eval()
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.convert_ids_to_tokens(0)
+    return tokenizer, model
+
+
 class HuggingFaceLM(LanguageModel):
     def __init__(self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto"):
         try:
-            import transformers
+            import transformers  # noqa: F401  (here for the message: the loader imports it again)
         except ImportError:
             raise UsageError("--hf needs the transformers package: pip install 'numerate[hf]'") from None
         from numerate.devices import pick_device
 
         folder, gguf = resolve(path)
-        transformers.utils.logging.disable_progress_bar()
-        extra = {"gguf_file": gguf} if gguf else {}
+        self.device = pick_device(device)
         try:
-            with _no_progress_bars():  # GGUF dequantization draws its own bar on stderr
-                self.tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **extra)
-                self.model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **extra)
+            self.tokenizer, self.model = _load_pretrained(str(folder), gguf, str(self.device))
         except ImportError as exc:
             raise UsageError(f"--hf {path}: {exc} (pip install 'numerate[hf]' installs gguf and accelerate)") from None
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -89,11 +105,6 @@ class HuggingFaceLM(LanguageModel):
                 f"--hf {path}: cannot load a causal language model and its tokenizer{': ' + what if what else ''} "
                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
             ) from None
-        self.device = pick_device(device)
-        self.model.to(self.device).eval()
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.convert_ids_to_tokens(0)
         if chat and not getattr(self.tokenizer, "chat_template", None):
             raise UsageError(f"--chat: the tokenizer in {path} has no chat template")
         from numerate.lm import zoo
