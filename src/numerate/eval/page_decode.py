@@ -1,4 +1,9 @@
-"""Greedy decoding of a one-layer page model (posenc/page_grid.py) a line at a time, in time linear in the page.
+"""Greedy decoding of a one-layer page model a line at a time, in time linear in the page.
+
+Both page schemes qualify: the sum page's (posenc/page.py: two row kinds, a line of work every two rows) and a
+cycle of line kinds (posenc/page_grid.py, the multiplication page). Each declares what the decoder reads: its row
+kinds (`period`, `kind_vectors`), the rows a kind reads (`row_offsets`), the bias of each cell (`cell_bias`), where
+a prompt's tokens sit (`layout`) and the rows from one line of work to the next (`line_step`).
 
 A query of such a model sees only its own token and the tokens in columns c and c + 1 of the few rows above that
 its line's kind reads, so once those rows are written, the token after column c is a function of the token in
