@@ -180,3 +180,34 @@ def test_the_line_decoder_writes_the_token_by_token_decoders_sum_page(bundle, wh
         if which == "shipped":
             assert bundle.task.final(bundle.fmt.parse(bundle.tok.decode(page[:-1]))) == sum(p)
     assert cached.tables
+
+
+def test_a_model_that_leaves_the_page_layout_is_decoded_token_by_token(bundle, monkeypatch):
+    """A model that opens line after empty line ('||||...') puts tokens where the line decoder's reading of a
+    line would not: the scheme's own layout of what was written disagrees, and the page is decoded plainly
+    instead, writing what greedy decoding writes. The shipped model's pages never take that way."""
+    import copy
+
+    import torch
+
+    from numerate.eval.decode import greedy_decode
+    from numerate.eval.page_decode import PageDecoder
+    from numerate.tasks.base import Problem
+
+    plain_calls = []
+    original = PageDecoder._plain
+    monkeypatch.setattr(PageDecoder, "_plain", lambda self, *a: plain_calls.append(1) or original(self, *a))
+    mutant = copy.deepcopy(bundle)
+    bar = mutant.tok.encode("|")[0]
+    with torch.no_grad():
+        mutant.model.head.weight[bar] += mutant.model.head.weight[mutant.tok.eos_id]
+    for which, b in (("shipped", bundle), ("mutant", mutant)):
+        for p in [(12, 34), (5, 7, 9), (99, 1)]:
+            prompt = torch.tensor(b.tok.encode(b.fmt.prompt(Problem(p))))
+            plain = greedy_decode(b.model, prompt[None], 40, b.tok.eos_id, windowed=False)[0].tolist()
+            calls = len(plain_calls)
+            page = PageDecoder(b.model, b.tok.eos_id).decode(prompt, 40)
+            assert page == plain[: len(page)] and (len(page) == 40 or page[-1] == b.tok.eos_id), (which, p)
+            assert len(plain_calls) == calls + (which == "mutant"), (which, p)
+            if which == "mutant":
+                assert "||" in b.tok.decode(page)

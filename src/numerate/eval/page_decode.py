@@ -130,12 +130,39 @@ class PageDecoder:
         from tqdm.auto import tqdm
 
         with tqdm(total=max_new, disable=not progress, unit="tok", unit_scale=True, desc="page") as bar:
-            out = self._decode(prompt, max_new, bar)
+            found = self._decode(prompt, max_new, bar)
+            if found is None or not self._sits_where_assumed(prompt, *found):
+                # off the page's format (a line with no end in the budget, or tokens the scheme would place
+                # elsewhere than this decoder's lines): plain greedy decoding, which places every token itself
+                found = (self._plain(prompt, max_new), None)
+            out = found[0]
             bar.total = bar.n = len(out)  # the page ended: its length, not the bound, is the whole
             bar.refresh()
         return out
 
-    def _decode(self, prompt: torch.Tensor, max_new: int, bar) -> list[int]:
+    def _plain(self, prompt: torch.Tensor, max_new: int) -> list[int]:
+        from numerate.eval.decode import greedy_decode
+
+        out = greedy_decode(self.model, prompt[None], max_new, self.eos_id, windowed=False)[0].tolist()
+        return out[: out.index(self.eos_id) + 1] if self.eos_id in out else out
+
+    def _sits_where_assumed(self, prompt: torch.Tensor, out: list[int], lines: list[tuple[int, int, int]]) -> bool:
+        """Whether the scheme's own layout of prompt + out puts every written token (but <eos>) in the row and
+        column the decoder read it at: `lines` holds (row, first column, tokens) for each run written."""
+        if not out:
+            return True
+        rows, cols, _ = self.scheme.layout(torch.cat([prompt, prompt.new_tensor(out)])[None])
+        rows, cols = rows[0, len(prompt) :].cpu().numpy(), cols[0, len(prompt) :].cpu().numpy()
+        counts = np.array([n for _, _, n in lines])
+        want_rows = np.repeat([r for r, _, _ in lines], counts)[: len(out)]
+        starts = np.repeat(np.cumsum(counts) - counts, counts)[: len(out)]
+        want_cols = np.repeat([c for _, c, _ in lines], counts)[: len(out)] + np.arange(len(out)) - starts
+        keep = np.asarray(out) != self.eos_id
+        return bool(np.array_equal(rows[keep], want_rows[keep]) and np.array_equal(cols[keep], want_cols[keep]))
+
+    def _decode(self, prompt: torch.Tensor, max_new: int, bar):
+        """(the tokens written, (row, first column, count) of each run of them), or None when a line has no end
+        within the budget."""
         scheme = self.scheme
         rows_of, cols_of, what = scheme.layout(prompt[None])
         rows_of, cols_of = rows_of[0].tolist(), cols_of[0].tolist()
@@ -145,30 +172,33 @@ class PageDecoder:
             idx = [i for i, x in enumerate(rows_of) if x == r]
             rows[r] = self._row(prompt[idx], cols_of[idx[0]], r % scheme.period)
         out: list[int] = []
+        lines: list[tuple[int, int, int]] = []
         opener = prompt[-1:]
         lo, step = scheme.row_window[0], scheme.line_step
         while len(out) < max_new:
             above = [rows[row + o] for o in scheme.row_offsets(row % scheme.period) if o and row + o in rows]
             width = max([r.c0 + len(r.ids) for r in above] or [1]) + 2
             found = self._line(rows, row, opener, width, max_new + 1)
-            if found is None:  # no end within the budget (a model far off the format): stop the page here
-                return out[:max_new]
+            if found is None:  # no end within the budget: a model far off the format
+                return None
             line, after = found
             end = len(line) - 1
             written = line[1 : end + 1].tolist()
             out.extend(written)
+            lines.append((row, 1, len(written)))
             bar.update(len(written) + 1)
             if line[end] == self.eos_id or len(out) >= max_new:
-                return out[:max_new]
+                return out[:max_new], lines
             rows[row] = self._row(line[: end + 1], 0, row % scheme.period)
             for r in [r for r in rows if r < row + step + lo]:  # no later line reads this far up
                 del rows[r]
             out.append(after)  # the token after the closing mark opens the next line
+            lines.append((row + step, 0, 1))
             if after == self.eos_id:
-                return out[:max_new]
+                return out[:max_new], lines
             opener = prompt.new_tensor([after])
             row += step
-        return out[:max_new]
+        return out[:max_new], lines
 
     def _line(self, rows, row: int, opener: torch.Tensor, width: int, limit: int):
         """(the line from its opening mark to its end, the token after the end), or None past `limit` tokens.
