@@ -124,27 +124,24 @@ class PageDecoder:
         return self.model.head(self.model.ln_f(x)).argmax(-1)
 
     @torch.no_grad()
-    def decode(self, prompt: torch.Tensor, max_new: int, progress: bool = False) -> list[int]:
+    def decode(self, prompt: torch.Tensor, max_new: int, progress: bool = False) -> list[int] | None:
         """The tokens the model writes after `prompt` (1-D ids ending in the prompt's mark), up to <eos>; with
-        `progress`, a bar of the tokens written against the most the page may hold."""
+        `progress`, a bar of the tokens written against the most the page may hold.
+
+        None when the model leaves the page's format: a line with no end within the budget, or tokens the
+        scheme's own layout places elsewhere than this decoder read them (an empty line opened right after
+        another, on the sum page). Plain greedy decoding, which places every token itself, is then the way to
+        write that page (`page_greedy_decode` returns None and `greedy_decode` takes it)."""
         from tqdm.auto import tqdm
 
         with tqdm(total=max_new, disable=not progress, unit="tok", unit_scale=True, desc="page") as bar:
             found = self._decode(prompt, max_new, bar)
             if found is None or not self._sits_where_assumed(prompt, *found):
-                # off the page's format (a line with no end in the budget, or tokens the scheme would place
-                # elsewhere than this decoder's lines): plain greedy decoding, which places every token itself
-                found = (self._plain(prompt, max_new), None)
+                return None
             out = found[0]
             bar.total = bar.n = len(out)  # the page ended: its length, not the bound, is the whole
             bar.refresh()
         return out
-
-    def _plain(self, prompt: torch.Tensor, max_new: int) -> list[int]:
-        from numerate.eval.decode import greedy_decode
-
-        out = greedy_decode(self.model, prompt[None], max_new, self.eos_id, windowed=False)[0].tolist()
-        return out[: out.index(self.eos_id) + 1] if self.eos_id in out else out
 
     def _sits_where_assumed(self, prompt: torch.Tensor, out: list[int], lines: list[tuple[int, int, int]]) -> bool:
         """Whether the scheme's own layout of prompt + out puts every written token (but <eos>) in the row and
@@ -353,6 +350,8 @@ def page_greedy_decode(
     if not all(is_page_prompt(model.scheme, ids) for ids in rows):
         return None
     outs = [decoder.decode(ids, max_new, progress=progress) for ids in rows]
+    if any(o is None for o in outs):  # a model off the page's format: the general path writes these pages
+        return None
     width = max(1, max(len(o) for o in outs))
     result = torch.full((len(outs), width), eos_id, dtype=torch.long, device=prompts.device)
     for i, o in enumerate(outs):
