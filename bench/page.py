@@ -74,9 +74,7 @@ def measure(model: str, problems: list[tuple[int, ...]], threads: int) -> dict:
         "seconds": round(seconds, 1),
         "proof": PROOF.get(model, "?"),
         "status": err.getvalue().strip().splitlines()[:1],
-        "measured_at": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip(),
+        "measured_at": _commit(),
     }
 
 

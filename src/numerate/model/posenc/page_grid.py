@@ -40,6 +40,7 @@ class PageCycle(PositionalScheme):
     depends_on = frozenset({"column-offset", "row-offset", "row-kind"})
     needs_column_layout = True
     needs_marks = True
+    line_step = 1  # rows from one line of work to the next (what eval/page_decode.py steps by)
 
     def __init__(self, cfg, digit_ids, mark_ids):
         super().__init__(cfg, digit_ids)
@@ -57,8 +58,6 @@ class PageCycle(PositionalScheme):
         n_slots = int(slot.max()) + 1
         self.table = nn.Parameter(torch.zeros(cfg.n_head, self.period, n_slots, self.window[1] - self.window[0] + 1))
         self.kind = nn.Embedding(self.period, cfg.n_embd)
-
-    line_step = 1  # rows from one line of work to the next
 
     def row_offsets(self, kind: int) -> tuple[int, ...]:
         """The row offsets a query of this kind may read (its own row included)."""
