@@ -7,8 +7,9 @@
 Everything is rederived here from the model folder (its config.json and weights) and the certificate's
 declarations (docs/verification.md, "The certificate format") with code that shares nothing with the prover:
 
-1. the weights file is the one the certificate names (sha256), and the folder's config.json is the computation
-   the certificate binds (the same task, format, model and vocabulary, and the same computation hash);
+1. the weights file is the one the certificate names (sha256), every tensor in it is float32 and finite (the
+   numbers numerate's loader computes with; anything else is refused, exit 2), and the folder's config.json is
+   the computation the certificate binds (the same task, format, model and vocabulary, and the same computation hash);
 2. the problem layout (reversed, zero-padded operands, the answer one digit wider, <eos>) and each token's row and
    column are written out for every width up to the certificate's widest plus three;
 3. each query's field is found by reachability over the attention graph (window, causality, depth); queries are
@@ -1060,9 +1061,22 @@ def expected_statement(task: str, precision: str) -> str:
     )
 
 
-def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, tolerance: float) -> list[str]:
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The weights as numerate computes with them. A model folder stores float32 tensors only (numerate's loader
+    refuses anything else, so that every reader computes with the same numbers): any other dtype, or a value that
+    is not finite, makes the folder unusable here too. float32 values are exact in float64."""
     from safetensors.numpy import load_file
 
+    W = load_file(str(path))
+    for name, v in W.items():
+        if v.dtype != np.float32:
+            raise Unusable(f"{path}: tensor {name} is stored as {v.dtype}; a model folder holds float32 tensors only")
+        if not np.isfinite(v).all():
+            raise Unusable(f"{path}: tensor {name} holds a value that is not finite")
+    return {k: v.astype(np.float64) for k, v in W.items()}
+
+
+def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, tolerance: float) -> list[str]:
     cert = json.loads(cert_path.read_text())
     if not isinstance(cert, dict) or not isinstance(cert.get("argument"), dict):
         raise Unusable("not a numerate certificate (needs 'argument')")
@@ -1112,7 +1126,7 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     declared = arg.get("classes", [])
     if len(classes) != len(declared):
         problems.append(f"field classes: {len(classes)} found, {len(declared)} in the certificate")
-    W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    W = read_weights(weights)
     refused = computed_here(mcfg, W)
     if refused:
         return problems + refused
@@ -1209,8 +1223,6 @@ def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
 def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases, claim, task) -> list[str]:
     """What every page certificate is checked for besides its cases: the precision it binds, a claimed proof,
     and its statement word for word."""
-    from safetensors.numpy import load_file
-
     precision = cert.get("binds", {}).get("precision")
     if precision not in PRECISIONS:
         raise Unusable(f"the certificate binds no precision this checker knows ({precision!r})")
@@ -1218,7 +1230,7 @@ def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases
         return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
     if cert.get("rounding", {}).get("precision") != precision:
         problems.append("rounding: its precision is not the one the certificate binds")
-    W = {k: v.astype(np.float64) for k, v in load_file(str(weights)).items()}
+    W = read_weights(weights)
     refused = computed_here(mcfg, W)
     if refused:
         return problems + refused

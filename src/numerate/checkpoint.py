@@ -23,6 +23,7 @@ from numerate.tasks import get_task
 from numerate.tokenizer import CharTokenizer
 
 FORMAT_VERSION = 1
+STORED_DTYPE = torch.float32  # every tensor of a model folder, whatever precision a certificate runs it in
 
 
 @dataclass
@@ -83,6 +84,10 @@ def save_model(folder: Path, bundle: Bundle, meta: dict) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in unwrap(bundle.model).state_dict().items()}
+    changed = [k for k, v in state.items() if not torch.equal(v.to(STORED_DTYPE).to(v.dtype), v)]
+    if changed:  # a model run in float64 from float32 weights saves back exactly; anything else is not float32
+        raise ValueError(f"{changed[0]} holds values float32 cannot represent exactly; a model folder stores float32")
+    state = {k: v.to(STORED_DTYPE) for k, v in state.items()}
     atomic_write(folder / "model.safetensors", lambda p: save_file(state, str(p)))
     sidecar = {
         "format_version": FORMAT_VERSION,
@@ -114,6 +119,20 @@ def read_sidecar(folder: Path) -> dict:
     return sidecar
 
 
+def check_stored_dtypes(state: dict, weights: Path) -> None:
+    """Every tensor of a model folder is stored as float32: the one meaning of its numbers. A float64 tensor would
+    be rounded on loading, so the loader and a reader of the file (tools/check_certificate.py) would compute with
+    different numbers; a folder that is not float32 throughout is refused rather than rounded."""
+    other = sorted((name, str(t.dtype).replace("torch.", "")) for name, t in state.items() if t.dtype != STORED_DTYPE)
+    if other:
+        name, dtype = other[0]
+        more = f" (and {len(other) - 1} more)" if len(other) > 1 else ""
+        raise UsageError(
+            f"{weights}: tensor {name} is stored as {dtype}{more}; numerate model folders hold float32 tensors only "
+            "(a certificate covers the float32 numbers; convert with .float() and re-verify)"
+        )
+
+
 def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
     """A model folder, checked: readable config and weights that match it, finite, of the right shapes."""
     from safetensors.torch import load_file
@@ -141,13 +160,16 @@ def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
         state = load_file(str(weights))
     except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
         raise UsageError(f"{weights} cannot be read as safetensors ({exc})") from None
+    check_stored_dtypes(state, weights)
     try:
         bundle.model.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         detail = next((line.strip() for line in first[1:] if line.strip()), first[0] if first else "")
         raise UsageError(f"{weights} does not fit the model in config.json: {detail}") from None
-    bad = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    # finiteness of the values the model computes with (what load_state_dict copied in), not of the file's
+    loaded = unwrap(bundle.model).state_dict()
+    bad = [name for name, t in loaded.items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if bad:
         raise UsageError(f"{weights}: weights are not finite (NaN or inf in {bad[0]}); the model cannot answer")
     bundle.model.to(device).eval()
