@@ -190,12 +190,12 @@ def solve_stream(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_lines, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
-        unreadable = off_form = 0
+        unreadable = off_form = answered = 0
         batch: list[Problem] = []
         digits = 0
 
         def flush():
-            nonlocal unreadable, digits, off_form
+            nonlocal unreadable, digits, off_form, answered
             if multiplier is not None:
                 stdout.write("".join(to_str(v) + "\n" for v in multiply(multiplier, batch, batch_size)))
                 stdout.flush()
@@ -209,15 +209,20 @@ def solve_stream(
                 else answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1)
             )
             for a in answers:
+                answered += 1
+                page = getattr(task, "page", False)
+                if page and not a.ended:
+                    raise UsageError(unended_page(bundle, a, answered))
                 if a.value is not None and not stepwise and not written_exactly(bundle.fmt, a):
                     off_form += 1
                 if show_work and hasattr(bundle.fmt, "lines"):
                     stdout.write(show_page(bundle, a))
-                if a.value is None:
+                result = task.final(a.value) if page and a.value is not None else a.value
+                if result is None:
                     unreadable += 1
                     stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
-                elif hasattr(task, "final"):  # a page: the result is what its lines stand for
-                    stdout.write(to_str(task.final(a.value)) + "\n")
+                elif page:  # the result is what the page's lines stand for
+                    stdout.write(to_str(result) + "\n")
                 else:
                     stdout.write((a.text if stepwise else to_str(a.value)) + "\n")
             stdout.flush()
@@ -245,6 +250,19 @@ def solve_stream(
             "(an extra or missing digit, or no end token); their values are printed as read\n"
         )
     return 0
+
+
+def unended_page(bundle, a, number: int) -> str:
+    """Why a page model's answer to input line `number` is refused: its page did not end within the tokens the
+    scheme allows for the question."""
+    fmt = bundle.fmt
+    budget = fmt.max_target_len(a.problem) + 1
+    line = a.text.count(fmt.LINE + fmt.OPEN) + 1
+    return (
+        f"line {number}: the model did not end its page within the {budget:,} tokens its format allows for this "
+        f"question (line {line} of the page never closes, or the page holds too many lines); "
+        "no answer is given (a model off its procedure: `numerate verify` says where)"
+    )
 
 
 def show_page(bundle, a) -> str:

@@ -54,6 +54,12 @@ def supports_page_decode(model) -> bool:
     )
 
 
+class Unending(list):
+    """The tokens of a line that provably never ends (column 0 first): past the rows above, every column has the
+    same (empty) context, so the line's next token is one fixed function of the token before; a chain of more
+    steps than the vocabulary has tokens has entered a cycle, and if no step of it closed the line, none will."""
+
+
 class _Row:
     __slots__ = ("ids", "c0", "kind", "np_ids")
 
@@ -128,6 +134,10 @@ class PageDecoder:
         """The tokens the model writes after `prompt` (1-D ids ending in the prompt's mark), up to <eos>; with
         `progress`, a bar of the tokens written against the most the page may hold.
 
+        A page that does not end within `max_new` tokens comes back without <eos>: cut at the budget, or, where a
+        line provably never ends (`Unending`), cut where that became certain, a prefix of what greedy decoding
+        would write until the budget runs out (so an endless page costs a line, not the budget twice).
+
         None when the model leaves the page's format: a line with no end within the budget, or tokens the
         scheme's own layout places elsewhere than this decoder read them (an empty line opened right after
         another, on the sum page). Plain greedy decoding, which places every token itself, is then the way to
@@ -178,6 +188,10 @@ class PageDecoder:
             found = self._line(rows, row, opener, width, max_new + 1)
             if found is None:  # no end within the budget: a model far off the format
                 return None
+            if isinstance(found, Unending):  # greedy decoding would write this line until the budget runs out
+                out.extend(found[1 : max_new - len(out) + 1])
+                lines.append((row, 1, len(out) - sum(n for _, _, n in lines)))
+                return out[:max_new], lines
             line, after = found
             end = len(line) - 1
             written = line[1 : end + 1].tolist()
@@ -284,6 +298,8 @@ class PageDecoder:
                         after = table[(kind, ctx[min(c, L - 1)], nxt)]
                     return opener.new_tensor(toks), after
                 was_digit = nxt in digit
+                if c > L + self.vocab + 1:  # on the empty context for more steps than there are tokens: a cycle
+                    return Unending(toks)
                 if c > limit:
                     return None
             start = min(c, L - 1)
@@ -356,4 +372,6 @@ def page_greedy_decode(
     result = torch.full((len(outs), width), eos_id, dtype=torch.long, device=prompts.device)
     for i, o in enumerate(outs):
         result[i, : len(o)] = torch.tensor(o, dtype=torch.long)
+        if eos_id not in o:  # a page that does not end: pads after it (never read as an end), not <eos>
+            result[i, len(o) :] = pad_id
     return result

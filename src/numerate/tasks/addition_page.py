@@ -31,8 +31,8 @@ class AdditionPage(AdditionMany):
         return PAGE_SUM
 
     def final(self, answer):
-        """The result a page's lines stand for: the last running total."""
-        return answer[-1]
+        """The result a page's lines stand for: the last running total (None for a page with no line)."""
+        return answer[-1] if answer else None
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         return len(problem.operands), len(to_str(len(problem.operands) * (10**width - 1)))

@@ -92,8 +92,11 @@ class MultiplicationPage(Multiplication):
         a, b = problem.operands
         return page_lines(a, b)
 
-    def final(self, answer) -> int:
-        """The product a page stands for: its last running sum (the line before the last two)."""
+    def final(self, answer) -> int | None:
+        """The product a page stands for: its last running sum (the line before the last two); None for a page
+        too short to hold one (a model off the procedure)."""
+        if len(answer) < 3:
+            return None
         total = answer[-3]
         return sum((c or 0) * 10**i for i, c in enumerate(total))
 
