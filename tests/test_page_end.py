@@ -43,8 +43,9 @@ def _solve(bundle, line: bytes):
     from numerate.commands import solve
 
     out, err = io.StringIO(), io.StringIO()
-    with mock.patch("numerate.verify.binding.load_certified", return_value=bundle), mock.patch(
-        "numerate.verify.binding.certificate_status", return_value=""
+    with (
+        mock.patch("numerate.verify.binding.load_certified", return_value=bundle),
+        mock.patch("numerate.verify.binding.certificate_status", return_value=""),
     ):
         rc = solve.solve_stream("unused", io.BytesIO(line), out, err, device="cpu")
     return rc, out.getvalue(), err.getvalue()
