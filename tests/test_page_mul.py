@@ -247,8 +247,27 @@ def test_a_page_multiplier_near_tie_is_never_proven(shipped):
 
     from numerate.verify.prove import verify
 
-    result = verify(near_tie(shipped, gap=1e-8, classes=[_class_index(shipped, SUM)]), progress=False)
+    mutant = near_tie(shipped, gap=1e-8, classes=[_class_index(shipped, SUM)])
+    result = verify(mutant, progress=False)
     assert result.verdict == "undecided" and not result.proven and result.undecided
+    for u in result.undecided:  # named by a real product, or said to be on no real page searched
+        assert "*" in u["problem"] and (u["problem"].startswith("no real page") or "template" not in u["problem"])
+
+
+def test_an_undecided_field_is_named_by_a_real_page_that_shows_it(shipped):
+    """The enumeration's cases come from template pages (whose digits stand for local variables): an undecided
+    case is named by a real product whose page shows its field, or said to be shown by none searched."""
+    from numerate.verify.page_grid import fields_of
+    from numerate.verify.prove import _name_real_pages
+
+    real = list(fields_of(shipped, Problem((4732, 586))))
+    shown = real[len(real) // 2]
+    nowhere = (shown[0], (255,) * len(shown[1]))
+    undecided = [{"problem": Problem((777, 33)), "field": f} for f in (shown, nowhere)]
+    _name_real_pages(shipped, undecided)
+    named = shipped.task.parse_expression(undecided[0]["shown"])
+    assert shown in set(fields_of(shipped, named))
+    assert undecided[1]["shown"].startswith("no real page of") and "777*33" in undecided[1]["shown"]
 
 
 def test_the_independent_checker_agrees_on_the_page_multiplier():

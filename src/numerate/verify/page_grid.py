@@ -252,3 +252,53 @@ def describe(lay, q: int, field: list[int], vocab: list[str]) -> str:
         off = lay.rows[k] - lay.rows[q]
         out.append(f"{NAMES[lay.rows[k] % 7]}[{off}][j{d:+d}]" if d else f"{NAMES[lay.rows[k] % 7]}[{off}][j]")
     return " ".join(out)
+
+
+def fields_of(bundle, problem: Problem):
+    """Every query of a real page as (field shape key, field ids + next token as a tuple), keyed as `grid_cases`
+    keys its shapes."""
+    from numerate.verify.page import _key
+
+    tok, fmt, task, scheme = bundle.tok, bundle.fmt, bundle.task, bundle.model.scheme
+    ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
+    pos = scheme.positions(torch.tensor([ids]))[0]
+    cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
+    where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+    digit = set(tok.digit_ids)
+    for q in range(len(fmt.prompt(problem)) - 1, len(ids) - 1):
+        r, c = rows[q], cols[q]
+        field = sorted(
+            k
+            for off in scheme.row_offsets(r % scheme.period)
+            for dc in (0, 1)
+            if (k := where.get((r + off, c + dc))) is not None and k <= q
+        )
+        rel = pos[field].clone()
+        rel[:, 0] -= pos[q, 0]
+        rel[:, 1] -= scheme.period * (r // scheme.period)
+        yield _key(rel, ids[q] in digit), tuple([ids[k] for k in field] + [ids[q + 1]])
+
+
+def real_pages_showing(bundle, wanted: set, pages: int = 2000, max_len: int = 8, seed: int = 0) -> tuple[dict, int]:
+    """For each (shape key, field row) in `wanted` — a case of the enumeration, which comes from a template page
+    whose digits stand for local variables — a real problem whose page shows that field with that next token,
+    smallest pages first: ({wanted item: problem}, pages searched). Candidates are drawn from every sampler of the
+    task and from nines, zeros and powers of ten, operands of 1 to `max_len` digits."""
+    import random
+
+    rng, task, found, searched = random.Random(seed), bundle.task, {}, 0
+    structured = [lambda n: 10**n - 1, lambda n: 10 ** (n - 1), lambda n: int("9" * (n - 1) + "1" if n > 1 else 1)]
+    per_size = max(1, pages // (max_len * max_len))
+    for total in range(2, 2 * max_len + 1):
+        for n in range(max(1, total - max_len), min(max_len, total - 1) + 1):
+            m = total - n
+            problems = [Problem((f(n), g(m))) for f in structured for g in structured]
+            problems += [task.sample(rng, s, (n, m)) for s in task.samplers for _ in range(per_size)]
+            for problem in dict.fromkeys(problems):
+                searched += 1
+                for item in fields_of(bundle, problem):
+                    if item in wanted and item not in found:
+                        found[item] = problem
+                if len(found) == len(wanted):
+                    return found, searched
+    return found, searched

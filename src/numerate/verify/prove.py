@@ -264,7 +264,8 @@ def check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, unde
     open_ = np.nonzero((lows <= 0) & ~failed)[0]
     res.undecided = len(open_)
     for i in open_[np.argsort(lows[open_])][:5]:
-        undecided.append({"problem": cases.problem(i), "lead_minus_bound": float(lows[i])})
+        row = tuple(rows[i].tolist())  # the field and its next token: where a real page shows it is found by it
+        undecided.append({"problem": cases.problem(i), "lead_minus_bound": float(lows[i]), "row": row})
     if len(results):
         res.min_margin = float(margins.min())
         res.min_slack = float(lows.min())
@@ -337,6 +338,22 @@ def verify(
     return _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start)
 
 
+def _name_real_pages(bundle, undecided: list[dict]) -> None:
+    """Each undecided case of the multiplication page named by a real product whose page shows its field, or
+    said to be shown by none of the real pages searched (its template page named beside)."""
+    from numerate.verify.page_grid import real_pages_showing
+
+    found, searched = real_pages_showing(bundle, {u["field"] for u in undecided})
+    for u in undecided:
+        real = found.get(u["field"])
+        template = _expression(bundle, u["problem"])
+        u["shown"] = (
+            _expression(bundle, real)
+            if real is not None
+            else f"no real page of {searched} searched shows this field (enumerated from template page {template})"
+        )
+
+
 def _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start) -> VerifyResult:
     """The VerifyResult of checked classes, with failing cases decoded as `solve` would decode them."""
     out = VerifyResult(
@@ -347,7 +364,10 @@ def _result(bundle, results, worst, failing, undecided, precision, partial, geom
         worst_problem=worst[1].operands if worst[1] else None,
         precision=precision,
         failing_cases=sum(r.failures for r in results),
-        undecided=[{**u, "problem": _expression(bundle, u["problem"])} for u in undecided],
+        undecided=[
+            {"problem": u.get("shown") or _expression(bundle, u["problem"]), "lead_minus_bound": u["lead_minus_bound"]}
+            for u in undecided
+        ],
         **geometry,
     )
     if failing:
@@ -604,9 +624,10 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
     results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
     vocab = bundle.tok.vocab
-    for view, rel, problems, lay, q, slots in shapes.values():
+    for key, (view, rel, problems, lay, q, slots) in shapes.items():
         if max_failures is not None and len(failing) >= max_failures:
             break
+        first_open = len(undecided)
         t = torch.as_tensor(view.astype(np.int64))
         cases = cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
         res = ClassResult(
@@ -618,9 +639,13 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
             failures=0,
         )
         res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
+        for u in undecided[first_open:]:
+            u["field"] = (key, u["row"])
         results.append(res)
         worst = min(worst, low, key=lambda x: x[0])
     bar.close()
+    if grid and undecided:  # template pages' digits stand for local variables: name real pages instead
+        _name_real_pages(bundle, undecided)
     geometry = dict(extent=depth * max(-window[0], window[1]), widest=small, depth=depth, window=tuple(window))
     if grid and failing:  # its cases come from template pages: name real pages solve gets wrong instead
         from numerate.verify.page import witness_pages
