@@ -147,6 +147,40 @@ def test_bad_lines_exit_2_naming_the_line_and_print_nothing(name, line, capsys, 
     assert code == 2 and out == "" and "line 2" in err, err
 
 
+@pytest.mark.parametrize(
+    "name, line", [("isqrt", "1" * 11), ("gcd", "12," + "9" * 11), ("knapsack", "5; 2:" + "3" * 11)]
+)
+def test_procedure_folders_refuse_numbers_longer_than_max_digits(name, line, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{line}\n".encode()), encoding="utf-8"))
+    code = cli.main(["solve", str(ROOT / "models" / name), "--max-digits", "10"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "line 1: a 11-digit number is longer than --max-digits 10" in err, err
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek, as a pipe."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        return self._data.readinto(b)
+
+
+def test_a_procedure_reads_a_pipe_in_two_passes_and_answers_in_order():
+    from numerate.commands.solve import solve_stream
+
+    lines = "".join(f"{a},{b}\n" for a, b in [(462, 1071), (12, 18), (10**10, 10**5), (7, 5)] * 20)
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.BufferedReader(_Pipe(lines.encode()))
+    assert not stdin.seekable()
+    code = solve_stream(ROOT / "models" / "gcd", stdin, out, err, max_digits_allowed=11)
+    assert code == 0 and out.getvalue().split() == ["21", "6", str(10**5), "1"] * 20
+
+
 def _folder(tmp_path: Path, text: str) -> Path:
     folder = tmp_path / "proc"
     folder.mkdir()

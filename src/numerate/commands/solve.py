@@ -140,9 +140,10 @@ def solve_stream(
                 stdout,
                 stderr,
                 batch_size=batch_size,
-                max_chars=max_digits_allowed,
+                max_digits=max_digits_allowed,
                 recheck=recheck,
                 ledger_path=ledger,
+                progress=progress,
             )
         from numerate.commands.solve_procedure import step_statuses
 
@@ -313,7 +314,7 @@ def add_parser(sub, help: str) -> None:
         "--max-digits",
         type=positive_int,
         default=1_000_000,
-        help="refuse operands longer than this (default 1,000,000)",
+        help="refuse operands longer than this (default 1,000,000); for procedure folders, any number on a line",
     )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")

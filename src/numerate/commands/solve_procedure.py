@@ -9,6 +9,8 @@ procedure on a step model that is not proven still runs, and says so.
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 import time
 
 from numerate.errors import UsageError
@@ -29,25 +31,25 @@ def step_statuses(loaded, recheck: bool = False) -> dict[str, str]:
     return out
 
 
-def read_problems(procedure, lines, max_chars: int) -> list:
-    problems = []
-    for number, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("ascii") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError:
-            raise UsageError(f"line {number}: not plain text ({procedure.syntax})") from None
-        text = text.rstrip("\r\n")
-        if len(text) > max_chars:
-            raise UsageError(f"line {number}: longer than --max-digits {max_chars} characters")
-        bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127)), None)
-        if bad is not None:
-            raise UsageError(f"line {number}: control character {bad!r} ({procedure.syntax})")
-        try:
-            problems.append(procedure.parse(text))
-        except ValueError as e:
-            shown = text if len(text) <= 60 else text[:57] + "..."
-            raise UsageError(f"line {number}: {shown!r}: {e}") from None
-    return problems
+def parse_line(procedure, raw, number: int, max_digits: int):
+    """One input line as the procedure's problem; UsageError naming the line and what is wrong (a number longer
+    than `max_digits` digits among them, checked before any number is converted)."""
+    try:
+        text = raw.decode("ascii") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise UsageError(f"line {number}: not plain text ({procedure.syntax})") from None
+    text = text.rstrip("\r\n")
+    bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127)), None)
+    if bad is not None:
+        raise UsageError(f"line {number}: control character {bad!r} ({procedure.syntax})")
+    longest = max((len(run) for run in re.findall(r"[0-9]+", text)), default=0)
+    if longest > max_digits:
+        raise UsageError(f"line {number}: a {longest:,}-digit number is longer than --max-digits {max_digits:,}")
+    try:
+        return procedure.parse(text)
+    except ValueError as e:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UsageError(f"line {number}: {shown!r}: {e}") from None
 
 
 def solve_procedure_stream(
@@ -57,10 +59,17 @@ def solve_procedure_stream(
     stderr,
     batch_size: int = 512,
     problems_per_batch: int = 64,
-    max_chars: int = 1_000_000,
+    max_digits: int = 1_000_000,
     recheck: bool = False,
     ledger_path: str | None = None,
+    progress: bool = False,
 ) -> int:
+    """Two passes, as for models (commands/solve.py): every line checked first (a pipe spooled to a temporary
+    file), then read again and answered batch by batch, so memory holds one batch of problems. With `progress`,
+    a bar of the problems and one of the rounds of questions of the batch being answered."""
+    from tqdm.auto import tqdm
+
+    from numerate.commands.solve import _seekable
     from numerate.procedures.folder import solve
 
     procedure = loaded.procedure
@@ -71,29 +80,46 @@ def solve_procedure_stream(
     if unproven:
         stderr.write(f"warning: step(s) {', '.join(unproven)} not proven: these answers are not covered by a proof\n")
     source = getattr(stdin, "buffer", stdin)
-    problems = read_problems(procedure, source, max_chars)
-    ledger = open(ledger_path, "w") if ledger_path else None
+    spool = None if _seekable(source) else tempfile.TemporaryFile()
+    ledger = None
     try:
-        for start in range(0, len(problems), problems_per_batch):
-            batch = problems[start : start + problems_per_batch]
-            t0 = time.perf_counter()
-            answers, ledgers = solve(loaded, batch, batch_size=batch_size)
-            seconds = time.perf_counter() - t0
-            stdout.write("".join(procedure.write(p, a) + "\n" for p, a in zip(batch, answers)))
-            stdout.flush()
-            if ledger:
-                for p, a, led in zip(batch, answers, ledgers):
-                    row = {
-                        "problem": procedure.expression(p),
-                        "answer": procedure.write(p, a),
-                        "questions": dict(led.questions),
-                        "digits_written": dict(led.digits),
-                        "rounds": led.rounds,
-                        "batch_seconds": round(seconds, 3),
-                        "steps_proven": not unproven,
-                    }
-                    ledger.write(json.dumps(row) + "\n")
+        total = 0
+        for number, raw in enumerate(source, start=1):  # pass 1: every line checked before any work
+            if spool is not None:
+                spool.write(raw)
+            parse_line(procedure, raw, number, max_digits)
+            total = number
+        reader = spool if spool is not None else source
+        reader.seek(0)
+        ledger = open(ledger_path, "w") if ledger_path else None
+        bar = tqdm(total=total, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
+        batch: list = []
+        for number, raw in enumerate(reader, start=1):  # pass 2: answered batch by batch, in input order
+            batch.append(parse_line(procedure, raw, number, max_digits))
+            if len(batch) == problems_per_batch or number == total:
+                t0 = time.perf_counter()
+                answers, ledgers = solve(loaded, batch, batch_size=batch_size, progress=progress)
+                seconds = time.perf_counter() - t0
+                stdout.write("".join(procedure.write(p, a) + "\n" for p, a in zip(batch, answers)))
+                stdout.flush()
+                if ledger:
+                    for p, a, led in zip(batch, answers, ledgers):
+                        row = {
+                            "problem": procedure.expression(p),
+                            "answer": procedure.write(p, a),
+                            "questions": dict(led.questions),
+                            "digits_written": dict(led.digits),
+                            "rounds": led.rounds,
+                            "batch_seconds": round(seconds, 3),
+                            "steps_proven": not unproven,
+                        }
+                        ledger.write(json.dumps(row) + "\n")
+                bar.update(len(batch))
+                batch = []
+        bar.close()
     finally:
         if ledger:
             ledger.close()
+        if spool is not None:
+            spool.close()
     return 0

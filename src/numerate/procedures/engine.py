@@ -69,9 +69,16 @@ def resume(body: Body, value):
 Asker = Callable[[str, list[tuple[int, ...]]], tuple[list[int], list[int]]]
 
 
-def run(bodies: list[Body], ask: Asker, keep_lines: bool = False, max_rounds: int | None = None):
+def run(
+    bodies: list[Body],
+    ask: Asker,
+    keep_lines: bool = False,
+    max_rounds: int | None = None,
+    on_round: Callable[[], None] | None = None,
+):
     """Drive every body to its end; returns (results, ledgers), in input order. `max_rounds` stops a run that
-    would not end (a procedure on step models that are wrong may loop): UsageError."""
+    would not end (a procedure on step models that are wrong may loop): UsageError. `on_round` is called after
+    each round of questions (a progress bar)."""
     n = len(bodies)
     results: list[Any] = [None] * n
     ledgers = [Ledger(lines=[] if keep_lines else None) for _ in range(n)]
@@ -112,4 +119,6 @@ def run(bodies: list[Body], ask: Asker, keep_lines: bool = False, max_rounds: in
         for i, (asks, many) in current:
             ledgers[i].rounds += 1
             advance(i, answers[i] if many else answers[i][0])
+        if on_round is not None:
+            on_round()
     return results, ledgers

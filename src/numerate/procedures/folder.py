@@ -130,12 +130,20 @@ def asker(loaded: LoadedProcedure, batch_size: int = 256):
     return ask
 
 
-def solve(loaded: LoadedProcedure, problems: list, batch_size: int = 256, keep_lines: bool = False):
+def solve(
+    loaded: LoadedProcedure, problems: list, batch_size: int = 256, keep_lines: bool = False, progress: bool = False
+):
     """The procedure's answers to every problem, all problems' questions batched level by level; returns
-    (answers, ledgers)."""
+    (answers, ledgers). With `progress`, a bar of the rounds of questions (against the most the procedure may
+    need, where it declares a bound)."""
+    from tqdm.auto import tqdm
+
     from numerate.procedures.engine import run
 
     bodies = [loaded.procedure.body(p) for p in problems]
     bounds = [loaded.procedure.max_rounds(p) for p in problems]
     limit = None if None in bounds or not bounds else max(bounds)
-    return run(bodies, asker(loaded, batch_size), keep_lines=keep_lines, max_rounds=limit)
+    with tqdm(total=limit, disable=not progress, unit="round", desc="rounds", leave=False) as bar:
+        return run(
+            bodies, asker(loaded, batch_size), keep_lines=keep_lines, max_rounds=limit, on_round=lambda: bar.update()
+        )
