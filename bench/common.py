@@ -53,7 +53,7 @@ def train_seeds(preset: str, runs: dict, overrides: list[str], engine) -> None:
     """Train `preset` at every seed of `runs` ({seed: folder}) on `engine` (--jobs or --ray); finished runs are
     skipped and unfinished ones resumed (so a benchmark can be spread over several sittings). A failed run is
     reported with the end of its log after the others finish, and stops the benchmark."""
-    from numerate.commands.compare import training_units
+    from numerate.comparison import training_units
 
     run_sweep(training_units(preset, runs, overrides), engine)
 

@@ -20,7 +20,7 @@ from common import RESULTS, run_sweep, write_results  # noqa: E402
 
 from numerate.cli import main as numerate_main  # noqa: E402
 from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
-from numerate.commands.compare import training_units  # noqa: E402
+from numerate.comparison import training_units  # noqa: E402
 from numerate.plots import plot_modes  # noqa: E402
 from numerate.iterate.summary import render, series  # noqa: E402
 from numerate.tasks import get_task  # noqa: E402

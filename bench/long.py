@@ -44,7 +44,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from numerate.bigint import unlimited_digits
     from numerate.checkpoint import load_certified, load_model
-    from numerate.eval.evaluate import answer_problems
+    from numerate.eval.answer import answer_problems
     from numerate.tasks.base import Problem
     from numerate.devices import pick_device
 

@@ -32,11 +32,11 @@ def main() -> None:
     import torch
 
     from numerate.bigint import from_str, to_str, unlimited_digits
-    from numerate.iterate.multiply import load_multiplier, multiply
-    from numerate.tasks.base import Problem
+    from numerate.solver import open_folder
 
     torch.set_num_threads(args.threads)
-    m = load_multiplier(args.model)
+    solver = open_folder(args.model)
+    m = solver.loaded
     rows = []
     for item in args.sizes.split(","):
         k, n = (int(x) for x in item.split(":"))
@@ -56,7 +56,7 @@ def main() -> None:
         exact = sum(g == a * b for g, (a, b) in zip(got, pairs))
         m.digits_written = 0
         t1 = time.perf_counter()
-        inproc = multiply(m, [Problem(pq) for pq in pairs])
+        inproc = solver.solve(pairs)
         steps = time.perf_counter() - t1
         assert [to_str(v) for v in inproc] == done.stdout.split(), "in-process answers differ from solve's"
         rows.append(

@@ -21,7 +21,8 @@ from common import write_results  # noqa: E402
 
 from numerate import config  # noqa: E402
 from numerate.checkpoint import load_model  # noqa: E402
-from numerate.eval.evaluate import answer_problems, cell_problems  # noqa: E402
+from numerate.eval.answer import answer_problems  # noqa: E402
+from numerate.eval.evaluate import cell_problems  # noqa: E402
 from numerate.train.loop import train  # noqa: E402
 
 

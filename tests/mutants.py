@@ -8,7 +8,8 @@ import copy
 import torch
 
 from numerate.verify import cases as cases_mod
-from numerate.verify.field import depth_of, structure_classes
+from numerate.verify.field import structure_classes
+from numerate.fieldview import depth_of
 from numerate.verify.states import field_logits
 
 

@@ -3,7 +3,7 @@ import random
 import torch
 
 from numerate.eval.adaptive import answer_until_stable
-from numerate.eval.evaluate import answer_problems
+from numerate.eval.answer import answer_problems
 from numerate.tasks.base import Problem
 
 

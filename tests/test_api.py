@@ -21,10 +21,13 @@ def test_import_numerate_loads_no_torch():
 
 
 def test_docstring_examples_run(monkeypatch):
+    import numerate.solver
+    import numerate.solver.models
+    import numerate.solver.procedure
     from numerate import api
 
     monkeypatch.chdir(ROOT)
-    for module in (numerate, api):
+    for module in (numerate, api, numerate.solver, numerate.solver.models, numerate.solver.procedure):
         result = doctest.testmod(module, extraglobs={"numerate": numerate}, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from numerate.cli import main
-from numerate.commands.compare import length_bands, load_spec
+from numerate.comparison import length_bands, load_spec
 from numerate.errors import UsageError
 
 TINY = Path(__file__).parent / "data" / "tiny.yaml"
@@ -84,7 +84,7 @@ def test_compare_on_another_task_uses_its_samplers_and_cells(tmp_path):
     assert {r["sampler"] for r in result["rows"]["2d"]["0"]} == {"uniform", "borrow", "negative"}
     table = (out / "results.md").read_text()
     assert "borrow, beyond 1x" in table and "negative, beyond 1x" in table and "carry" not in table
-    from numerate.commands.compare import summarize
+    from numerate.comparison import summarize
     from numerate.tasks import get_task
 
     rows = [{"sampler": "uniform", "operands": n, "digits": n, "n": 2, "correct": 1, "exact_match": 0.5} for n in [2]]

@@ -10,8 +10,9 @@ import torch
 
 from numerate import checkpoint
 from numerate.bigint import from_str, to_str
-from numerate.eval.decode import greedy_decode, parallel_greedy_decode, supports_windowed
-from numerate.eval.evaluate import answer_problems
+from numerate.eval.decode import parallel_greedy_decode, supports_windowed
+from numerate.eval.decoders import greedy_decode
+from numerate.eval.answer import answer_problems
 from numerate.commands.solve import solve_stream
 from numerate.tasks.base import Problem
 
@@ -50,8 +51,8 @@ def test_windowed_decoder_writes_the_general_decoders_tokens(tiny_bundle, overri
         p.data.normal_(0, 0.3)  # untrained but decisive logits
     assert supports_windowed(b.model)
     for prompts in _prompts(b, _problems(0, 12, 12)):
-        general = greedy_decode(b.model, prompts, 16, b.tok.eos_id, windowed=False)
-        windowed = greedy_decode(b.model, prompts, 16, b.tok.eos_id, windowed=True)
+        general = greedy_decode(b.model, prompts, 16, b.tok.eos_id, decoder="general")
+        windowed = greedy_decode(b.model, prompts, 16, b.tok.eos_id, decoder="windowed")
         assert torch.equal(general, windowed)
 
 
@@ -61,8 +62,8 @@ def test_windowed_decoder_on_shipped_models(name):
     for prompts in _prompts(b, _problems(1, 40, 8)):
         n = prompts.shape[1] // 2 + 2
         assert torch.equal(
-            greedy_decode(b.model, prompts, n, b.tok.eos_id, windowed=False),
-            greedy_decode(b.model, prompts, n, b.tok.eos_id, windowed=True),
+            greedy_decode(b.model, prompts, n, b.tok.eos_id, decoder="general"),
+            greedy_decode(b.model, prompts, n, b.tok.eos_id, decoder="windowed"),
         )
 
 
@@ -80,7 +81,7 @@ def test_parallel_decoder_is_exact_and_agrees_with_sequential_decoding():
     problems = _problems(2, 60, 20)
     for prompts in _prompts(b, problems):
         n_digits = (prompts.shape[1] - 1) // 2 + 1
-        sequential = greedy_decode(b.model, prompts, n_digits + 1, b.tok.eos_id, windowed=True).tolist()
+        sequential = greedy_decode(b.model, prompts, n_digits + 1, b.tok.eos_id, decoder="windowed").tolist()
         parallel = parallel_greedy_decode(b.model, prompts, n_digits, b.tok.digit_ids, b.tok.eos_id)
         assert parallel == sequential
     assert all(a.correct for a in answer_problems(b, problems))
@@ -151,6 +152,6 @@ def test_windowed_decoder_on_many_operands(tiny_bundle):
     rng = random.Random(1)
     problems = [b.task.sample(rng, "uniform", (k, n)) for k, n in [(2, 3), (7, 3), (30, 3), (12, 9)]]
     for prompts in _prompts(b, problems):
-        general = greedy_decode(b.model, prompts, 14, b.tok.eos_id, windowed=False)
-        windowed = greedy_decode(b.model, prompts, 14, b.tok.eos_id, windowed=True)
+        general = greedy_decode(b.model, prompts, 14, b.tok.eos_id, decoder="general")
+        windowed = greedy_decode(b.model, prompts, 14, b.tok.eos_id, decoder="windowed")
         assert torch.equal(general, windowed)

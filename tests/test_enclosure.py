@@ -16,7 +16,7 @@ from numerate.cli import main
 from numerate.tasks.base import Problem
 from numerate.verify.binding import certificate_status, differences
 from numerate.verify.enclosure import Enclosure, certified_leads
-from numerate.verify.field import depth_of, layout
+from numerate.fieldview import depth_of, layout
 from numerate.verify.prove import ClassResult, _verdict, verify
 from numerate.verify.states import FieldPlan, propagate
 
@@ -216,7 +216,7 @@ def certified_copy(tmp_path):
 
 
 def test_certificate_binds_depth_and_weights(certified_copy, capsys):
-    from numerate.verify.binding import load_certified
+    from numerate.checkpoint import load_certified
 
     bundle = load_certified(certified_copy)
     cert = json.loads((certified_copy / "certificate.json").read_text())

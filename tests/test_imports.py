@@ -93,7 +93,7 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
 PACKAGE_ORDER = [
     "version", "errors", "registry", "bigint", "lengths", "devices", "procs", "malloc", "sweep", "plots",
     "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
-    "eval", "train", "lm", "procedures", "iterate", "verify", "report", "comparison", "api",
+    "eval", "train", "lm", "procedures", "iterate", "verify", "solver", "report", "comparison", "api",
     "commands", "cli", "__main__",
 ]  # fmt: skip
 
@@ -181,3 +181,20 @@ def test_every_verb_declares_itself_in_its_own_module():
     assert set(action.choices) == set(VERBS)
     for verb, sub in action.choices.items():
         assert sub.get_default("func").__module__ == f"numerate.commands.{VERBS[verb][0]}", verb
+
+
+def test_a_name_has_one_address():
+    """No module re-exports what it imports (an unused import kept with `noqa: F401` gives a name a second
+    address); only package `__init__` files gather names, and optional dependencies may be probed for."""
+    from pathlib import Path
+
+    root = Path(numerate.__file__).parent
+    probes = ("import matplotlib", "import transformers")  # imported to see whether an optional extra is there
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        if path.name != "__init__.py"
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if "noqa: F401" in line and not line.strip().startswith(probes)
+    ]
+    assert not found, "re-exports outside package __init__ files: " + ", ".join(found)

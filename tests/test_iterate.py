@@ -129,7 +129,7 @@ def test_the_step_budget_stops_the_loop():
 
 
 def test_sampled_decoding_is_seeded():
-    from numerate.eval.decode import greedy_decode
+    from numerate.eval.decoders import greedy_decode
     from numerate.checkpoint import build
 
     torch.manual_seed(0)

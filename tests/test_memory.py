@@ -5,7 +5,7 @@ import torch
 
 from numerate import checkpoint
 from numerate.errors import UsageError
-from numerate.eval.decode import greedy_decode
+from numerate.eval.decoders import greedy_decode
 from numerate.model import memory as memory_module
 from numerate.model.memory import _chunk
 
@@ -149,7 +149,8 @@ def test_a_switch_that_is_off_leaves_what_a_certificate_binds_unchanged():
     import dataclasses
     from pathlib import Path
 
-    from numerate.verify.binding import binding, certificate_status, computation, load_certified
+    from numerate.checkpoint import load_certified
+    from numerate.verify.binding import binding, certificate_status, computation
 
     folder = Path(__file__).parent.parent / "models" / "add-tiny"
     bundle = load_certified(folder)

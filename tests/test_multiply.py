@@ -15,8 +15,8 @@ import pytest
 from numerate import checkpoint, cli
 from numerate.commands.solve import solve_stream
 from numerate.errors import UsageError
-from numerate.iterate.multiply import load_multiplier, multiply
-from numerate.tasks.base import Problem
+from numerate.procedures.folder import load
+from numerate.solver import open_folder
 from numerate.verify.prove import verify
 
 ROOT = Path(__file__).parent.parent
@@ -40,9 +40,10 @@ def test_shipped_multiplier_is_exact_on_held_out_and_edge_products():
 
 
 def test_the_step_models_write_every_digit_and_the_work_is_counted():
-    m = load_multiplier(MUL)
+    solver = open_folder(MUL)
     a, b = 98765432109876543210, 12345678901234567890
-    assert multiply(m, [Problem((a, b))]) == [a * b]
+    assert solver.solve([(a, b)]) == [a * b]
+    m = solver.loaded
     # 20 partial products of 21 digits, then 19 sums in a tree: more than the 40 digits of a one-shot answer
     assert m.questions == 20 + 19 and m.digits_written > 20 * 21
 
@@ -74,7 +75,7 @@ def _procedure(folder: Path, times, add=ROOT / "models" / "add-proof", text=None
 def test_malformed_procedures_are_refused(tmp_path, spec, message):
     folder = _procedure(tmp_path / "mul", None, text=spec)
     with pytest.raises(UsageError, match=message):
-        load_multiplier(folder)
+        load(folder)
 
 
 def test_a_step_model_of_another_task_is_refused(tmp_path, capsys):

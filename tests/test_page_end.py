@@ -43,10 +43,9 @@ def _solve(bundle, line: bytes):
     from numerate.commands import solve
 
     out, err = io.StringIO(), io.StringIO()
-    with (
-        mock.patch("numerate.verify.binding.load_certified", return_value=bundle),
-        mock.patch("numerate.verify.binding.certificate_status", return_value=""),
-    ):
+    from numerate.solver.models import PageModel
+
+    with mock.patch("numerate.solver.open_folder", return_value=PageModel(bundle)):
         rc = solve.solve_stream("unused", io.BytesIO(line), out, err, device="cpu")
     return rc, out.getvalue(), err.getvalue()
 
@@ -76,14 +75,14 @@ def test_an_endless_page_at_1000_digits_is_refused_in_seconds(shipped):
 
 @pytest.mark.parametrize("model, token, line", CASES)
 def test_the_cut_page_is_a_prefix_of_the_plain_greedy_page(shipped, model, token, line):
-    from numerate.eval.decode import greedy_decode
+    from numerate.eval.decoders import greedy_decode
     from numerate.eval.page_decode import PageDecoder
 
     bundle = constant_writer(shipped[model], token)
     problem = bundle.task.parse_expression(line.decode().strip())
     prompt = torch.tensor(bundle.tok.encode(bundle.fmt.prompt(problem)))
     n = bundle.fmt.max_target_len(problem) + 1
-    plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, windowed=False)[0].tolist()
+    plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, decoder="general")[0].tolist()
     page = PageDecoder(bundle.model, bundle.tok.eos_id).decode(prompt, n)
     assert page is not None and bundle.tok.eos_id not in page and bundle.tok.eos_id not in plain
     assert 0 < len(page) <= n and page == plain[: len(page)]

@@ -156,7 +156,7 @@ def test_the_line_decoder_writes_the_token_by_token_decoders_sum_page(bundle, wh
 
     import torch
 
-    from numerate.eval.decode import greedy_decode
+    from numerate.eval.decoders import greedy_decode
     from numerate.eval.page_decode import PageDecoder, supports_page_decode
     from numerate.tasks.base import Problem
 
@@ -173,7 +173,7 @@ def test_the_line_decoder_writes_the_token_by_token_decoders_sum_page(bundle, wh
     for p in problems:
         prompt = torch.tensor(bundle.tok.encode(bundle.fmt.prompt(Problem(p))))
         n = bundle.fmt.max_target_len(Problem(p)) + 2
-        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, windowed=False)[0].tolist()
+        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, decoder="general")[0].tolist()
         for decoder in (cached, PageDecoder(bundle.model, bundle.tok.eos_id, cache_contexts=False)):
             page = decoder.decode(prompt, n)
             assert page == plain[: len(page)] and (len(page) == n or page[-1] == bundle.tok.eos_id), p
@@ -190,7 +190,7 @@ def test_a_model_that_leaves_the_page_layout_is_decoded_token_by_token(bundle):
 
     import torch
 
-    from numerate.eval.decode import greedy_decode
+    from numerate.eval.decoders import greedy_decode
     from numerate.eval.page_decode import PageDecoder
     from numerate.tasks.base import Problem
 
@@ -201,7 +201,7 @@ def test_a_model_that_leaves_the_page_layout_is_decoded_token_by_token(bundle):
     for which, b in (("shipped", bundle), ("mutant", mutant)):
         for p in [(12, 34), (5, 7, 9), (99, 1)]:
             prompt = torch.tensor(b.tok.encode(b.fmt.prompt(Problem(p))))
-            plain = greedy_decode(b.model, prompt[None], 40, b.tok.eos_id, windowed=False)[0].tolist()
+            plain = greedy_decode(b.model, prompt[None], 40, b.tok.eos_id, decoder="general")[0].tolist()
             page = PageDecoder(b.model, b.tok.eos_id).decode(prompt, 40)
             assert (page is None) == (which == "mutant"), (which, p)
             if page is not None:

@@ -316,7 +316,7 @@ def test_the_line_decoder_writes_the_token_by_token_decoders_page(shipped, which
     for the shipped model and for one that leaves the procedure (a 7 wherever a 1 is due)."""
     import copy
 
-    from numerate.eval.decode import greedy_decode
+    from numerate.eval.decoders import greedy_decode
     from numerate.eval.page_decode import PageDecoder
 
     bundle = shipped
@@ -332,7 +332,7 @@ def test_the_line_decoder_writes_the_token_by_token_decoders_page(shipped, which
     for a, b in problems:
         prompt = torch.tensor(bundle.tok.encode(bundle.fmt.prompt(Problem((a, b)))))
         n = bundle.fmt.max_target_len(Problem((a, b))) + 2
-        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, windowed=False)[0].tolist()
+        plain = greedy_decode(bundle.model, prompt[None], n, bundle.tok.eos_id, decoder="general")[0].tolist()
         for decoder in (cached, PageDecoder(bundle.model, bundle.tok.eos_id, cache_contexts=False)):
             page = decoder.decode(prompt, n)
             assert page == plain[: len(page)] and (len(page) == n or page[-1] == bundle.tok.eos_id), (a, b)

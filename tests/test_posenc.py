@@ -5,7 +5,7 @@ import torch
 from numerate.model.posenc.base import digit_run_index
 from numerate.model.posenc.rope import rotate_half_pairs
 from numerate.model.posenc import SCHEMES
-from numerate.eval.decode import greedy_decode
+from numerate.eval.decoders import greedy_decode
 
 ALL_SCHEMES = SCHEMES.names() + ["abacus+fire", "coupling-2d+rope"]  # and two combinations
 

@@ -11,7 +11,8 @@ import pytest
 from numerate.tasks.base import Problem
 from numerate.tasks.proof import CARRY, ProofContract
 from numerate.verify import cases as cases_mod
-from numerate.verify.field import depth_of, structure_classes
+from numerate.verify.field import structure_classes
+from numerate.fieldview import depth_of
 from numerate.verify.prove import NotProvable, verify
 
 ROOT = Path(__file__).parent.parent

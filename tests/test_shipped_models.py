@@ -7,7 +7,7 @@ import pytest
 
 from numerate import config
 from numerate.checkpoint import load_model
-from numerate.eval.evaluate import answer_problems
+from numerate.eval.answer import answer_problems
 from numerate.tasks.base import Problem
 
 MODELS = Path(__file__).parent.parent / "models"
@@ -31,7 +31,8 @@ FLOORS = {"mul-lines": 0.8}
 def test_shipped_model_answers_fresh_problems(folder):
     """15-digit operands (and 999...9 + 1) for the addition-like models and copying; 1-5 digit products, computed
     line by line as `numerate solve` does, for the multiplication scratchpad."""
-    from numerate.iterate.stepwise import is_stepwise, procedure_answers
+    from numerate.iterate.stepwise import procedure_answers
+    from numerate.tasks.iterative import is_stepwise
 
     bundle = load_model(folder)
     rng = random.Random(99)

@@ -67,7 +67,8 @@ def test_loss_only_on_answer_tokens():
 
 
 def test_wrong_digit_tenths_locates_errors():
-    from numerate.eval.evaluate import Answer, wrong_digit_tenths
+    from numerate.eval.answer import Answer
+    from numerate.eval.evaluate import wrong_digit_tenths
     from numerate.tasks.base import Problem
 
     p = Problem((0, 0))

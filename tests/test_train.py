@@ -95,7 +95,7 @@ def test_a_model_folder_is_never_trained_over(tmp_path):
 
 
 def test_saved_model_loads_and_answers(tmp_path):
-    from numerate.eval.evaluate import answer_problems
+    from numerate.eval.answer import answer_problems
     from numerate.tasks.base import Problem
 
     train(tiny_config("train.max_steps=5"), tmp_path / "run", quiet=True)

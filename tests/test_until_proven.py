@@ -12,7 +12,8 @@ import torch
 
 from numerate import checkpoint
 from numerate.cli import main
-from numerate.verify.binding import certificate_status, load_certified
+from numerate.checkpoint import load_certified
+from numerate.verify.binding import certificate_status
 from numerate.verify.prove import NotProvable
 from numerate.verify.until_proven import UntilProven, refuse_unprovable
 

@@ -9,9 +9,9 @@ import torch
 
 from numerate import checkpoint
 from numerate.cli import main
-from numerate.eval.evaluate import answer_problems
+from numerate.eval.answer import answer_problems
 from numerate.tasks.base import Problem
-from numerate.verify.field import depth_of, reach, template, visibility
+from numerate.fieldview import depth_of, reach, template, visibility
 from numerate.verify.prove import NotProvable, verify
 
 PROOF_MODEL = Path(__file__).parent.parent / "models" / "add-proof"

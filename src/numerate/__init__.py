@@ -9,30 +9,31 @@ Importing the package is cheap: torch and the rest load only when a name below i
 
 from numerate.version import __version__  # noqa: F401  (numerate.__version__)
 
-_API = (
-    "load",
-    "train",
-    "iterate",
-    "compare",
-    "probe",
-    "language_models",
-    "presets",
-    "tasks",
-    "schemes",
-    "Model",
-    "Procedure",
-    "Evaluation",
-    "Certificate",
-    "Comparison",
-)
+# Each public name and the module that defines it (one address per name); loaded on first use.
+_API = {
+    "load": "numerate.api",
+    "train": "numerate.api",
+    "iterate": "numerate.api",
+    "compare": "numerate.api",
+    "probe": "numerate.api",
+    "language_models": "numerate.api",
+    "presets": "numerate.api",
+    "tasks": "numerate.api",
+    "schemes": "numerate.api",
+    "Comparison": "numerate.api",
+    "Model": "numerate.solver.models",
+    "Procedure": "numerate.solver.procedure",
+    "Evaluation": "numerate.eval.evaluate",
+    "Certificate": "numerate.verify.certificate",
+}
 __all__ = list(_API)
 
 
 def __getattr__(name: str):
     if name in _API:
-        from numerate import api
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module(_API[name]), name)
     raise AttributeError(f"module 'numerate' has no attribute {name!r}")
 
 

@@ -14,9 +14,7 @@ import os
 import sys
 from importlib import import_module
 
-from numerate.commands.args import non_negative_int, output_file, positive_int, recurrences_arg  # noqa: F401
 from numerate.errors import NumerateError
-from numerate.lengths import parse_lengths  # noqa: F401  (part of the command-line API)
 
 VERBS = {  # verb: (module in numerate.commands, one-line help)
     "train": ("train", "train a model from a YAML config or preset"),

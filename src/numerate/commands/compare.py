@@ -4,20 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from numerate.comparison import (  # noqa: F401  (re-exported: bench/ and tests use them from here)
-    EVAL_FILE,
-    band_accuracy,
-    evaluate_one,
-    length_bands,
-    load_spec,
-    run_compare,
-    run_one,
-    summarize,
-    train_in_subprocess,
-    training_finished,
-    training_units,
-)
-
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate compare` and its arguments."""

@@ -130,7 +130,7 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
     import torch
 
     from numerate.bigint import to_str
-    from numerate.eval.evaluate import answer_problems
+    from numerate.eval.answer import answer_problems
     from numerate.tasks.base import Problem
     from numerate.verify.prove import NotProvable, certificate, summary, verify
 

@@ -13,7 +13,7 @@ from numerate.eval.evaluate import describe_mistake, evaluate
 from numerate.iterate.stepwise import procedure_answers
 from numerate.lengths import parse_lengths
 from numerate.tasks import get_task
-from numerate.verify.binding import certificate_status, load_certified
+from numerate.solver import open_folder
 
 
 def run_eval(args) -> list[dict]:
@@ -21,10 +21,10 @@ def run_eval(args) -> list[dict]:
         from numerate import plots
 
         plots.require("eval --plot")  # before any work: the picture was asked for
-    bundle = load_certified(args.model, device=pick_device(args.device))
-    status = certificate_status(bundle, args.model)
-    if status:
-        print(status, file=sys.stderr)
+    solver = open_folder(args.model, device=pick_device(args.device))
+    bundle = solver.one_model("eval")
+    for line in solver.status().lines():
+        print(line, file=sys.stderr)
     task = get_task(args.task) if args.task else bundle.task
     cells = make_cells(parse_lengths(args.lengths), args.grid, args.carry, task=task)
     t0 = time.perf_counter()

@@ -6,15 +6,10 @@ import json
 from pathlib import Path
 
 from numerate.checkpoint import load_model
-from numerate.verify.automaton import (  # noqa: F401  (re-exported for callers of the command module)
+from numerate.verify.automaton import (
     NotATransducer,
-    compare,
     explain,
-    extract,
     head_reading,
-    matching_states,
-    reference,
-    transition_table,
 )
 from numerate.verify.prove import verify
 

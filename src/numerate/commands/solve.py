@@ -11,87 +11,10 @@ from __future__ import annotations
 import tempfile
 
 from numerate import malloc
-from numerate.bigint import to_str
 from numerate.errors import UsageError
-from numerate.tasks.base import Problem
+from numerate.solver.base import MAX_DIGITS
 
-MAX_DIGITS = 1_000_000
-CHUNK_DIGITS = 1 << 22  # operand digits per batch read in the second pass (bounded memory)
-
-
-def parse_line(raw: bytes, number: int, task, max_digits: int) -> Problem:
-    """One input line as a problem of `task` (e.g. `A+B`, `A-B`); UsageError naming the line and what is wrong."""
-    symbol = task.symbol
-    try:
-        text = raw.decode("ascii").rstrip("\r\n")
-    except UnicodeDecodeError:
-        raise UsageError(f"line {number}: not plain text (only digits, '{symbol}' and spaces are allowed)") from None
-    bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127) and c != " "), None)
-    if bad is not None:  # str.strip below would quietly drop tabs, form feeds and the like around a number
-        raise UsageError(
-            f"line {number}: control character {bad!r} (only digits, '{symbol}' and spaces are allowed; a line "
-            "ends with \\n or \\r\\n)"
-        )
-    parts = [p.strip() for p in text.split(symbol)]
-    if all(p.isdigit() for p in parts):  # check the length before converting a huge number
-        longest = max(len(p) for p in parts)
-        if longest > max_digits:
-            raise UsageError(f"line {number}: a {longest}-digit operand is longer than --max-digits {max_digits}")
-    try:
-        return task.parse_expression(text)
-    except ValueError as exc:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise UsageError(f"line {number}: {shown!r} is not {exc}") from None
-
-
-def parse_problems(lines, task, max_digits: int = MAX_DIGITS) -> list[Problem]:
-    """Every line (str or bytes) as a problem; UsageError naming the first bad line."""
-    return [
-        parse_line(line.encode() if isinstance(line, str) else line, n, task, max_digits)
-        for n, line in enumerate(lines, start=1)
-    ]
-
-
-def _widest_question(task, problem: Problem) -> Problem:
-    """The longest question the problem leads to: the procedure's widest step, else the problem itself."""
-    from numerate.tasks.iterative import is_stepwise
-
-    return task.widest_query(problem) if is_stepwise(task) else problem
-
-
-def _check(bundle, problem: Problem, number: int) -> None:
-    from numerate.capacity import fits, max_digits
-
-    if not fits(bundle, problem) or not fits(bundle, _widest_question(bundle.task, problem)):
-        limit = max_digits(bundle)
-        longest = max(len(to_str(x)) for x in problem.operands)
-        raise UsageError(
-            f"line {number}: a {longest}-digit operand is longer than this model can represent (at most {limit} digits)"
-        )
-
-
-def _check_procedure(multiplier, problem: Problem, number: int) -> None:
-    """Both step models must represent the widest question the product leads to: a * d at a's width, and a sum
-    as wide as the product."""
-    from numerate.capacity import fits, max_digits
-
-    a, b = problem.operands
-    width = len(to_str(a)) + len(to_str(b))
-    checked = multiplier.notes.setdefault("checked", (0, 0))
-    if width <= checked[0] and len(to_str(a)) <= checked[1]:
-        return  # a wider product with a longer a already fitted: so does this one
-    times, add = multiplier.bundles["times"], multiplier.bundles["add"]
-    for step, question in (
-        (times, times.task.worst_case(len(to_str(a)))),
-        (add, Problem((10**width - 1, 10**width - 1))),
-    ):
-        if not fits(step, question):
-            limit = max_digits(step)
-            raise UsageError(
-                f"line {number}: a {len(to_str(a))} x {len(to_str(b))}-digit product needs {step.task.name} questions "
-                f"longer than its model can represent (at most {limit} digits)"
-            )
-    multiplier.notes["checked"] = (width, len(to_str(a)))
+CHUNK_DIGITS = 1 << 22  # characters of input per batch read in the second pass (bounded memory)
 
 
 def _seekable(stream) -> bool:
@@ -115,176 +38,99 @@ def solve_stream(
     show_work: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
-    (every case bounded again) before answering, instead of comparing hashes only. A procedure folder other than
-    long multiplication (gcd, knapsack, isqrt, descent) is answered by commands/solve_procedure.py."""
-    from numerate.eval.answer import written_exactly
-    from numerate.iterate.stepwise import is_stepwise, procedure_answers
-    from numerate.eval.evaluate import answer_problems
+    (every case bounded again) before answering, instead of comparing hashes only. The folder is opened as a
+    solver (numerate/solver), which knows what kind it is; this function only streams lines through it."""
     from numerate.devices import pick_device
-    from numerate.verify.binding import certificate_status, load_certified
+    from numerate.solver import open_folder
 
-    from numerate.iterate.multiply import is_procedure, load_multiplier, multiply
-
-    multiplier = bundle = None
-    if is_procedure(model_dir):
-        from numerate.procedures.folder import load, read_spec
-        from numerate.tasks import get_task
-
-        if read_spec(model_dir)[0].name != "long-multiplication":
-            from numerate.commands.solve_procedure import solve_procedure_stream
-
-            loaded = load(model_dir, device=pick_device(device))
-            return solve_procedure_stream(
-                loaded,
-                stdin,
-                stdout,
-                stderr,
-                batch_size=batch_size,
-                max_digits=max_digits_allowed,
-                recheck=recheck,
-                ledger_path=ledger,
-                progress=progress,
-            )
-        from numerate.commands.solve_procedure import step_statuses
-
-        multiplier = load_multiplier(model_dir, device=pick_device(device))
-        for name, status in step_statuses(multiplier, recheck).items():
-            stderr.write(f"{name} step ({multiplier.step_dirs[name].name}): {status}\n")
-        task = get_task("multiplication")
-    else:
-        bundle = load_certified(model_dir, device=pick_device(device))
-        status = certificate_status(bundle, model_dir)
-        if recheck:
-            from numerate.commands.recheck import recheck_folder
-
-            status = recheck_folder(bundle, model_dir)
-        if status:
-            stderr.write(status + "\n")
-        task = bundle.task
-    if not task.symbol:
-        raise UsageError(f"{model_dir} was trained on '{task.name}', whose problems are not written as expressions")
+    solver = open_folder(model_dir, device=pick_device(device))
+    report = solver.status(recheck)
+    for line in report.lines():
+        stderr.write(line + "\n")
+    if ledger and not solver.keeps_ledger:
+        raise UsageError(
+            f"--ledger is for procedure folders (gcd, knapsack, isqrt, descent, mul); {model_dir} is not one"
+        )
     source = getattr(stdin, "buffer", stdin)
-    stepwise = is_stepwise(task)
-
-    spool = None
-    if not _seekable(source):
-        spool = tempfile.TemporaryFile()
-    total_lines, total_digits = 0, 0
+    spool = None if _seekable(source) else tempfile.TemporaryFile()
+    ledger_file = None
     try:
-        # Pass 1: check every line (and copy a pipe to the spool file).
+        # Pass 1: check every line (and copy a pipe to the spool file) before any work.
+        total = 0
         for number, raw in enumerate(source, start=1):
             if spool is not None:
                 spool.write(raw)
-            problem = parse_line(raw, number, task, max_digits_allowed)
-            if multiplier is not None:
-                _check_procedure(multiplier, problem, number)
-            else:
-                _check(bundle, problem, number)
-            total_lines, total_digits = number, total_digits + len(raw)
-        if spool is not None:
-            spool.seek(0)
-            reader = spool
-        else:
-            source.seek(0)
-            reader = source
-        # Pass 2: answer batch by batch, in input order.
+            solver.check(solver.parse(raw, number, max_digits_allowed), number)
+            total = number
+        reader = spool if spool is not None else source
+        reader.seek(0)
+        # Pass 2: answer batch by batch, in input order, writing each batch before reading the next.
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total_lines, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
-        unreadable = off_form = answered = 0
-        batch: list[Problem] = []
-        digits = 0
-
-        def flush():
-            nonlocal unreadable, digits, off_form, answered
-            if multiplier is not None:
-                stdout.write("".join(to_str(v) + "\n" for v in multiply(multiplier, batch, batch_size)))
-                stdout.flush()
-                bar.update(len(batch))
-                batch.clear()
-                digits = 0
-                return
-            answers = (
-                procedure_answers(bundle, batch, batch_size)
-                if stepwise
-                else answer_problems(bundle, batch, batch_size=batch_size, progress=progress and len(batch) == 1)
-            )
-            for a in answers:
-                answered += 1
-                page = getattr(task, "page", False)
-                if page and not a.ended:
-                    raise UsageError(unended_page(bundle, a, answered))
-                if a.value is not None and not stepwise and not written_exactly(bundle.fmt, a):
-                    off_form += 1
-                if show_work and hasattr(bundle.fmt, "lines"):
-                    stdout.write(show_page(bundle, a))
-                result = task.final(a.value) if page and a.value is not None else a.value
-                if result is None:
-                    unreadable += 1
-                    stdout.write((a.text[::-1] if bundle.fmt.reverse else a.text) + "\n")
-                elif page:  # the result is what the page's lines stand for
-                    stdout.write(to_str(result) + "\n")
-                else:
-                    stdout.write((a.text if stepwise else to_str(a.value)) + "\n")
-            stdout.flush()
-            bar.update(len(batch))
-            batch.clear()
-            digits = 0
-            malloc.release_free_memory()
-
+        ledger_file = open(ledger, "w") if ledger else None
+        bar = tqdm(total=total, disable=not progress, unit="problem", desc="solve", dynamic_ncols=True)
+        writer = _Writer(solver, stdout, show_work, ledger_file, report.proven)
+        per_batch = solver.problems_per_batch(batch_size)
+        batch, chars, first = [], 0, 1
         for number, raw in enumerate(reader, start=1):
-            batch.append(parse_line(raw, number, task, max_digits_allowed))
-            digits += len(raw)
-            if len(batch) >= 16 * batch_size or digits >= CHUNK_DIGITS:
-                flush()
-        if batch:
-            flush()
+            batch.append(solver.parse(raw, number, max_digits_allowed))
+            chars += len(raw)
+            if len(batch) >= per_batch or chars >= CHUNK_DIGITS or number == total:
+                writer.answer(batch, first, batch_size, progress)
+                bar.update(len(batch))
+                batch, chars, first = [], 0, number + 1
+                malloc.release_free_memory()
         bar.close()
     finally:
         if spool is not None:
             spool.close()
-    if unreadable:
-        stderr.write(f"warning: {unreadable} answer(s) were not a number; written as the model produced them\n")
-    if off_form:
+        if ledger_file is not None:
+            ledger_file.close()
+    if writer.unreadable:
+        stderr.write(f"warning: {writer.unreadable} answer(s) were not a number; written as the model produced them\n")
+    if writer.off_form:
         stderr.write(
-            f"warning: {off_form} answer(s) were read as numbers but not written exactly as the format writes them "
-            "(an extra or missing digit, or no end token); their values are printed as read\n"
+            f"warning: {writer.off_form} answer(s) were read as numbers but not written exactly as the format "
+            "writes them (an extra or missing digit, or no end token); their values are printed as read\n"
         )
     return 0
 
 
-def unended_page(bundle, a, number: int) -> str:
-    """Why a page model's answer to input line `number` is refused: its page did not end within the tokens the
-    scheme allows for the question."""
-    fmt = bundle.fmt
-    budget = fmt.max_target_len(a.problem) + 1
-    line = a.text.count(fmt.LINE + fmt.OPEN) + 1
-    return (
-        f"line {number}: the model did not end its page within the {budget:,} tokens its format allows for this "
-        f"question (line {line} of the page never closes, or the page holds too many lines); "
-        "no answer is given (a model off its procedure: `numerate verify` says where)"
-    )
+class _Writer:
+    """Writes each batch's answers (and work, and ledger rows), counting what the warnings report."""
 
+    def __init__(self, solver, stdout, show_work: bool, ledger_file, steps_proven: bool):
+        self.solver, self.stdout, self.show_work = solver, stdout, show_work
+        self.ledger_file, self.steps_proven = ledger_file, steps_proven
+        self.unreadable = self.off_form = 0
 
-def show_page(bundle, a) -> str:
-    """The page a page model wrote, as on paper: the operands, then each line of work as written (most
-    significant digit first), right-aligned, one per line."""
-    fmt = bundle.fmt
-    numbers = [to_str(x) for x in a.problem.operands]
-    written = [line[::-1] for line in a.text.replace(fmt.OPEN, "").split(fmt.LINE) if line]
-    width = max(map(len, numbers + written)) + 2
-    symbol = bundle.task.symbol
-    out = [f"{symbol + ' ' if i else '  '}{n:>{width - 2}}" for i, n in enumerate(numbers)]
-    out.append("-" * width)
-    if hasattr(fmt, "FILL"):  # lines of a cycle of kinds (tasks/multiplication_page.py): name each one
-        from numerate.verify.page_grid import NAMES
+    def answer(self, batch: list, first: int, batch_size: int, progress: bool) -> None:
+        """Answer one batch (its first line is number `first`) and write it; a refused answer (a page that does
+        not end) stops the run after the lines before it."""
+        import json
+        import time
 
-        first = len(numbers)  # the question's numbers are the first rows of step 0
-        names = [f"step {(first + i) // 7}: {NAMES[(first + i) % 7]}" for i in range(len(written))]
-    else:
-        names = [f"line {i + 1}" for i in range(len(written))]
-    out += [f"{w:>{width}}   {name}" for w, name in zip(written, names)]
-    return "\n".join(out) + "\n"
+        t0 = time.perf_counter()
+        solutions = self.solver.answer(batch, batch_size=batch_size, progress=progress)
+        seconds = time.perf_counter() - t0
+        out = []
+        for number, s in enumerate(solutions, start=first):
+            if s.refusal:
+                self.stdout.write("".join(out))
+                self.stdout.flush()
+                raise UsageError(f"line {number}: {s.refusal}")
+            if s.value is None:
+                self.unreadable += 1
+            elif not s.exact_form:
+                self.off_form += 1
+            if self.show_work:
+                out.append(self.solver.render_work(s))
+            out.append(s.line + "\n")
+            if self.ledger_file is not None:
+                row = {**s.ledger, "batch_seconds": round(seconds, 3), "steps_proven": self.steps_proven}
+                self.ledger_file.write(json.dumps(row) + "\n")
+        self.stdout.write("".join(out))
+        self.stdout.flush()
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)

@@ -16,7 +16,8 @@ from numerate.errors import UsageError
 
 def run_verify(args) -> int:
     from numerate import malloc
-    from numerate.procedures.folder import is_procedure
+    from numerate.devices import pick_device
+    from numerate.solver import open_folder
 
     malloc.keep_freed_memory()
     if args.check:
@@ -25,17 +26,28 @@ def run_verify(args) -> int:
         return recheck(args)
     if args.model is None:
         raise UsageError("verify needs MODEL_DIR (or --check CERT.json)")
-    if is_procedure(args.model):
-        return _verify_procedure(args)
-    return _verify_one(args, Path(args.model), args.out)
+    solver = open_folder(args.model, device=pick_device(args.device))
+    models = solver.models()
+    if len(models) == 1:
+        [(folder, bundle)] = models.values()
+        return _verify_one(args, folder, bundle, args.out)
+    if args.out:
+        raise UsageError(
+            f"{args.model} runs several models: write each one's certificate into its own folder "
+            "(numerate verify STEP_DIR --out STEP_DIR/certificate.json)"
+        )
+    codes = {}
+    for name, (folder, bundle) in models.items():
+        print(f"== step '{name}': {folder}")
+        codes[name] = _verify_one(args, folder, bundle, None)
+        print()
+    print(solver.proof_claim({name: code == 0 for name, code in codes.items()}, args.precision))
+    return 0 if all(code == 0 for code in codes.values()) else 1
 
 
-def _verify_one(args, folder: Path, out: str | None) -> int:
-    from numerate.checkpoint import load_model
-    from numerate.devices import pick_device
+def _verify_one(args, folder: Path, bundle, out: str | None) -> int:
     from numerate.verify.prove import certificate, summary, verify
 
-    bundle = load_model(folder, device=pick_device(args.device))
     result = verify(
         bundle,
         batch_size=args.batch_size,
@@ -53,49 +65,6 @@ def _verify_one(args, folder: Path, out: str | None) -> int:
         path.with_suffix(".md").write_text("# Certificate\n\n```\n" + text + "\n```\n")
         print(f"certificate written to {path} and {path.with_suffix('.md')}")
     return 0 if result.proven else 1
-
-
-def _verify_procedure(args) -> int:
-    from numerate.procedures.folder import PROCEDURE_FILE, read_spec
-
-    folder = Path(args.model)
-    if args.out:
-        raise UsageError(
-            f"{folder} is a procedure of step models: write each step's certificate into its own folder "
-            "(numerate verify STEP_DIR --out STEP_DIR/certificate.json)"
-        )
-    procedure, step_dirs = read_spec(folder)
-    _check_step_tasks(folder, step_dirs)  # every step folder is a model of its step's task, before any work
-    codes = {}
-    for name, step_dir in step_dirs.items():
-        print(f"== step '{name}': {step_dir}")
-        codes[name] = _verify_one(args, step_dir, None)
-        print()
-    if all(code == 0 for code in codes.values()):
-        print(
-            f"PROVEN: `numerate solve {folder}` ({procedure.name}): {procedure.claim} (its steps evaluated in "
-            f"{args.precision}). Every step model of {folder / PROCEDURE_FILE} is proven above, and the procedure "
-            f"around them only routes digits (numerate/procedures/{procedure.name.replace('-', '_')}.py; "
-            "docs/verification.md, 'Procedures')."
-        )
-        return 0
-    failed = ", ".join(name for name, code in codes.items() if code)
-    print(f"NOT PROVEN: step(s) {failed} not proven, so no claim is made about the answers of {folder}")
-    return 1
-
-
-def _check_step_tasks(folder: Path, step_dirs: dict) -> None:
-    from numerate.checkpoint import load_model
-    from numerate.procedures.base import STEP_TASKS
-    from numerate.procedures.folder import PROCEDURE_FILE
-
-    for name, path in step_dirs.items():
-        task = load_model(path).task.name
-        if task != STEP_TASKS[name]:
-            raise UsageError(
-                f"{folder / PROCEDURE_FILE}: step '{name}' needs a model of {STEP_TASKS[name]}, but {path} was "
-                f"trained on '{task}'"
-            )
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)

@@ -1,8 +1,9 @@
-"""Batched greedy decoding, with or without a KV cache (the two give the same tokens).
+"""Batched greedy decoding token by token: over the whole past (with or without a KV cache: the same tokens), in
+linear time for schemes with a column window, and every answer digit at once where answer digits are independent.
 
 Models whose positional scheme declares a column window decode in linear time: each query reads only the keys
 its window allows from a cache indexed by column (model/transformer.py, WindowCache), and position ids are
-computed one token at a time. Any other model takes the general path.
+computed one token at a time. eval/decoders.py says which decoder writes a batch.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from numerate.model.posenc.base import PositionalScheme
-from numerate.model.transformer import KVCache, WindowCache, WindowOverflow
+from numerate.model.transformer import KVCache, WindowCache
 
 PREFILL_CHUNK = 256  # prompt tokens per forward pass while filling the cache
 LONG_ANSWER = 2000  # answers at least this many tokens long get a token progress bar (when progress is on)
@@ -23,7 +24,7 @@ def _token_bar(max_new: int, progress: bool):
 
 
 @torch.no_grad()
-def greedy_decode(
+def general_greedy_decode(
     model,
     prompts: torch.Tensor,
     max_new: int,
@@ -33,31 +34,15 @@ def greedy_decode(
     prefill_chunk: int = PREFILL_CHUNK,
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
-    windowed: bool | None = None,
     progress: bool = False,
 ) -> torch.Tensor:
-    """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens.
+    """Continue every row of `prompts` (B, Tp) — all of one length — for at most `max_new` tokens, reading the
+    whole past: any model, greedy or sampled (eval/decoders.py picks the decoder; this one takes anything).
 
     With the cache, the prompt is read `prefill_chunk` tokens at a time, so attention memory grows with
     chunk x length rather than length squared. Returns the new tokens (B, <= max_new); a row that ended keeps
     emitting `eos_id`. With `temperature` > 0 tokens are sampled instead (from `generator`, on the CPU).
-    `windowed` (default: whenever the scheme has a window and decoding is greedy with the cache) takes the
-    linear-time path.
     """
-    if windowed is not False and use_cache and temperature == 0 and recurrences in (None, 1):
-        from numerate.eval.page_decode import page_greedy_decode, supports_page_decode
-
-        if supports_page_decode(model):  # a one-layer page model: a line at a time (eval/page_decode.py)
-            out = page_greedy_decode(model, prompts, max_new, eos_id, progress=progress)
-            if out is not None:
-                return out
-    if windowed is None:
-        windowed = use_cache and temperature == 0 and supports_windowed(model)
-    if windowed:
-        try:
-            return windowed_greedy_decode(model, prompts, max_new, eos_id, recurrences, progress=progress)
-        except WindowOverflow:
-            pass  # a model far off the format crowded one column: the general path handles anything
     was_training = model.training
     model.eval()
     seq = prompts

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
-
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from numerate.bigint import to_str
 from numerate.errors import UsageError
 from numerate.eval.adaptive import answer_until_stable, auto_depths
-from numerate.eval.answer import Answer, answer_problems  # noqa: F401  (re-exported: the usual entry point)
+from numerate.eval.answer import Answer, answer_problems
 
 
 def wrong_digit_tenths(answers: list[Answer]) -> list[int]:
@@ -139,3 +141,36 @@ def split_accuracy(bundle, lengths: tuple[int, int], samples: int, seed: int, ba
     problems = [bundle.task.sample_range(rng, *lengths) for _ in range(samples)]
     answers = answer_problems(bundle, problems, batch_size)
     return sum(a.correct for a in answers) / len(answers)
+
+
+@dataclass
+class Evaluation:
+    """Exact match per cell (rows as `numerate eval --json` writes them) and the first wrong answers."""
+
+    rows: list[dict]
+    mistakes: list[Any] = field(default_factory=list)
+    dims: tuple = ("len_a", "len_b")
+    train_max: int | None = None
+
+    def table(self) -> str:
+        """The table `numerate eval` prints.
+
+        >>> print(numerate.load("models/add-tiny").evaluate(lengths="3", samples=10).table())  # doctest: +SKIP
+        """
+        from numerate.eval.cells import format_table
+
+        return format_table(self.rows, dims=self.dims)
+
+    def plot(self, path: str | Path, title: str = "exact match by operand length") -> Path:
+        """Exact match against length (a line per sampler), written to `path` (needs the `plot` extra)."""
+        from numerate import plots
+
+        plots.sweep({"model": self.rows}, str(path), title, self.train_max, dim=self.dims[-1])
+        return Path(path)
+
+    @property
+    def exact_match(self) -> float:
+        """Problems answered exactly, over every cell the model can represent (%)."""
+        rows = [r for r in self.rows if r.get("exact_match") is not None]
+        n = sum(r["n"] for r in rows)
+        return 100.0 * sum(r["correct"] for r in rows) / n if n else float("nan")

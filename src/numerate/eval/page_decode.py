@@ -35,8 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from numerate.model.posenc.page import Page2D
-from numerate.model.posenc.page_grid import CLOSE, OPEN, PageCycle
+from numerate.model.posenc.page_grid import CLOSE, OPEN
 
 JACOBI_PASSES = 4  # then the transition table (one pass per vocabulary token) finishes the line
 
@@ -47,7 +46,7 @@ def supports_page_decode(model) -> bool:
     depth = model.cfg.n_layer * (model.cfg.test_recurrences or model.cfg.recurrences)
     scheme = model.scheme
     return (
-        isinstance(scheme, (PageCycle, Page2D))
+        scheme.page_lines
         and tuple(scheme.window) == (0, 1)
         and depth == 1
         and not getattr(model, "reads_all_past", False)
@@ -141,7 +140,7 @@ class PageDecoder:
         None when the model leaves the page's format: a line with no end within the budget, or tokens the
         scheme's own layout places elsewhere than this decoder read them (an empty line opened right after
         another, on the sum page). Plain greedy decoding, which places every token itself, is then the way to
-        write that page (`page_greedy_decode` returns None and `greedy_decode` takes it)."""
+        write that page (the next decoder of eval/decoders.py's plan takes the row)."""
         from tqdm.auto import tqdm
 
         with tqdm(total=max_new, disable=not progress, unit="tok", unit_scale=True, desc="page") as bar:
@@ -356,22 +355,13 @@ def is_page_prompt(scheme, ids: torch.Tensor) -> bool:
 
 
 @torch.no_grad()
-def page_greedy_decode(
-    model, prompts: torch.Tensor, max_new: int, eos_id: int, pad_id: int = 0, progress: bool = False
-):
-    """(B, <= max_new) new tokens for each prompt row (left pads are dropped), <eos> after a page's end, as
-    greedy_decode returns them; None if some prompt is not the question of a page (the general path then)."""
+def page_rows(model, prompts: torch.Tensor, max_new: int, eos_id: int, pad_id: int = 0, progress: bool = False):
+    """Each prompt row's page (left pads dropped): its tokens up to <eos>, or cut without one where the page does
+    not end (`PageDecoder.decode`); None for a row that is not the question of a page or that the model writes
+    off the page's format (a decoder after this one writes it)."""
     decoder = PageDecoder(model, eos_id)
-    rows = [row[row != pad_id] for row in prompts]
-    if not all(is_page_prompt(model.scheme, ids) for ids in rows):
-        return None
-    outs = [decoder.decode(ids, max_new, progress=progress) for ids in rows]
-    if any(o is None for o in outs):  # a model off the page's format: the general path writes these pages
-        return None
-    width = max(1, max(len(o) for o in outs))
-    result = torch.full((len(outs), width), eos_id, dtype=torch.long, device=prompts.device)
-    for i, o in enumerate(outs):
-        result[i, : len(o)] = torch.tensor(o, dtype=torch.long)
-        if eos_id not in o:  # a page that does not end: pads after it (never read as an end), not <eos>
-            result[i, len(o) :] = pad_id
-    return result
+    out = []
+    for row in prompts:
+        ids = row[row != pad_id]
+        out.append(decoder.decode(ids, max_new, progress=progress) if is_page_prompt(model.scheme, ids) else None)
+    return out

@@ -8,7 +8,6 @@ from numerate.bigint import to_str
 from numerate.eval.answer import Answer
 from numerate.iterate.controller import run_unverified
 from numerate.iterate.proposers.model import ModelProposer
-from numerate.tasks.iterative import is_stepwise  # noqa: F401  (re-exported)
 
 
 def procedure_answers(bundle, problems, batch_size: int) -> list[Answer]:

@@ -21,6 +21,13 @@ class NumerateModel(LanguageModel):
         self.bundle = load_model(folder, device=pick_device(device))
         self.name, self.folder, self.batch_size = str(folder), str(folder), batch_size
 
+    @classmethod
+    def from_bundle(cls, bundle, name: str = "numerate model", batch_size: int = 512) -> "NumerateModel":
+        """A model already loaded (`numerate.load(...)`), as it stands."""
+        self = cls.__new__(cls)
+        self.bundle, self.name, self.folder, self.batch_size = bundle, name, name, batch_size
+        return self
+
     @property
     def task(self):
         return self.bundle.task

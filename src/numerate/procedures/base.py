@@ -62,6 +62,11 @@ class Procedure:
         bound is known). A run past it is stopped: only a wrong step model gets there."""
         return None
 
+    def widest_questions(self, problem) -> dict[str, int]:
+        """For each step whose widest question is known before the run, its operand width in digits (the solver
+        checks up front that each step model represents it); steps not named are checked when asked."""
+        return {}
+
     def adversarial(self, rng: random.Random, size: int) -> Any:
         """A problem built to be hard for the procedure (long borrow chains, long runs); default: a sample."""
         return self.sample(rng, size)

@@ -34,5 +34,10 @@ class LongMultiplication(Procedure):
     def adversarial(self, rng: random.Random, size: int):
         return (10**size - 1, 10**size - 1)
 
+    def widest_questions(self, problem) -> dict[str, int]:
+        """a * d at a's width, and sums as wide as the product."""
+        a, b = problem
+        return {"times": len(to_str(a)), "add": len(to_str(a)) + len(to_str(b))}
+
     def body(self, problem):
         return (yield from arith.multiply(*problem))

@@ -31,6 +31,7 @@ from numerate.tasks.multiplication import Multiplication
 from numerate.tasks.proof import PAGE_MUL
 
 LINES_PER_STEP = 7
+LINE_NAMES = ("a", "b", "d", "carry", "product", "sum-carry", "sum")  # the kinds of line, in their order in a step
 
 
 def digits(x: int) -> list[int]:
@@ -99,6 +100,12 @@ class MultiplicationPage(Multiplication):
             return None
         total = answer[-3]
         return sum((c or 0) * 10**i for i, c in enumerate(total))
+
+    def line_names(self, first: int, count: int) -> list[str]:
+        """Each line named by its step and kind; the question's `first` rows are the first lines of step 0."""
+        return [
+            f"step {(first + i) // LINES_PER_STEP}: {LINE_NAMES[(first + i) % LINES_PER_STEP]}" for i in range(count)
+        ]
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         return LINES_PER_STEP * (width + 1), 2 * width + 1  # width + 1 steps of lines of at most 2 * width + 1

@@ -6,7 +6,7 @@ and it is fixed by the column below and the answer digit written there (a's digi
 spans fewer than ten values, so its last digit tells the carry): the step is as local as two-operand addition,
 and a 2-D model with a one-sided column window can be proven for it (`numerate verify`).
 
-A whole product a * b is then routed, never computed, around two proven models (numerate/iterate/multiply.py):
+A whole product a * b is then routed, never computed, around two proven models (numerate/procedures/multiplication.py):
 for each digit d_j of b, P_j = a * d_j by this task's model, then s_{j+1} = s_j + P_j * 10^j by a proven adder.
 """
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import torch
 
-from numerate.checkpoint import certified_precision, load_certified, sha256  # noqa: F401  (re-exported)
+from numerate.verify.status import NO_CERTIFICATE, ProofStatus
+from numerate.checkpoint import sha256
 
 # Task settings that choose training data only: they do not change what the model computes or what is right.
 _DATA_ONLY = ("train_lengths", "ood_lengths")
@@ -92,27 +93,28 @@ def run_conditions(model, precision: str = "float64") -> list[str]:
     return out
 
 
-def certificate_status(bundle, folder: Path) -> str | None:
-    """One line for commands that run a model folder: None without a certificate, else what was compared.
+def certificate_status(bundle, folder: Path) -> ProofStatus:
+    """What the folder's certificate says about running `bundle` now (a "none" status without one).
 
     Only hashes are compared here (the weights and the computation the certificate binds, and how the model is
-    about to run); the certificate's verdict is not re-derived, so the line says so and how to re-check it."""
+    about to run); the certificate's verdict is not re-derived, so the text says so and how to re-check it."""
     path = Path(folder) / "certificate.json"
     if not path.is_file():
-        return None
+        return NO_CERTIFICATE
     try:
         cert = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return f"certificate: {path} is not valid JSON; no proof applies"
+        return ProofStatus("unreadable", f"certificate: {path} is not valid JSON; no proof applies")
     if not isinstance(cert, dict) or not cert.get("proven"):
         verdict = cert.get("verdict", "not proven") if isinstance(cert, dict) else "not a certificate"
-        return f"certificate: {path} does not prove this model ({verdict})"
+        return ProofStatus("not proven", f"certificate: {path} does not prove this model ({verdict})")
     precision = cert.get("binds", {}).get("precision", "float32")
     problems = differences(cert, bundle, folder) + run_conditions(bundle.model, precision)
     if problems:
-        return "certificate does NOT apply to this run: " + "; ".join(problems)
+        return ProofStatus("does not apply", "certificate does NOT apply to this run: " + "; ".join(problems))
     device = next(bundle.model.parameters()).device
-    return (
+    return ProofStatus(
+        "matches",
         f"certificate matches: weights and config hash to what {path} binds, run in {precision} on {device.type} "
-        f"(hashes compared, proof not re-derived: `numerate verify --check {path}` or solve --recheck does)"
+        f"(hashes compared, proof not re-derived: `numerate verify --check {path}` or solve --recheck does)",
     )

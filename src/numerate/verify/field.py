@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from numerate.errors import UsageError
-from numerate.fieldview import Layout, depth_of, layout, reach, template, visibility  # noqa: F401  (re-exported)
+from numerate.fieldview import Layout, reach, template
 
 
 class NotProvable(UsageError):

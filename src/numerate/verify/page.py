@@ -37,7 +37,8 @@ import torch
 from numerate.fieldview import layout, reach
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.tasks.base import Problem
-from numerate.verify.field import NotProvable, depth_of
+from numerate.verify.field import NotProvable
+from numerate.fieldview import depth_of
 
 SMALL = 1000  # three columns: two a field sees and one below it (see `families`)
 

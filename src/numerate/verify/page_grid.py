@@ -36,9 +36,9 @@ import numpy as np
 import torch
 
 from numerate.tasks.base import Problem
+from numerate.tasks.multiplication_page import LINE_NAMES as NAMES
 
 A, B, D, C, P, K, S = range(7)  # the kinds of line, in their order within a step
-NAMES = ("a", "b", "d", "carry", "product", "sum-carry", "sum")
 SIZES = range(1, 7)  # operand lengths of the template pages
 ENUMERATED = (
     "every placement of a query on pages of operands of 1-6 digits (where its column sits relative to j, "

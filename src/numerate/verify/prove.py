@@ -34,7 +34,8 @@ from numerate.errors import UsageError
 from numerate.model.posenc.base import SHIFT_INVARIANT
 from numerate.verify import cases as cases_mod
 from numerate.verify import enclosure
-from numerate.verify.field import NotProvable, depth_of, describe, structure_classes  # noqa: F401
+from numerate.verify.field import NotProvable, describe, structure_classes
+from numerate.fieldview import depth_of
 from numerate.verify.states import FieldPlan, field_logits, propagate
 
 MAX_CASES = 20_000_000
@@ -411,7 +412,7 @@ def _expression(bundle, problem) -> str:
 def decode_counterexamples(bundle, problems, precision: str = PRECISION) -> list[dict]:
     """Decode failing cases greedily, as `numerate solve` does (in the certified precision), and report what the
     model writes."""
-    from numerate.eval.evaluate import answer_problems
+    from numerate.eval.answer import answer_problems
 
     out = []
     for a in answer_problems(in_precision(bundle, precision), problems):

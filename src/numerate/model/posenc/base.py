@@ -58,6 +58,9 @@ class PositionalScheme(nn.Module):
     window: tuple[int, int] | None = None
     row_window: tuple[int, int] | None = None
     needs_column_layout: bool = False
+    # A page of lines of kinds: the scheme declares `period`, `kind_vectors`, `row_offsets`, `cell_bias`, `layout`
+    # and `line_step`, which is all the line decoder (eval/page_decode.py) reads.
+    page_lines: bool = False
     needs_marks: bool = False  # the constructor also takes the ids of prompt-ending marks (answers follow them)
 
     def __init__(self, cfg, digit_ids: list[int]):

@@ -45,6 +45,7 @@ class Page2D(PositionalScheme):
     # question row or a line of work), every kind reading every row offset of the window, a line every two rows
     period = 2
     line_step = 2
+    page_lines = True
 
     def __init__(self, cfg, digit_ids, mark_ids):
         super().__init__(cfg, digit_ids)

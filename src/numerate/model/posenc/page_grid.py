@@ -41,6 +41,7 @@ class PageCycle(PositionalScheme):
     needs_column_layout = True
     needs_marks = True
     line_step = 1  # rows from one line of work to the next (what eval/page_decode.py steps by)
+    page_lines = True
 
     def __init__(self, cfg, digit_ids, mark_ids):
         super().__init__(cfg, digit_ids)
