@@ -72,7 +72,6 @@ def _verify_one(args, folder: Path, bundle, out: str | None) -> int:
 
 def add_parser(sub, help: str) -> None:
     """Declare `numerate verify` and its arguments."""
-    import argparse
 
     from numerate.commands.args import output_file, positive_int
 
@@ -121,8 +120,6 @@ def add_parser(sub, help: str) -> None:
         help="the evaluation the proof covers: float64 (default; solve and eval run a certified model in it) or "
         "float32 (a far larger rounding radius: few models clear it)",
     )
-    v.add_argument("--float64", action="store_true", help=argparse.SUPPRESS)  # every case is float64 now
-    v.add_argument("--no-float64", action="store_true", help=argparse.SUPPRESS)  # kept for scripts
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
     v.set_defaults(func=command)

@@ -1,12 +1,13 @@
-"""A rigorous enclosure of every float32 evaluation of a field: each token state as a float64 midpoint and a radius.
+"""A rigorous enclosure of every evaluation of a field in the certified precision (float64, as `solve` runs a
+certified model, or float32): each token state as a float64 midpoint and a radius.
 
 `solve` computes a proven query with other kernels (the windowed or the parallel decoder, SDPA on another
-device), other batch shapes and other summation orders than the proof's own float32 pass. So the proof does not
-trust one float32 evaluation: it carries every token state of every case as a *ball*, a float64 midpoint m and a
-radius r >= 0, elementwise, with the invariant
+device), other batch shapes and other summation orders than any one pass the proof could make. So the proof
+does not trust one evaluation: it carries every token state of every case as a *ball*, a float64 midpoint m and
+a radius r >= 0, elementwise, with the invariant
 
-    every float32 evaluation of the model that meets the floating-point model below, on this field, computes a
-    value within [m - r, m + r] at this point of the forward pass.
+    every evaluation of the model in the certified precision that meets the floating-point model below, on this
+    field, computes a value within [m - r, m + r] at this point of the forward pass.
 
 Each operation maps balls to a ball by three terms (docs/verification.md, "Floating point", has the derivations):
 
@@ -23,7 +24,8 @@ the right token. Radii are computed in float64 and inflated by INFLATE per opera
 
 The floating-point model (ROUNDING_MODEL, recorded in every certificate):
 
-- each float32 operation is IEEE round-to-nearest, or a fused multiply-add (unit roundoff u = 2^-24); no TF32,
+- each operation in the certified precision is IEEE round-to-nearest, or a fused multiply-add (unit roundoff
+  u = 2^-53 in float64, 2^-24 in float32); no TF32,
   no half precision, no flush of results to zero that IEEE would keep (gradual underflow: subnormal results of
   products are covered by an absolute term below);
 - sums and dot products of n terms, in any order and blocking: within gamma(n) = n u / (1 - n u) times the sum

@@ -26,15 +26,6 @@ class NotProvable(UsageError):
 
 
 @dataclass
-class Slot:
-    """A token of a field, relative to the query: row, column offset, and its fixed id (None for a digit)."""
-
-    row: int
-    dcol: int
-    fixed: int | None
-
-
-@dataclass
 class FieldClass:
     """One shape of field: every query with this `key` computes the same function of its field's digits."""
 
