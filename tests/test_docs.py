@@ -242,3 +242,15 @@ def test_readme_is_a_landing_page_that_links_every_docs_page():
     for page in sorted((ROOT / "docs").glob("*.md")):
         if page.name != "README.md":
             assert f"({page.name}" in index or f"(docs/{page.name}" in README_PAGE, f"{page.name} is not linked"
+
+
+def test_the_reference_tables_are_the_codes():
+    """docs/reference.md's command table (every verb, every option) and preset list are generated from the
+    parsers and the presets folder: `python tools/reference_tables.py` rewrites them."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "reference_tables.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
