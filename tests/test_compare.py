@@ -90,3 +90,46 @@ def test_compare_on_another_task_uses_its_samplers_and_cells(tmp_path):
     rows = [{"sampler": "uniform", "operands": n, "digits": n, "n": 2, "correct": 1, "exact_match": 0.5} for n in [2]]
     table, summary = summarize({"v": {0: rows}}, 2, {"seeds": [0]}, get_task("addition-many"))
     assert summary["v"]["in distribution"]["median"] == 50.0 and "nines, beyond 1x" in table
+
+
+def test_a_variant_that_did_not_fit_its_training_range_is_marked():
+    """A variant at 1.5% on its own training lengths reports 0 beyond them because it never learned the task:
+    the table marks it and says so, and a variant that fits is not marked."""
+    from numerate.comparison import fit_report, summarize
+    from numerate.tasks import get_task
+
+    def rows(inside: float):
+        out = [
+            {"sampler": "uniform", "len_a": n, "len_b": n, "n": 200, "correct": round(2 * inside), "exact_match": 1}
+            for n in range(1, 11)
+        ]
+        return out + [{"sampler": "uniform", "len_a": 20, "len_b": 20, "n": 200, "correct": 0, "exact_match": 0}]
+
+    results = {"default": {0: rows(100.0)}, "abacus": {0: rows(1.5), 1: rows(95.0)}}
+    table, _ = summarize(results, 10, {"seeds": [0, 1]}, get_task("addition"))
+    assert "abacus *" in table and "default *" not in table
+    assert "did not fit its training range (1-10" in table and "abacus: seed 0: 1.5%" in table
+    assert fit_report(results, 10)["abacus"]["did_not_fit"] == [0]
+
+
+def test_a_setting_the_chosen_scheme_ignores_is_named():
+    from numerate import config
+    from numerate.model.posenc import ignored_settings_warning
+
+    cfg = config.load("add-proof", ["model.pos=abacus"])
+    assert "model.col_window=[0, 1] is read by no part of model.pos=abacus" in ignored_settings_warning(cfg.model)
+    assert ignored_settings_warning(config.load("add-proof", []).model) is None
+
+
+def test_eval_says_when_a_model_did_not_fit_its_training_range(tmp_path, capsys):
+    """A model trained for a handful of steps never learns addition: eval marks it."""
+    from numerate.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "add-tiny", "--out", str(out), "--quiet", "--set", "train.max_steps=5"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--lengths", "2,3", "--samples", "20", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "did not fit its training range (1-10" in printed and f"{out}: " in printed
+    assert main(["eval", "models/add-tiny", "--lengths", "2,3", "--samples", "20", "--quiet"]) == 0
+    assert "did not fit" not in capsys.readouterr().out

@@ -37,6 +37,9 @@ from numerate.tasks import get_task
 
 
 EVAL_FILE = "compare_eval.json"  # written last by a run's unit: its presence means the run is done
+# A run that does not reach this exact match (%) on uniform problems of its own training lengths did not learn the
+# task at this recipe: its numbers beyond those lengths say nothing about length generalization.
+FIT_THRESHOLD = 90.0
 
 
 def load_spec(path: str) -> dict:
@@ -142,6 +145,12 @@ def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = Fals
 
     engine = engine or Engine(jobs=2)
     spec = load_spec(spec_path)
+    from numerate.model.posenc import ignored_settings_warning
+
+    for name, overrides in spec["variants"].items():  # said before any training: a setting the variant ignores
+        ignored = ignored_settings_warning(config.load(spec["base"], spec["set"] + overrides).model)
+        if ignored:
+            print(f"variant {name}: {ignored}", file=sys.stderr)
     shown, out = out, out.resolve()  # units may run in other processes (Ray workers), in other working folders
     out.mkdir(parents=True, exist_ok=True)
     runs = [(v, s, out / v / f"s{s}") for v in spec["variants"] for s in spec["seeds"]]
@@ -180,7 +189,9 @@ def run_compare(spec_path: str, out: Path, engine=None, report_only: bool = Fals
         f"# comparison\n\nspec: `{spec_path}`; command: `numerate compare {spec_path} "
         f"--out {shown}`{partial}\n\n```\n{table}\n```\n"
     )
-    (out / "results.json").write_text(json.dumps({"spec": spec, "summary": summary, "rows": results}, indent=1))
+    fit = fit_report(results, train_max, task)
+    data = {"spec": spec, "summary": summary, "fit": fit, "rows": results}
+    (out / "results.json").write_text(json.dumps(data, indent=1))
     if pictures:
         plot_bands(results, train_max, out / "results.png", dim=task.cell_dims[0])
     drawn = f", plot {out / 'results.png'}" if pictures else ""
@@ -205,6 +216,37 @@ def length_bands(t: int, adversarial=("carry",)) -> list[tuple[str, int, float, 
     ] + [(f"{sampler}, beyond 1x", t + 1, inf, sampler) for sampler in adversarial]
 
 
+def fit_report(results: dict, train_max: int, task=None) -> dict:
+    """Per variant, each seed's exact match on uniform problems of the training lengths, and the seeds below
+    FIT_THRESHOLD ({variant: {"in_distribution": {seed: %}, "did_not_fit": [seeds]}})."""
+    dim = (task or get_task("addition")).cell_dims[0]
+    out = {}
+    for v, per_seed in results.items():
+        inside = {s: band_accuracy(rows, 1, train_max, "uniform", dim) for s, rows in per_seed.items()}
+        inside = {s: x for s, x in inside.items() if x is not None}
+        out[v] = {"in_distribution": inside, "did_not_fit": [s for s, x in inside.items() if x < FIT_THRESHOLD]}
+    return out
+
+
+def did_not_fit_lines(fit: dict, train_max: int, seeds: bool = True) -> list[str]:
+    """The warning under a table: which variants (and seeds) did not fit their own training range, and what that
+    means."""
+    bad = {v: f for v, f in fit.items() if f["did_not_fit"]}
+    if not bad:
+        return []
+    lines = [f"* did not fit its training range (1-{train_max}; below {FIT_THRESHOLD:g}% there):"]
+    for v, f in bad.items():
+        which = ", ".join(
+            (f"seed {s}: " if seeds else "") + f"{f['in_distribution'][s]:.1f}%" for s in f["did_not_fit"]
+        )
+        lines.append(f"  {v}: {which}")
+    lines.append(
+        "  its numbers beyond the training range measure a model that never learned the task, not length "
+        "generalization: train longer, or with the scheme's own recipe (docs/positions.md)"
+    )
+    return lines
+
+
 def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str, dict]:
     task = task or get_task("addition")
     dim = task.cell_dims[0]
@@ -216,6 +258,7 @@ def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str
         "-" * len(head),
     ]
     summary = {}
+    fit = fit_report(results, train_max, task)
     for v, per_seed in results.items():
         cells, summary[v] = [], {}
         for name, lo, hi, sampler in bands:
@@ -226,8 +269,9 @@ def summarize(results: dict, train_max: int, spec: dict, task=None) -> tuple[str
                 continue
             summary[v][name] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
             cells.append(f"{statistics.median(vals):6.1f} [{min(vals):5.1f}-{max(vals):5.1f}]")
-        lines.append(f"{v:<22} " + " ".join(f"{c:>20}" for c in cells))
-    return "\n".join(lines), summary
+        name = f"{v} *" if fit[v]["did_not_fit"] else v
+        lines.append(f"{name:<22} " + " ".join(f"{c:>20}" for c in cells))
+    return "\n".join(lines + did_not_fit_lines(fit, train_max)), summary
 
 
 # ---------------------------------------------------------------- the command line (cli.py lists the verb)

@@ -42,6 +42,13 @@ def run_eval(args) -> list[dict]:
     )
     seconds = time.perf_counter() - t0
     print(format_table(rows, dims=task.cell_dims))
+    if task is bundle.task:
+        from numerate.comparison import did_not_fit_lines, fit_report
+
+        train_max = bundle.cfg.task.train_lengths[1]
+        fit = fit_report({str(args.model): {0: rows}}, train_max, task)
+        for line in did_not_fit_lines(fit, train_max, seeds=False):
+            print(line)
     solved = sum(r["n"] for r in rows if r["exact_match"] is not None)
     rate = solved / max(seconds, 1e-9)
     print(

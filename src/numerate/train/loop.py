@@ -47,6 +47,11 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
     """Train per `cfg` into the run folder `out`; return the last metrics row. `callbacks` run after the built-in
     ones (evaluation, checkpoint, progress bar)."""
     tc = cfg.train
+    from numerate.model.posenc import ignored_settings_warning
+
+    ignored = ignored_settings_warning(cfg.model)
+    if ignored and not quiet:
+        print(ignored, file=sys.stderr)
     if tc.deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by deterministic cuBLAS
     dist = distributed.setup(tc.device)

@@ -8,7 +8,34 @@ from numerate.registry import did_you_mean, import_submodules
 
 import_submodules(__name__, __path__)  # every module here registers its schemes (combined.py registers none)
 
-__all__ = ["SCHEMES", "PositionalScheme", "build_scheme"]
+__all__ = ["SCHEMES", "PositionalScheme", "build_scheme", "ignored_settings"]
+
+
+def ignored_settings(cfg) -> list[str]:
+    """The `model.*` keys that only positional schemes read, set away from their default, that no part of
+    `cfg.pos` reads: a setting left behind by switching `model.pos` (a column window on a scheme without columns)."""
+    from numerate.config import ModelConfig
+
+    names = cfg.pos.split("+")
+    read = {key for name in names if name in SCHEMES.names() for key in SCHEMES.get(name).settings}
+    scheme_keys = {key for name in SCHEMES.names() for key in SCHEMES.get(name).settings}
+    default = ModelConfig()
+    return sorted(
+        f"model.{key}={getattr(cfg, key)!r}"
+        for key in scheme_keys - read
+        if hasattr(default, key) and getattr(cfg, key) != getattr(default, key)
+    )
+
+
+def ignored_settings_warning(cfg) -> str | None:
+    """One line naming every setting `ignored_settings` finds, or None."""
+    keys = ignored_settings(cfg)
+    if not keys:
+        return None
+    return (
+        f"warning: {', '.join(keys)} is read by no part of model.pos={cfg.pos} and has no effect (a setting of "
+        "another scheme: set it back to its default or drop it)"
+    )
 
 
 def build_scheme(cfg, digit_ids: list[int], mark_ids: list[int] = ()) -> "PositionalScheme":
