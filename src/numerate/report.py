@@ -200,9 +200,23 @@ def _results_section(folder: Path) -> str:
     if isinstance(data, dict) and "spec" in data and isinstance(data.get("rows"), dict):
         out.append("<h2>Comparison</h2>")
         summary = data.get("summary", {})
-        rows = [{"variant": v, **{band: _spread(x) for band, x in s.items()}} for v, s in summary.items()]
+        fit = data.get("fit", {}) if isinstance(data.get("fit"), dict) else {}
+        unfit = {v: f for v, f in fit.items() if isinstance(f, dict) and f.get("did_not_fit")}
+        rows = [
+            {"variant": v + (" *" if v in unfit else ""), **{band: _spread(x) for band, x in s.items()}}
+            for v, s in summary.items()
+        ]
         if rows:
             out.append(_table(rows))
+        for v, f in unfit.items():
+            seeds = ", ".join(
+                f"seed {s}: {f['in_distribution'].get(str(s), f['in_distribution'].get(s))}%" for s in f["did_not_fit"]
+            )
+            out.append(
+                f"<p><b>* {html.escape(v)} did not fit its own training range</b> ({html.escape(seeds)}): its "
+                "numbers beyond that range measure a model that never learned the task, not length "
+                "generalization.</p>"
+            )
         series = {}
         for variant in data["rows"]:
             for run in sorted((folder / variant).glob("s*")):
