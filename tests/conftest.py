@@ -34,8 +34,17 @@ def tiny_bundle():
     return make
 
 
+@pytest.fixture(autouse=True, scope="session")
+def threads_from_free_cores():
+    """The suite computes with the cores free when it starts: on a shared machine, threads beyond them spin
+    against the busy cores (a test that trains pins its own count)."""
+    from numerate.devices import free_cpus
+
+    torch.set_num_threads(free_cpus())
+
+
 @pytest.fixture(autouse=True)
-def restore_torch_threads():
+def restore_torch_threads(threads_from_free_cores):
     """Training with train.threads=1 sets torch's global thread count; later tests get the default back."""
     threads = torch.get_num_threads()
     yield

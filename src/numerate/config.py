@@ -187,7 +187,13 @@ class TrainConfig(Section):
         True,
         "deterministic kernels: the same seed, config and thread count give byte-identical weights and metrics",
     )
-    threads: int = opt(0, "torch CPU threads (0 = torch's default)", lo=0, hi=4096)
+    threads: int = opt(
+        0,
+        "torch CPU threads (0 = the cores free when the run starts, kept on --resume; more threads than free cores "
+        "spin against the busy ones)",
+        lo=0,
+        hi=4096,
+    )
     device: str = opt("auto", "auto, cpu, mps, cuda or cuda:N")
 
     def validate(self):

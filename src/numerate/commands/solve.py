@@ -36,13 +36,18 @@ def solve_stream(
     recheck: bool = False,
     ledger: str | None = None,
     show_work: bool = False,
+    threads: int | None = None,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
     (every case bounded again) before answering, instead of comparing hashes only. The folder is opened as a
     solver (numerate/solver), which knows what kind it is; this function only streams lines through it."""
+    import torch
+
     from numerate.devices import pick_device
     from numerate.solver import open_folder
 
+    if threads:
+        torch.set_num_threads(threads)
     solver = open_folder(model_dir, device=pick_device(device))
     report = solver.status(recheck)
     for line in report.lines():
@@ -163,6 +168,11 @@ def add_parser(sub, help: str) -> None:
         help="refuse operands longer than this (default 1,000,000); for procedure folders, any number on a line",
     )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--threads",
+        type=positive_int,
+        help="torch CPU threads (default: the cores free when solve starts; more spin against the busy ones)",
+    )
     s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     s.add_argument(
         "--recheck",
@@ -188,6 +198,8 @@ def add_parser(sub, help: str) -> None:
 def command(args) -> int:
     import sys
 
+    from numerate.devices import free_cpus
+
     if "torch" not in sys.modules:  # a fresh `numerate solve` process (not a test or a notebook, where it would
         # slow everything after it): tune memory for long streams before torch loads.
         malloc.configure_for_streaming()
@@ -203,4 +215,5 @@ def command(args) -> int:
         recheck=args.recheck,
         ledger=args.ledger,
         show_work=args.show_work,
+        threads=args.threads or free_cpus(),
     )

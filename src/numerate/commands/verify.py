@@ -20,6 +20,11 @@ def run_verify(args) -> int:
     from numerate.solver import open_folder
 
     malloc.keep_freed_memory()
+    import torch
+
+    from numerate.devices import free_cpus
+
+    torch.set_num_threads(free_cpus())  # more threads than free cores spin against the busy ones
     if args.check:
         from numerate.commands.recheck import recheck
 

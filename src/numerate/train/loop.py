@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from numerate import checkpoint
 from numerate.capacity import check_trainable
 from numerate.config import RunConfig
+from numerate.devices import free_cpus
 from numerate.data import IGNORE, encode_examples, training_problems
 from numerate.errors import Interrupted, TrainingDiverged
 from numerate.train import distributed
@@ -59,18 +60,20 @@ def train(cfg: RunConfig, out: str | Path, resume: bool = False, quiet: bool = F
     saved = folder.claim(cfg, resume) if dist.is_main else (folder.load_state() if resume else None)
     # Global torch settings are set for the run and put back after it, so a caller's process is left as it was.
     threads, was_deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    if tc.threads:
-        torch.set_num_threads(tc.threads)
+    # 0: the cores free when the run starts; a resumed run keeps the count it started with (the order of float
+    # sums, and so the bits, depend on it)
+    use = tc.threads or (saved or {}).get("threads") or free_cpus()
+    torch.set_num_threads(use)
     torch.use_deterministic_algorithms(tc.deterministic, warn_only=True)
     try:
-        return _train(cfg, folder, saved, dist, quiet, list(callbacks))
+        return _train(cfg, folder, saved, dist, quiet, list(callbacks), use)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(was_deterministic)
         distributed.teardown(dist)
 
 
-def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_callbacks: list) -> dict:
+def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_callbacks: list, threads: int) -> dict:
     tc = cfg.train
     torch.manual_seed(tc.seed)
     bundle = checkpoint.build(cfg)
@@ -78,7 +81,7 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
     check_trainable(bundle)
     check_fits(bundle, tc.batch_size, dist.device)
     optimizer = make_optimizer(model, tc)
-    state = {"step": 0, "elapsed": 0.0, "loss_sum": 0.0, "loss_n": 0}
+    state = {"step": 0, "elapsed": 0.0, "loss_sum": 0.0, "loss_n": 0, "threads": threads}
     ctx = TrainContext(cfg, bundle, optimizer, folder, dist, state)
 
     if saved is not None:
