@@ -286,3 +286,12 @@ def test_solve_multiplies_line_by_line_and_refuses_other_expressions(run):
     assert code == 0 and out.split() == ["408", "0"], err
     code, out, err = run(["solve", str(PROVEN.parent / "mul"), "--quiet"], "12*34\n12+34\n")
     assert code == 2 and out == "" and "line 2" in err
+
+
+def test_a_mistyped_option_gets_the_verbs_usage_and_a_did_you_mean(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(["solve", "models/add-tiny", "--quite"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "usage: numerate solve" in err and "did you mean '--quiet'" in err

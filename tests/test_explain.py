@@ -142,3 +142,43 @@ def test_explain_names_a_malformed_page_problem(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["explain", str(MODELS / "page-add"), "--problem", "12+x"])
     assert exc.value.code == 2 and "is not A*B or A+B+..." in capsys.readouterr().err
+
+
+def test_the_automaton_picture_keeps_every_label_inside_it(tmp_path, monkeypatch):
+    """Titles and axis labels of automaton.png lie inside the figure (the b axis label was once cut off)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numerate import plots
+
+    kept = {}
+    monkeypatch.setattr(plt, "close", lambda fig: kept.setdefault("fig", fig))
+    step = {(s, (a, b)): ((a + b + s) % 10, int(a + b + s >= 10)) for s in (0, 1) for a in range(10) for b in range(10)}
+    plots.automaton(step, ["carry 0", "carry 1"], 0, "a title", tmp_path / "a.png")
+    fig = kept["fig"]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for ax in fig.axes:
+        for text in (ax.xaxis.label, ax.yaxis.label, ax.title):
+            ext = text.get_window_extent(renderer)
+            assert ext.x0 >= box.x0 - 1 and ext.y0 >= box.y0 - 1 and ext.x1 <= box.x1 + 1 and ext.y1 <= box.y1 + 1
+
+
+def test_the_written_cell_of_a_page_picture_stands_apart_from_every_line_kind():
+    """The cell the query writes is drawn in a colour far from every line kind's pastel (it was once a blue
+    beside the light-blue b lines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from numerate.plots import WRITTEN_CELL
+
+    written = mcolors.to_rgb(WRITTEN_CELL)
+    for i in range(9):
+        pastel = plt.cm.Pastel1(i)[:3]
+        assert sum((a - b) ** 2 for a, b in zip(written, pastel)) ** 0.5 > 0.8

@@ -43,7 +43,9 @@ def build_parser(only: str | None = ALL) -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="numerate",
-        description="Train, evaluate and use small transformers that add long numbers exactly.\n\n"
+        description="Train, evaluate and prove small transformers that do exact arithmetic (sums, differences and "
+        "products of any length) and run procedures (long division, gcd, square roots, knapsacks, gradient descent) "
+        "on proven steps.\n\n"
         "Start with `numerate demo`; `numerate VERB --help` explains each verb.",
         epilog="exit codes: 0 success, 2 bad input or arguments (the message says what), 130 interrupted",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -63,14 +65,29 @@ def _verb_of(argv: list[str]) -> str | None:
     return first if first in VERBS else None
 
 
+def _unrecognized(parser: argparse.ArgumentParser, verb: str | None, extra: list[str]) -> None:
+    from numerate.registry import did_you_mean
+
+    action = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    sub = action.choices.get(verb) if action is not None and verb else None
+    target = sub or parser
+    options = [o for a in target._actions for o in a.option_strings if o.startswith("--")]
+    first = next((e.split("=", 1)[0] for e in extra if e.startswith("-")), None)
+    hint = did_you_mean(first, options) if first else ""
+    target.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # a process of its own, perhaps a sweep's child: it must not outlive its parent
         from numerate.procs import die_with_parent
 
         die_with_parent()
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only=_verb_of(argv))
-    args = parser.parse_args(argv)
+    verb = _verb_of(argv)
+    parser = build_parser(only=verb)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the verb's own usage, and the option meant, rather than the top-level usage
+        _unrecognized(parser, verb, extra)
     args.argv = argv[1:]
     if not getattr(args, "func", None):
         parser.print_help()

@@ -185,6 +185,9 @@ def plot_bands(results: dict, train_max: int, path: Path, dim: str = "len_a") ->
     plt.close(fig)
 
 
+WRITTEN_CELL = "#000000"  # the token a page picture's query writes: apart from every pastel of the line kinds
+
+
 def automaton(step: dict, labels: list[str], initial: int, title: str, path: str | Path) -> None:
     """One panel per state: the digit written (colour and number) for each next column (a down, b across); a
     corner mark where the transition leaves for another state, named in the panel's title."""
@@ -192,7 +195,8 @@ def automaton(step: dict, labels: list[str], initial: int, title: str, path: str
 
     plt = _pyplot()
     states = sorted({s for s, _ in step})
-    fig, axes = plt.subplots(1, len(states), figsize=(4.2 * len(states), 4.4), squeeze=False)
+    # constrained layout keeps the suptitle, panel titles and axis labels inside the figure
+    fig, axes = plt.subplots(1, len(states), figsize=(4.2 * len(states), 4.6), squeeze=False, layout="constrained")
     for ax, s in zip(axes[0], states):
         grid = np.zeros((10, 10))
         for (state, (a, b)), (digit, nxt) in step.items():
@@ -207,7 +211,6 @@ def automaton(step: dict, labels: list[str], initial: int, title: str, path: str
         ax.set_xticks(range(10))
         ax.set_yticks(range(10))
     fig.suptitle(title)
-    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -232,7 +235,7 @@ def head_reading(weights, names: list[str], n_head: int, title: str, path: str |
 
 def page(lay, vocab: list[str], names: dict[int, str], field: list[int], written: int, title: str, path) -> None:
     """A page as the model lays it out: one row per line (named on the right), columns most significant first;
-    the cells of one query's field outlined, the token it writes in blue."""
+    the cells of one query's field outlined, the token it writes in black (no line kind's pastel is near it)."""
     from matplotlib.patches import Rectangle
 
     plt = _pyplot()
@@ -246,7 +249,7 @@ def page(lay, vocab: list[str], names: dict[int, str], field: list[int], written
     for k, (r, c) in enumerate(zip(lay.rows, lay.cols)):
         x0, y0 = width - 1 - c, y[r]
         kind = names[r].split(": ")[-1].split(" ")[0]
-        face = "#1f77b4" if k == written else colours[kind]
+        face = WRITTEN_CELL if k == written else colours[kind]
         edge, lw = ("#d62728", 2.0) if k in seen else ("white", 0.5)
         ax.add_patch(Rectangle((x0, y0), 1, 1, facecolor=face, edgecolor=edge, linewidth=lw))
         colour = "white" if k == written else "black"

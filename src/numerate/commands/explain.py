@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from numerate.checkpoint import load_model
+from numerate.solver import open_folder
 from numerate.verify.automaton import (
     NotATransducer,
     explain,
@@ -18,7 +18,8 @@ def run_explain(args) -> int:
     from numerate import plots
 
     pictures = plots.pictures_or_warn("explain")
-    bundle = load_model(args.model)
+    solver = open_folder(args.model)
+    bundle = solver.one_model("explain")
     result = verify(bundle, progress=False)
     if not result.proven:
         print(
@@ -26,9 +27,7 @@ def run_explain(args) -> int:
             "automaton is claimed for it. `numerate verify` shows why."
         )
         return 1
-    from numerate.verify.page import is_page
-
-    if is_page(bundle):
+    if solver.kind == "page":
         from numerate.commands import explain_page
 
         return explain_page.run(bundle, args.model, args.problem, Path(args.out), pictures)
@@ -125,6 +124,7 @@ def add_parser(sub, help: str) -> None:
         type=_operands,
         help="page models: the problem whose page is drawn (default: a fixed one with carries in every line)",
     )
+    x.add_argument("--quiet", action="store_true", help="print only where the pictures and JSON were written")
     x.set_defaults(func=command)
 
 
@@ -140,4 +140,14 @@ def _operands(text: str) -> tuple[int, ...]:
 def command(args) -> int:
 
     args.out = args.out or str(Path("runs") / "explain" / Path(args.model).name)
-    return run_explain(args)
+    if not args.quiet:
+        return run_explain(args)
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_explain(args)
+    lines = printed.getvalue().splitlines()
+    print(lines[-1] if lines else "")  # where the files went, or why nothing was drawn
+    return code

@@ -92,7 +92,7 @@ def run(bundle, model: str, operands, out: Path, pictures: bool) -> int:
     if pictures:
         from numerate import plots
 
-        title = f"{Path(model).name}: {shown}; outlined: what the query writing the blue cell reads"
+        title = f"{Path(model).name}: {shown}; outlined: what the query writing the black cell reads"
         plots.page(lay, drawn, names, field, q + 1, title, out / "page.png")
     (out / "page.json").write_text(
         json.dumps(
