@@ -164,3 +164,16 @@ def test_column_schemes_refuse_formats_that_break_the_columns(tmp_path, fmt, pos
     with pytest.raises(UsageError, match=fmt.split("=")[0]):
         train(tiny_config("train.max_steps=2", f"model.pos={pos}", fmt), tmp_path / "run", quiet=True)
     assert not (tmp_path / "run").exists()
+
+
+def test_training_in_a_log_writes_a_line_per_evaluation(tmp_path, capsys):
+    """stderr is not a terminal here (a log): progress comes as one line per evaluation, and quiet silences it."""
+    from conftest import tiny_config
+
+    from numerate.train.loop import train
+
+    train(tiny_config("train.max_steps=20", "train.eval_every=10"), tmp_path / "a", quiet=False)
+    err = capsys.readouterr().err
+    assert "step 10/20: loss" in err and "step 20/20: loss" in err
+    train(tiny_config("train.max_steps=20", "train.eval_every=10"), tmp_path / "b", quiet=True)
+    assert "step 10/20" not in capsys.readouterr().err

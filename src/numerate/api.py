@@ -51,14 +51,15 @@ def train(
     preset_or_config: str | Path,
     out: str | Path | None = None,
     until_proven: bool = False,
-    quiet: bool = True,
+    quiet: bool = False,
     callbacks: Sequence = (),
     resume: bool = False,
     **overrides,
 ) -> "Model":
     """Train a preset (`numerate.presets()`) or YAML config, with config overrides as keyword arguments
     (`train__max_steps=300` or `**{"train.max_steps": 300}`), and return the trained model. `until_proven` stops
-    at the first evaluation where the model is proven (the certificate is written into `out`).
+    at the first evaluation where the model is proven (the certificate is written into `out`). Progress shows as
+    a bar on a terminal or in a notebook and as a line per evaluation in a log; `quiet=True` silences it.
 
     >>> model = numerate.train("add-proof", out="runs/api-adder", until_proven=True)  # doctest: +SKIP
     """

@@ -53,7 +53,8 @@ def run_demo(out: Path, quick: bool = False) -> int:
 
     main_dir, base_dir = out / "main", out / "learned"
     resume = ["--resume"] if (base_dir / "train_state.pt").is_file() else []
-    cmd = [sys.executable, "-m", "numerate", "train", BASELINE, "--out", str(base_dir), *resume, "--quiet"]
+    # not --quiet: its log gets a line per evaluation (progress goes to a file as lines, not a bar)
+    cmd = [sys.executable, "-m", "numerate", "train", BASELINE, "--out", str(base_dir), *resume]
     cmd += ["--set", *overrides]
     # Ctrl-C or SIGTERM stops the baseline too (it checkpoints; running the demo again continues both runs).
     with open(out / "baseline.log", "a") as log, stopping_children():

@@ -7,6 +7,7 @@ loop. Callbacks run in order: evaluation before checkpointing, so a checkpoint c
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -94,17 +95,39 @@ class Checkpoint(Callback):
         self.save(ctx)
 
 
+def progress_mode(quiet: bool) -> str:
+    """How training shows progress: "bar" on a terminal or in a notebook, "lines" (one per evaluation) when stderr
+    is a file or a pipe (a log someone tails), "off" when asked to be quiet."""
+    if quiet:
+        return "off"
+    if sys.stderr.isatty() or "ipykernel" in sys.modules:
+        return "bar"
+    return "lines"
+
+
 class ProgressBar(Callback):
-    def __init__(self, total: int, initial: int, disable: bool):
+    """A bar of the steps, with the last evaluation; or, in a log, one line per evaluation."""
+
+    def __init__(self, total: int, initial: int, mode: str):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, initial=initial, disable=disable, unit="step", dynamic_ncols=True)
+        self.mode, self.total = mode, total
+        self.bar = tqdm(total=total, initial=initial, disable=mode != "bar", unit="step", dynamic_ncols=True)
 
     def on_step(self, ctx):
         self.bar.update(1)
         row = ctx.last_row
-        if row.get("step") == ctx.step:
+        if row.get("step") != ctx.step:
+            return
+        if self.mode == "bar":
             self.bar.set_postfix(loss=f"{row['loss']:.3f}", id=f"{row['acc_id']:.2f}", ood=f"{row['acc_ood']:.2f}")
+        elif self.mode == "lines":
+            print(
+                f"step {ctx.step}/{self.total}: loss {row['loss']:.4f}, exact match {row['acc_id']:.3f} in the "
+                f"training lengths, {row['acc_ood']:.3f} beyond ({ctx.state['elapsed']:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def on_end(self, ctx):
         self.bar.close()

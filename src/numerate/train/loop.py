@@ -23,7 +23,7 @@ from numerate.devices import free_cpus
 from numerate.data import IGNORE, encode_examples, training_problems
 from numerate.errors import Interrupted, TrainingDiverged
 from numerate.train import distributed
-from numerate.train.callbacks import Checkpoint, Evaluate, ProgressBar, TrainContext
+from numerate.train.callbacks import Checkpoint, Evaluate, ProgressBar, TrainContext, progress_mode
 from numerate.train.memory import check_fits
 from numerate.train.run_folder import RunFolder
 from numerate.train.schedule import get_lr, make_optimizer
@@ -104,7 +104,7 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
             model, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
         )
 
-    progress = ProgressBar(tc.max_steps, state["step"], disable=quiet or not dist.is_main or not sys.stderr.isatty())
+    progress = ProgressBar(tc.max_steps, state["step"], progress_mode(quiet or not dist.is_main))
     callbacks = [Evaluate(), Checkpoint(), progress, *extra_callbacks]
     t0 = time.perf_counter() - state["elapsed"]
     last_finite = (None, None)
