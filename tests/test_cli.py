@@ -69,13 +69,13 @@ def test_solve_writes_unreadable_answers_in_reading_order(monkeypatch, capsys):
     """A reply that is not a number is shown as the model wrote it, turned most-significant-first like numbers."""
     import io
 
-    import numerate.eval.evaluate as evaluate
+    import numerate.eval.answer as answer
     from numerate.commands.solve import solve_stream
 
     def garbled(bundle, problems, **kwargs):
-        return [evaluate.Answer(p, sum(p.operands), "21=", None) for p in problems]
+        return [answer.Answer(p, sum(p.operands), "21=", None) for p in problems]
 
-    monkeypatch.setattr(evaluate, "answer_problems", garbled)
+    monkeypatch.setattr(answer, "answer_problems", garbled)
     out, err = io.StringIO(), io.StringIO()
     assert solve_stream(PROVEN, io.BytesIO(b"1+2\n"), out, err, device="cpu") == 0
     assert out.getvalue() == "=12\n" and "not a number" in err.getvalue()

@@ -222,21 +222,21 @@ def test_certificate_binds_depth_and_weights(certified_copy, capsys):
     cert = json.loads((certified_copy / "certificate.json").read_text())
     assert differences(cert, bundle, certified_copy) == []
     status = certificate_status(bundle, certified_copy)
-    assert status.startswith("certificate matches") and "proof not re-derived" in status
+    assert status.text.startswith("certificate matches") and "proof not re-derived" in status.text
     side = json.loads((certified_copy / "config.json").read_text())
     side["config"]["model"]["test_recurrences"] = 2  # another depth: another field of view
     (certified_copy / "config.json").write_text(json.dumps(side))
     bundle = load_certified(certified_copy)
     diff = differences(cert, bundle, certified_copy)
     assert diff and "model.test_recurrences: 0 certified, 2 now" in diff[0]
-    assert "does NOT apply" in certificate_status(bundle, certified_copy)
+    assert "does NOT apply" in certificate_status(bundle, certified_copy).text
     assert main(["verify", "--check", str(certified_copy / "certificate.json")]) == 1
     assert "test_recurrences" in capsys.readouterr().out
 
 
 def test_certificate_does_not_apply_in_another_precision(certified_copy):
     bundle = checkpoint.load_model(certified_copy)  # float32, as saved; the certificate covers float64
-    assert "not the certified float64" in certificate_status(bundle, certified_copy)
+    assert "not the certified float64" in certificate_status(bundle, certified_copy).text
 
 
 def test_check_refuses_what_is_not_a_certificate(tmp_path, capsys):

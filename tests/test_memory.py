@@ -154,7 +154,7 @@ def test_a_switch_that_is_off_leaves_what_a_certificate_binds_unchanged():
 
     folder = Path(__file__).parent.parent / "models" / "add-tiny"
     bundle = load_certified(folder)
-    assert certificate_status(bundle, folder).startswith("certificate matches")
+    assert certificate_status(bundle, folder).text.startswith("certificate matches")
     assert "memory" not in computation(bundle)["model"] and "halting" not in computation(bundle)["model"]
     cfg = copy.deepcopy(bundle.cfg)
     cfg.model.memory = "titans"

@@ -214,7 +214,7 @@ def test_verify_of_a_procedure_claims_only_when_every_step_is_proven(monkeypatch
     from numerate.commands import verify as verify_cmd
 
     for codes, expected in [({"add": 0, "sub": 0, "times": 0}, 0), ({"add": 0, "sub": 1, "times": 0}, 1)]:
-        monkeypatch.setattr(verify_cmd, "_verify_one", lambda args, folder, out, c=codes: c[_step_of(folder)])
+        monkeypatch.setattr(verify_cmd, "_verify_one", lambda args, folder, bundle, out, c=codes: c[_step_of(folder)])
         assert cli.main(["verify", str(ROOT / "models" / "isqrt")]) == expected
         out = capsys.readouterr().out
         assert ("PROVEN: `numerate solve" in out) == (expected == 0)

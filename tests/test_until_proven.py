@@ -55,7 +55,7 @@ def test_a_proven_model_stops_the_run_and_gets_a_certificate_for_its_weights(tmp
     cb.on_end(ctx)
     cert = json.loads((folder / "certificate.json").read_text())
     assert cert["proven"] and cert["training"]["proven_at_step"] == ctx.step
-    assert certificate_status(load_certified(folder), folder).startswith("certificate matches")  # run in float64
+    assert certificate_status(load_certified(folder), folder).text.startswith("certificate matches")  # run in float64
 
 
 def test_sampled_errors_skip_the_proof_and_a_wrong_model_keeps_training(tmp_path):
