@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from numerate.verify.enclosure import PRECISIONS, TRANSCENDENTAL_ULPS, Enclosure
-from numerate.verify.prove import environment
+from numerate.verify.certificate import environment
 
 mpmath.mp.dps = 40
 

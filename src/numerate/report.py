@@ -170,7 +170,7 @@ def _eval_section(path: Path, settings) -> str:
 
 
 def _certificate_section(path: Path) -> str:
-    from numerate.verify.prove import summary
+    from numerate.verify.certificate import summary
 
     cert = _read_json(path)
     verdict = cert.get("verdict", "proven" if cert.get("proven") else "refuted")

@@ -14,13 +14,16 @@ from numerate.verify.automaton import (
 from numerate.verify.prove import verify
 
 
+EXPLAIN_BATCH = 8192  # only the verdict is used here: small batches keep a page model's proof under 1 GB
+
+
 def run_explain(args) -> int:
     from numerate import plots
 
     pictures = plots.pictures_or_warn("explain")
     solver = open_folder(args.model)
     bundle = solver.one_model("explain")
-    result = verify(bundle, progress=False)
+    result = verify(bundle, progress=False, batch_size=EXPLAIN_BATCH)
     if not result.proven:
         print(
             f"{args.model} does not verify ({result.verdict}): the cases do not describe every problem, so no "

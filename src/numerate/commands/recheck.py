@@ -10,7 +10,8 @@ def recheck(args) -> int:
     from numerate.checkpoint import load_model
     from numerate.devices import pick_device
     from numerate.verify.binding import differences
-    from numerate.verify.prove import certificate, verify
+    from numerate.verify.certificate import certificate
+    from numerate.verify.prove import verify
     from numerate.verify.recheck import compare_results, read_certificate
 
     path = Path(args.check)

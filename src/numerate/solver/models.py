@@ -174,8 +174,8 @@ class Model(Solver):
         >>> numerate.load("models/add-tiny").verify().proven
         True
         """
-        from numerate.verify.certificate import Certificate
-        from numerate.verify.prove import certificate, verify
+        from numerate.verify.certificate import Certificate, certificate
+        from numerate.verify.prove import verify
 
         result = verify(self.bundle, progress=progress, precision=precision)
         return Certificate(certificate(self.bundle, self.folder or Path("."), result))

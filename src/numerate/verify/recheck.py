@@ -74,7 +74,8 @@ def recheck_folder(bundle, folder: Path) -> ProofStatus:
     from numerate.verify.binding import differences
 
     malloc.keep_freed_memory()  # a proof's batches, not a stream's: keep freed blocks (malloc.py)
-    from numerate.verify.prove import certificate, verify
+    from numerate.verify.certificate import certificate
+    from numerate.verify.prove import verify
 
     path = Path(folder) / "certificate.json"
     if not path.is_file():

@@ -15,7 +15,8 @@ import time
 from numerate.checkpoint import atomic_write
 from numerate.eval.evaluate import split_accuracy
 from numerate.train.callbacks import EVAL_SEED, Callback
-from numerate.verify.prove import MAX_CASES, NotProvable, certificate, check_provable, summary, verify
+from numerate.verify.certificate import certificate, summary
+from numerate.verify.prove import MAX_CASES, NotProvable, check_provable, verify
 
 
 def refuse_unprovable(bundle, max_cases: int = MAX_CASES) -> None:
