@@ -61,6 +61,7 @@ def test_a_procedure_folder_multiplies():
     ]
 
 
+@pytest.mark.slow
 def test_train_until_proven_then_save(tmp_path):
     """A tiny run of the add-tiny recipe, through the API: trained, its certificate written when proven, and the
     model saved and loaded back with the same answers."""
@@ -84,6 +85,7 @@ def test_train_until_proven_then_save(tmp_path):
         ("compare_on_ray.py", ["--steps", "3", "--seeds", "0", "--samples", "3"], "median exact match to 2x"),
     ],
 )
+@pytest.mark.slow
 def test_examples_run(tmp_path, script, args, expect):
     """Each example, on a tiny budget (the trainer stops unproven after 40 steps: the path a user sees first)."""
     if script.startswith(("train", "add_your_own", "compare")):

@@ -162,6 +162,7 @@ def test_no_verb_prints_help(run):
     assert code == 2 and "train" in out
 
 
+@pytest.mark.slow
 def test_quick_demo_runs_end_to_end(tmp_path, run):
     """The README's first command, shortened: both models train, evaluate, and the outputs appear."""
     code, out, err = run_process(["demo", "--quick", "--out", str(tmp_path / "demo")])
@@ -173,6 +174,7 @@ def test_quick_demo_runs_end_to_end(tmp_path, run):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_sigterm_of_the_demo_stops_its_background_training(tmp_path):
     import os
     import signal

@@ -26,6 +26,7 @@ def write_spec(tmp_path, variants):
     return spec
 
 
+@pytest.mark.slow
 def test_compare_trains_evaluates_and_skips_what_is_done(tmp_path, capsys):
     spec = write_spec(tmp_path, {"learned": ["model.pos=learned"], "2d": []})
     out = tmp_path / "cmp"
@@ -49,6 +50,7 @@ def test_length_bands():
     assert [(lo, hi) for _, lo, hi, _ in length_bands(10)][:3] == [(1, 10), (11, 20), (21, 40)]
 
 
+@pytest.mark.slow
 def test_report_only_tables_the_finished_runs_and_trains_nothing(tmp_path, capsys):
     spec = write_spec(tmp_path, {"learned": ["model.pos=learned"], "2d": []})
     out = tmp_path / "cmp"

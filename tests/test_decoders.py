@@ -71,6 +71,7 @@ def _mutant(bundle):
 PARITY = ["add-proof", "add-small", "sub", "mul/times-digit", "page-add", "page-mul", "iter-sum-step"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["shipped", "mutant"])
 @pytest.mark.parametrize("name", PARITY)
 def test_every_decoder_writes_the_general_decoders_tokens(name, which):

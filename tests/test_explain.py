@@ -14,6 +14,7 @@ from numerate.verify.automaton import Transducer, compare, extract, reference
 MODELS = Path(__file__).parent.parent / "models"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, word", [("add-proof", "carry"), ("sub", "borrow")])
 def test_proven_models_are_the_textbook_automaton(model, word, tmp_path, capsys):
     assert main(["explain", str(MODELS / model), "--out", str(tmp_path)]) == 0
@@ -52,6 +53,7 @@ def test_a_reference_that_differs_by_one_transition_is_reported():
     assert compare(machine, reference("subtraction")) is not None
 
 
+@pytest.mark.slow
 def test_a_model_that_does_not_verify_gets_no_automaton(tmp_path, capsys):
     from numerate.checkpoint import save_model
 
@@ -66,6 +68,7 @@ def test_a_model_that_does_not_verify_gets_no_automaton(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_reference_automaton_comes_from_the_task_and_its_contract():
     """`reference` is built from a task's answer and proof contract alone: the textbook carry and ten's-complement
     borrow automata for addition and subtraction, one state for a task of one's own that passes nothing between
@@ -116,6 +119,7 @@ def test_reference_automaton_comes_from_the_task_and_its_contract():
         reference("copy")
 
 
+@pytest.mark.slow
 def test_a_page_model_is_drawn_with_the_bounded_field_of_one_query(tmp_path, capsys):
     operands = [int("9" * (3 + i % 5)) + i for i in range(12)]
     problem = "+".join(map(str, operands))

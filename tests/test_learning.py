@@ -1,6 +1,7 @@
 """A small model learns reversed addition: the whole pipeline, measured, in about 20 seconds on two CPU threads."""
 
 import torch
+import pytest
 
 from numerate.checkpoint import load_model
 from numerate.eval.evaluate import split_accuracy
@@ -9,6 +10,7 @@ from numerate.train.loop import train
 from conftest import tiny_config
 
 
+@pytest.mark.slow
 def test_tiny_model_learns_short_reversed_addition(tmp_path):
     torch.set_num_threads(2)
     cfg = tiny_config(

@@ -84,6 +84,7 @@ def test_a_step_model_of_another_task_is_refused(tmp_path, capsys):
     assert "times-digit" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_times_digit_mutant_is_refuted_and_solve_gets_that_product_wrong(tmp_path, capsys):
     from safetensors.torch import load_file, save_file
 

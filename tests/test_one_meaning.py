@@ -91,6 +91,7 @@ def test_solve_refuses_a_folder_not_stored_as_float32(mutant, capsys):
     assert out.out == "" and "float32" in out.err
 
 
+@pytest.mark.slow
 def test_a_procedure_whose_add_step_is_not_float32_is_refused(tmp_path, capsys):
     """models/mul with its add step replaced by a float64 copy of add-proof: the checker and solve refuse it."""
     from numerate.commands.solve import solve_stream

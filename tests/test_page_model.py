@@ -52,6 +52,7 @@ def test_verify_exits_0_on_the_single_page_folder(capsys):
     assert "PROVEN" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_independent_checker_agrees():
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(PAGE)], capture_output=True, text=True
@@ -131,6 +132,7 @@ def test_a_cancellation_mutant_is_never_certified(bundle, magnitude):
     assert result.verdict in ("undecided", "refuted")
 
 
+@pytest.mark.slow
 def test_the_checker_refuses_a_forged_page_certificate(tmp_path):
     """A widened claim and an edited margin, and separately a verdict that claims nothing: each is refused."""
     folder = tmp_path / "page-add"
@@ -147,6 +149,7 @@ def test_the_checker_refuses_a_forged_page_certificate(tmp_path):
     assert done.returncode == 1 and "does not claim a proof" in done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["shipped", "mutant"])
 def test_the_line_decoder_writes_the_token_by_token_decoders_sum_page(bundle, which):
     """The line-at-a-time decoder (eval/page_decode.py, with its context table and with Jacobi passes) writes the

@@ -188,6 +188,7 @@ def _class_index(bundle, description):
     raise AssertionError(f"no class {description}")
 
 
+@pytest.mark.slow
 def test_the_page_multiplier_is_proven_as_its_certificate_says(tmp_path, capsys):
     import json
 
@@ -241,6 +242,7 @@ def test_a_page_multiplier_that_is_right_has_no_witness_page(shipped):
     assert witness_pages(shipped, limit=1, per_size=4, max_len=3) == []
 
 
+@pytest.mark.slow
 def test_a_page_multiplier_near_tie_is_never_proven(shipped):
     """A lead of 1e-8 on one running-sum case is inside the rounding radius: undecided, not proven."""
     from mutants import near_tie
@@ -254,6 +256,7 @@ def test_a_page_multiplier_near_tie_is_never_proven(shipped):
         assert "*" in u["problem"] and (u["problem"].startswith("no real page") or "template" not in u["problem"])
 
 
+@pytest.mark.slow
 def test_an_undecided_field_is_named_by_a_real_page_that_shows_it(shipped):
     """The enumeration's cases come from template pages (whose digits stand for local variables): an undecided
     case is named by a real product whose page shows its field, or said to be shown by none searched."""
@@ -270,6 +273,7 @@ def test_an_undecided_field_is_named_by_a_real_page_that_shows_it(shipped):
     assert undecided[1]["shown"].startswith("no real page of") and "777*33" in undecided[1]["shown"]
 
 
+@pytest.mark.slow
 def test_the_independent_checker_agrees_on_the_page_multiplier():
     """tools/check_certificate.py writes the pages from closed forms, finds the placements and enumerates the
     local variables with its own code, and bounds every case with its own ball arithmetic."""
@@ -299,6 +303,7 @@ def test_the_checker_refuses_a_page_multiplier_certificate_that_claims_nothing_o
     assert page_lines(12, 3)  # the writer the checker is compared with (test above)
 
 
+@pytest.mark.slow
 def test_a_page_multiplier_cancellation_mutant_is_never_certified(shipped):
     """Two hidden units rewired to write +1e17 and -1e17 into one residual coordinate on one running-sum case:
     exact arithmetic cancels them, floating point may not, and the bound must not pretend it does."""

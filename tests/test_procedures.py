@@ -105,6 +105,7 @@ def _solve(folder, text: str, *extra) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.mark.slow
 def test_shipped_procedures_are_exact_through_the_step_models(tmp_path):
     rng = random.Random("test_procedures/shipped")
     for name, size, count in [("gcd", 12, 2), ("isqrt", 14, 2), ("knapsack", 6, 2), ("descent", 3, 1)]:
@@ -243,6 +244,7 @@ def _mutant(tmp_path: Path, source: Path) -> Path:
     return mutant
 
 
+@pytest.mark.slow
 def test_an_adder_mutant_is_refuted_and_the_knapsack_built_from_its_counterexample_comes_back_wrong(tmp_path, capsys):
     from numerate.verify.prove import verify
 

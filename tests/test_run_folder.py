@@ -194,6 +194,7 @@ def _wait_for_step(folder: Path, at_least: int, proc, timeout: float = 120) -> i
 SETS = ["--set", "train.max_steps=120", "train.ckpt_every=7", "train.eval_every=40", "train.threads=0"]
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_matches_an_uninterrupted_run(tmp_path):
     whole = tmp_path / "whole"
     subprocess.run(_train_cmd(whole, *SETS), check=True, capture_output=True, timeout=600)

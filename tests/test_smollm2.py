@@ -13,6 +13,8 @@ from numerate.lm.hf import HuggingFaceLM, resolve
 from numerate.lm.representations import REPRESENTATIONS
 from numerate.tasks.base import Problem
 
+pytestmark = pytest.mark.slow  # every test here loads the real 135M-parameter model
+
 
 @pytest.fixture(scope="module")
 def smollm2():

@@ -120,6 +120,7 @@ def write_spec(tmp_path, steps=3, seeds=(0, 1)):
     return spec
 
 
+@pytest.mark.slow
 def test_compare_on_ray_gives_the_table_of_local_jobs_though_a_worker_is_killed(tmp_path, ray_cluster):
     """`compare --ray` against `compare --jobs 2` on the same spec. During the Ray sweep, SIGKILL the worker that
     drives one training once that run's first checkpoint exists: its training child dies with it, Ray runs the
@@ -151,6 +152,7 @@ def test_compare_on_ray_gives_the_table_of_local_jobs_though_a_worker_is_killed(
     assert a["rows"] == b["rows"] and a["summary"] == b["summary"]
 
 
+@pytest.mark.slow
 def test_compare_reports_a_failing_run_and_tables_the_rest(tmp_path, capsys):
     spec = write_spec(tmp_path, seeds=(0,))
     out = tmp_path / "cmp"

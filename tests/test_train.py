@@ -119,6 +119,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_ddp_on_two_cpu_processes(tmp_path):
     """The same entry point under torchrun: 2 gloo processes, metrics and checkpoints from rank 0 only."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

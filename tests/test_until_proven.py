@@ -43,6 +43,7 @@ def _ctx(bundle, folder, step=500, acc=1.0):
     return ctx, stops
 
 
+@pytest.mark.slow
 def test_a_proven_model_stops_the_run_and_gets_a_certificate_for_its_weights(tmp_path):
     folder = tmp_path / "run"
     shutil.copytree(MODELS / "add-proof", folder)

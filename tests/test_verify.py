@@ -94,6 +94,7 @@ def test_signed_answers_with_a_minus_sign_are_refused(tiny_bundle):
         verify(b, progress=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["add-proof", "sub", "iter-sum-step"])
 def test_shipped_proofs_are_redone_in_full(model):
     """Every shipped certificate, recomputed from nothing: same classes, case counts, margins, and proven."""
@@ -117,6 +118,7 @@ def test_a_partial_check_never_claims_a_proof(proof_bundle):
     assert want["cases"] // 2 <= got.cases < want["cases"] and got.min_margin >= want["min_margin"] - 1e-3
 
 
+@pytest.mark.slow
 def test_vectorized_cases_are_the_problems_the_plan_enumerates(proof_bundle):
     """The case builder's digit table is cases.problems() row for row, for every class of two tasks."""
     from numerate.verify import cases as cases_mod
