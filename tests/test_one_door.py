@@ -48,10 +48,10 @@ def test_every_shipped_folder_has_lines_here():
     assert _folders() == set(LINES)
 
 
-def _cli(folder: Path, lines: list[str], capsys, monkeypatch) -> tuple[int, list[str], list[str]]:
+def _cli(folder: Path, lines: list[str], capsys, monkeypatch, *flags) -> tuple[int, list[str], list[str]]:
     text = "".join(line + "\n" for line in lines)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode()), encoding="ascii"))
-    code = cli.main(["solve", str(folder), "--quiet"])
+    code = cli.main(["solve", str(folder), *flags])
     out, err = capsys.readouterr()
     return code, out.splitlines(), err.splitlines()
 
@@ -70,6 +70,13 @@ def test_the_command_line_and_the_api_agree(name, capsys, monkeypatch):
     assert values == [s.value for s in solutions] and None not in values
     # what both say is right
     assert all(s.value is not None for s in solutions)
+
+
+def test_quiet_says_nothing_of_proven_models_and_still_warns(capsys, monkeypatch):
+    code, out, err = _cli(MODELS / "mul", ["36*4"], capsys, monkeypatch, "--quiet")
+    assert code == 0 and out == ["144"] and err == []
+    code, out, err = _cli(MODELS / "iter-sum-proof", ["1+2+3"], capsys, monkeypatch, "--quiet")
+    assert code == 0 and out == ["6"] and any("does not prove this model" in line for line in err)
 
 
 def test_a_line_the_folder_does_not_read_is_refused_by_both_doors(capsys, monkeypatch):

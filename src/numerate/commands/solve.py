@@ -37,6 +37,7 @@ def solve_stream(
     ledger: str | None = None,
     show_work: bool = False,
     threads: int | None = None,
+    quiet: bool = False,
 ) -> int:
     """stdin: a binary stream (or a text stream, whose buffer is used). `recheck` re-derives each certificate
     (every case bounded again) before answering, instead of comparing hashes only. The folder is opened as a
@@ -50,7 +51,7 @@ def solve_stream(
         torch.set_num_threads(threads)
     solver = open_folder(model_dir, device=pick_device(device))
     report = solver.status(recheck)
-    for line in report.lines():
+    for line in report.lines(problems_only=quiet):
         stderr.write(line + "\n")
     if ledger and not solver.keeps_ledger:
         raise UsageError(
@@ -167,7 +168,12 @@ def add_parser(sub, help: str) -> None:
         default=1_000_000,
         help="refuse operands longer than this (default 1,000,000); for procedure folders, any number on a line",
     )
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar, and no line for a model whose certificate matches (a warning still says when one "
+        "does not)",
+    )
     s.add_argument(
         "--threads",
         type=positive_int,
@@ -216,4 +222,5 @@ def command(args) -> int:
         ledger=args.ledger,
         show_work=args.show_work,
         threads=args.threads or free_cpus(),
+        quiet=args.quiet,
     )

@@ -45,12 +45,17 @@ class ProofReport:
     def unproven(self) -> list[str]:
         return [name for name, s in self.statuses.items() if not s.proven]
 
-    def lines(self) -> list[str]:
-        """What `solve` says on stderr before answering (nothing for a lone model with no certificate)."""
+    def lines(self, problems_only: bool = False) -> list[str]:
+        """What `solve` says on stderr before answering (nothing for a lone model with no certificate); with
+        `problems_only` (solve --quiet), nothing about the models that are proven."""
         if set(self.statuses) == {"model"}:
             status = self.statuses["model"]
-            return [] if status.state == "none" else [status.text]
-        out = [f"{self.labels.get(name, name)}: {s.text}" for name, s in self.statuses.items()]
+            return [] if status.state == "none" or (problems_only and status.proven) else [status.text]
+        out = [
+            f"{self.labels.get(name, name)}: {s.text}"
+            for name, s in self.statuses.items()
+            if not (problems_only and s.proven)
+        ]
         if self.unproven:
             out.append(
                 f"warning: step(s) {', '.join(self.unproven)} not proven: these answers are not covered by a proof"
