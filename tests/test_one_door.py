@@ -92,3 +92,18 @@ def test_a_line_the_folder_does_not_read_is_refused_by_both_doors(capsys, monkey
 def test_probe_takes_a_loaded_model():
     rows = numerate.probe(numerate.load(MODELS / "add-tiny"), lengths=[2], samples=5)
     assert rows[0]["n"] == 5 and rows[0]["exact_match"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "name, symbol, answer",
+    [("mul/times-digit", "*", lambda a: a * 7), ("iter-sum-step", "+", lambda a: 2 * a), ("sub", "-", lambda a: 0)],
+)
+def test_numbers_longer_than_pythons_str_limit_are_answered(name, symbol, answer, capsys, monkeypatch):
+    """Python refuses int/str conversions past 4,300 digits by default; no task may stumble on that."""
+    from numerate.bigint import from_str, to_str
+
+    a = "9" * 5000
+    second = "7" * 5000 if symbol == "*" else a
+    code, out, err = _cli(MODELS / name, [f"{a}{symbol}{second}"], capsys, monkeypatch, "--quiet")
+    assert code == 0, err
+    assert from_str(out[0]) == answer(from_str(a)), to_str(answer(from_str(a)))[:20]

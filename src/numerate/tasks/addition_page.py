@@ -53,7 +53,7 @@ class AdditionPage(AdditionMany):
             ops, total = [random_number(rng, rng.randint(lo, hi))], 0
             for _ in range(k - 1):
                 total = sum(ops)
-                ops.append(total if rng.random() < 0.5 and len(str(total)) <= hi else ops[-1])
+                ops.append(total if rng.random() < 0.5 and len(to_str(total)) <= hi else ops[-1])
             return Problem(tuple(ops))
         if r < 0.6:  # half of these from the digits carries turn on (0, 1, 9): 1 + 1099, 1091 + 9
             alphabet = rng.sample((0, 1, 9) if rng.random() < 0.5 else range(10), rng.randint(1, 3))

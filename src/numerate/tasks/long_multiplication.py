@@ -18,6 +18,8 @@ iterative tasks; the dial is the digits of both operands (and the lines of the s
 
 from __future__ import annotations
 
+from numerate.bigint import to_str
+
 import random
 
 from numerate.tasks.base import TASKS, Problem, random_number
@@ -49,11 +51,11 @@ class LongMultiplication(IterativeTask):
     def sample_step(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """A line of a problem with a and b of lo..hi digits each (any shapes, not only squares)."""
         a, b = random_number(rng, rng.randint(lo, hi)), random_number(rng, rng.randint(lo, hi))
-        j = rng.randrange(len(str(b)))
+        j = rng.randrange(len(to_str(b)))
         return self.query(Problem((a, b)), {"j": j, "sum": a * (b % 10**j)})
 
     def iterations(self, problem: Problem) -> int:
-        return len(str(problem.operands[1]))
+        return len(to_str(problem.operands[1]))
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         return (1, width + 1) if problem.mark == STEP else (1, 2 * width)
@@ -66,7 +68,7 @@ class LongMultiplication(IterativeTask):
         j = state["j"]
         shifted = a * 10**j
         digit = b // 10**j % 10
-        return Problem((state["sum"], shifted, repdigit(digit, len(str(shifted)))), STEP)
+        return Problem((state["sum"], shifted, repdigit(digit, len(to_str(shifted)))), STEP)
 
     def advance(self, problem: Problem, state: dict, value) -> dict:
         return {"j": state["j"] + 1, "sum": value}

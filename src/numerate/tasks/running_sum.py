@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numerate.bigint import to_str
+
 import random
 
 from numerate.tasks.base import TASKS, Problem, random_number
@@ -37,7 +39,7 @@ class RunningSum(IterativeTask):
         return len(problem.operands) - 1
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
-        return 1, len(str(len(problem.operands) * (10**width - 1)))
+        return 1, len(to_str(len(problem.operands) * (10**width - 1)))
 
     def start(self, problem: Problem) -> dict:
         return {"i": 1, "sum": problem.operands[0]}

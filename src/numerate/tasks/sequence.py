@@ -6,6 +6,8 @@ arithmetic task; lm/lowprob.py asks language models the same questions in words.
 
 from __future__ import annotations
 
+from numerate.bigint import to_str
+
 import random
 
 from numerate.tasks.base import TASKS, Problem, Task, random_number
@@ -76,10 +78,10 @@ class DigitCount(Task):
 
     def answer(self, problem: Problem) -> int:
         a, d = problem.operands
-        return str(a).count(str(d))
+        return to_str(a).count(str(d))
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
-        return 1, len(str(width))
+        return 1, len(to_str(width))
 
     def sample(self, rng: random.Random, sampler: str, lengths: tuple[int, ...]) -> Problem:
         if sampler != "uniform":
@@ -93,7 +95,7 @@ class DigitCount(Task):
     def _draw(rng: random.Random, n: int) -> Problem:
         a = random_number(rng, n)
         # half the questions count a digit of the string, half any digit
-        d = int(rng.choice(str(a))) if rng.random() < 0.5 else rng.randrange(10)
+        d = int(rng.choice(to_str(a))) if rng.random() < 0.5 else rng.randrange(10)
         return Problem((a, d))
 
     def cells(self, lengths, grid=False, adversarial=False):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from numerate.bigint import from_str
+from numerate.bigint import from_str, to_str
 from numerate.tasks.base import TASKS, Problem, Task, random_number
 from numerate.tasks.proof import TIMES_DIGIT
 
@@ -39,7 +39,7 @@ class TimesDigit(Task):
 
     @staticmethod
     def question(a: int, d: int) -> Problem:
-        return Problem((a, repdigit(d, len(str(a)))))
+        return Problem((a, repdigit(d, len(to_str(a)))))
 
     def answer(self, problem: Problem):
         a, digits = problem.operands
@@ -66,7 +66,7 @@ class TimesDigit(Task):
 
     def expression(self, problem: Problem) -> str:
         a, digits = problem.operands
-        return f"{a}*{digits % 10}"
+        return f"{to_str(a)}*{digits % 10}"
 
     def parse_expression(self, text: str) -> Problem:
         """`A*d`: a non-negative integer times one digit (written `A*ddd` with d in every column of A, too)."""

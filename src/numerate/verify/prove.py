@@ -21,6 +21,8 @@ The argument (docs/verification.md has it in full):
 
 from __future__ import annotations
 
+from numerate.bigint import to_str
+
 import time
 from dataclasses import dataclass, field
 
@@ -466,7 +468,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
         cases = cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, problems)
         res = ClassResult(
             field=page_describe(lay, q, slots, vocab),
-            width=max(len(str(x)) for x in problems[0].operands),
+            width=max(len(to_str(x)) for x in problems[0].operands),
             query=f"{vocab[lay.ids[q]]!r} predicting {vocab[lay.ids[q + 1]]!r}",
             cases=len(cases.truth),
             min_margin=float("inf"),
