@@ -26,12 +26,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
-UNUSED_ROWS = 13  # rows 3..15 of the row table: a two-operand problem has rows 0, 1, 2 only
+
+def parse(config: str) -> tuple[int, int, int, bool, int]:
+    """WIDTHxHEADSxMLP, then `t` for a head tied to the embedding and `rN` for a row table of N rows."""
+    import re
+
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)(t?)(?:r(\d+))?", config)
+    if m is None:
+        raise SystemExit(f"{config!r} is not WIDTHxHEADSxMLP[t][rN] (e.g. 4x1x1 or 4x1x1tr3)")
+    width, heads, ratio, tied, rows = m.groups()
+    return int(width), int(heads), int(ratio), bool(tied), int(rows or 16)
 
 
 def overrides(config: str, steps: int, lr: float, seed: int) -> list[str]:
-    width, heads, ratio = (int(x) for x in config.split("x"))
+    width, heads, ratio, tied, rows = parse(config)
     return [
+        f"model.tie_embeddings={str(tied).lower()}",
+        f"model.pos_rows={rows}",
         "model.n_layer=1",
         f"model.n_embd={width}",
         f"model.n_head={heads}",
@@ -65,7 +76,7 @@ def run_one(config: str, seed: int, args) -> dict:
         "exit": proc.returncode,
         "proven": bool(cert and cert["proven"]),
         "step": side.get("step"),
-        "min_margin": cert["margin"]["min_float32"] if cert else None,
+        "min_margin": cert["margin"]["min_midpoint"] if cert else None,
         "seconds": round(seconds, 1),
         "command": " ".join(cmd),
         "tail": (proc.stdout + proc.stderr)[-400:],
@@ -92,6 +103,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--name", default="tiny-adder", help="results file name in bench/results")
     args = p.parse_args()
     configs, seeds = args.configs.split(","), [int(s) for s in args.seeds.split(",")]
     jobs = [(c, s) for c in configs for s in seeds]
@@ -111,15 +123,16 @@ def main() -> None:
         mine = [r for r in rows if r["config"] == c]
         ok = [r for r in mine if r["proven"]]
         n = params(c)
-        width = int(c.split("x")[0])
+        width, rows = parse(c)[0], parse(c)[4]
+        unused = max(0, rows - 3) * width  # rows 3.. of the row table: a two-operand problem has rows 0, 1, 2
         step = statistics.median(r["step"] for r in ok) if ok else None
         margin = min(r["min_margin"] for r in ok) if ok else None
-        summary.append({"config": c, "params": n, "used": n - UNUSED_ROWS * width, "proven": len(ok), "of": len(mine)})
+        summary.append({"config": c, "params": n, "used": n - unused, "proven": len(ok), "of": len(mine)})
         lines.append(
-            f"{c:<30} {n:>7} {n - UNUSED_ROWS * width:>6} {len(ok):>3}/{len(mine):<3} "
+            f"{c:<30} {n:>7} {n - unused:>6} {len(ok):>3}/{len(mine):<3} "
             f"{'-' if step is None else int(step):>12} {'-' if margin is None else f'{margin:.3f}':>11}"
         )
-    write_results("tiny-adder", "\n".join(lines), {"rows": rows, "summary": summary})
+    write_results(args.name, "\n".join(lines), {"rows": rows, "summary": summary})
     from numerate.plots import _pyplot
 
     plt = _pyplot()
@@ -132,7 +145,7 @@ def main() -> None:
     ax.set_ylabel("seeds proven at every length")
     ax.set_title("smallest proven adder: one layer, window [0, +1]")
     fig.tight_layout()
-    fig.savefig(RESULTS / "tiny-adder.png", dpi=120)
+    fig.savefig(RESULTS / f"{args.name}.png", dpi=120)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_ROWS = 16
 TASKS = {"addition": "+", "subtraction": "-", "running-sum": "+", "times-digit": "*", "copy": None}  # None: one operand
 # What each task's statement quantifies over (the task's proof contract, rederived from its column rule below).
 CLAIMS = {
@@ -57,6 +56,9 @@ COMPUTED = re.compile(
 )
 # Model switches whose computation this file does not carry out, with the value that turns each off.
 NOT_COMPUTED = {"memory": "none", "halting": False}
+# Settings added after the first certificates, which this file computes; at these values they are left out of the
+# computation a certificate binds (as numerate binds it), so folders certified before they existed stay certified.
+OFF_BY_DEFAULT = {"tie_embeddings": False, "pos_rows": 16}
 PRECISIONS = {"float64": 2.0**-53, "float32": 2.0**-24}
 U64 = 2.0**-53
 ULPS = 4  # exp, erf, rsqrt of the evaluation (docs/verification.md; tests/test_ulps.py measures them)
@@ -511,7 +513,8 @@ def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None, pre
     if prepared is not None:  # another scheme's embedding and bias (grid_enclose)
         x, bias, allowed = prepared
     elif row_window is None:  # coupling-2d: a learned row embedding, a bias per column offset
-        x = W["wte.weight"][ids] + W["scheme.rows.weight"][np.minimum(rows, MAX_ROWS - 1)][None]
+        table = W["scheme.rows.weight"]  # rows past the table share its last row, as numerate's scheme clamps them
+        x = W["wte.weight"][ids] + table[np.minimum(rows, len(table) - 1)][None]
         bias = np.where(allowed[None], W["scheme.table"][:, np.clip(rel, lo, hi) - lo], -np.inf)  # (H, F, F)
     else:  # page-2d: a question-or-work embedding by row parity, a bias per (row, column) offset in both windows
         r0, r1 = row_window
@@ -1012,7 +1015,8 @@ def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, 
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise Unusable(f"{path}: not a model folder's config ({type(exc).__name__}: {exc})") from None
     # A switch this checker does not compute is part of the computation only when on (as numerate binds it).
-    model = {k: v for k, v in cfg["model"].items() if not (k in NOT_COMPUTED and v == NOT_COMPUTED[k])}
+    off = {**NOT_COMPUTED, **OFF_BY_DEFAULT}
+    model = {k: v for k, v in cfg["model"].items() if not (k in off and v == off[k])}
     computation = {
         "task": {k: v for k, v in cfg["task"].items() if k not in DATA_ONLY},
         "format": cfg["format"],
@@ -1024,9 +1028,8 @@ def folder_config(folder: Path, cert: dict, problems: list[str]) -> tuple[dict, 
     certified = cert.get("config", {})
     for section in ("task", "format", "model"):
         for key in sorted(set(cfg[section]) | set(certified.get(section, {}))):
-            if section == "model" and key in NOT_COMPUTED:
-                off = NOT_COMPUTED[key]
-                if cfg[section].get(key, off) == certified.get(section, {}).get(key, off):
+            if section == "model" and key in off:
+                if cfg[section].get(key, off[key]) == certified.get(section, {}).get(key, off[key]):
                     continue
             if key not in DATA_ONLY and cfg[section].get(key) != certified.get(section, {}).get(key):
                 problems.append(
@@ -1046,6 +1049,8 @@ def computed_here(mcfg: dict, W: dict) -> list[str]:
         for key, off in NOT_COMPUTED.items()
         if mcfg.get(key, off) != off
     ]
+    if mcfg.get("tie_embeddings") and not np.array_equal(W.get("head.weight"), W.get("wte.weight")):
+        problems.append("weights: model.tie_embeddings is on, but head.weight is not wte.weight")
     for name in sorted(W):
         match = COMPUTED.fullmatch(name)
         if match is None or (match.group(5) is not None and int(match.group(5)) >= mcfg["n_layer"]):

@@ -83,7 +83,8 @@ def save_model(folder: Path, bundle: Bundle, meta: dict) -> None:
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in unwrap(bundle.model).state_dict().items()}
+    # cloned: a tied head shares its tensor with the embedding, and safetensors stores each tensor on its own
+    state = {k: v.detach().cpu().clone().contiguous() for k, v in unwrap(bundle.model).state_dict().items()}
     changed = [k for k, v in state.items() if not torch.equal(v.to(STORED_DTYPE).to(v.dtype), v)]
     if changed:  # a model run in float64 from float32 weights saves back exactly; anything else is not float32
         raise ValueError(f"{changed[0]} holds values float32 cannot represent exactly; a model folder stores float32")
@@ -161,6 +162,12 @@ def load_model(folder: str | Path, device: str = "cpu") -> Bundle:
     except Exception as exc:  # safetensors raises its own error types for truncated or foreign files
         raise UsageError(f"{weights} cannot be read as safetensors ({exc})") from None
     check_stored_dtypes(state, weights)
+    tied = cfg.model.tie_embeddings and {"head.weight", "wte.weight"} <= set(state)
+    if tied and not torch.equal(state["head.weight"], state["wte.weight"]):
+        raise UsageError(
+            f"{weights}: model.tie_embeddings is on, but head.weight is not wte.weight (the model would compute with "
+            "one of them, a reader of the file with both)"
+        )
     try:
         bundle.model.load_state_dict(state)
     except RuntimeError as exc:

@@ -123,6 +123,15 @@ class ModelConfig(Section):
         hi=1 << 22,
     )
     rel_clip: int = opt(4, "relative schemes: id offsets beyond +-rel_clip share one learned bias", lo=1, hi=4096)
+    pos_rows: int = opt(
+        16,
+        "coupling-2d: rows of the learned row table (which number a token is in); rows past it share the last",
+        lo=1,
+        hi=4096,
+    )
+    tie_embeddings: bool = opt(
+        False, "the output head reads with the token embedding's matrix (one table for both: fewer parameters)"
+    )
     col_window: list = opt(
         [],
         "coupling-local, coupling-2d: column offsets [lo, hi] (key column - query column) a query may attend to; "

@@ -225,6 +225,8 @@ class Transformer(nn.Module):
         self.halting = HaltingHead(cfg) if cfg.halting else None
         self.aux_loss: torch.Tensor | None = None  # set by a training forward pass when the model adds a loss
         self.apply(self._init)
+        if cfg.tie_embeddings:  # one matrix embeds tokens and reads them out (after init, so both start as it)
+            self.head.weight = self.wte.weight
         for block in self.blocks:
             if block.memory is not None:
                 block.memory.reset_rates()

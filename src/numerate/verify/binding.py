@@ -22,7 +22,7 @@ _DATA_ONLY = ("train_lengths", "ood_lengths")
 # Model switches added after certificates were first written, with the value that turns each off: off, a switch
 # leaves the computation as it was before it existed, so it is left out of what a certificate binds (a folder
 # certified before it existed stays certified; turned on, it changes the computation hash).
-SWITCHES_OFF = {"memory": "none", "halting": False}
+SWITCHES_OFF = {"memory": "none", "halting": False, "tie_embeddings": False, "pos_rows": 16}
 
 
 def model_computation(model_cfg: dict) -> dict:

@@ -137,13 +137,13 @@ def random_offset(high: int, generator: torch.Generator | None) -> int:
 MAX_ROWS = 16  # rows beyond this share the last embedding
 
 
-def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
+def row_index(idx: torch.Tensor, digit_ids: torch.Tensor, pad_id: int = 0, rows: int = MAX_ROWS) -> torch.Tensor:
     """Separator (non-digit, non-pad) tokens strictly before each token: its row. (B, T)
 
     For ``321+54=573`` this is ``0 0 0 0 1 1 1 2 2 2``.
     """
     sep = (~torch.isin(idx, digit_ids) & (idx != pad_id)).long()
-    return (sep.cumsum(dim=1) - sep).clamp(max=MAX_ROWS - 1)
+    return (sep.cumsum(dim=1) - sep).clamp(max=rows - 1)
 
 
 class WithRows:
@@ -155,10 +155,11 @@ class WithRows:
 
     def __init__(self, cfg, digit_ids):
         super().__init__(cfg, digit_ids)
-        self.rows = nn.Embedding(MAX_ROWS, cfg.n_embd)
+        self.rows = nn.Embedding(cfg.pos_rows, cfg.n_embd)
 
     def positions(self, idx, generator=None):
-        return torch.stack((super().positions(idx, generator), row_index(idx, self.digit_ids)), dim=-1)
+        rows = row_index(idx, self.digit_ids, rows=self.rows.num_embeddings)
+        return torch.stack((super().positions(idx, generator), rows), dim=-1)
 
     def columns(self, pos):
         return super().columns(pos[..., 0])
@@ -166,4 +167,4 @@ class WithRows:
     def next_positions(self, last_pos, last_tok, new_tok):
         col = super().next_positions(last_pos[..., 0], last_tok, new_tok)
         sep = ~torch.isin(last_tok, self.digit_ids) & (last_tok != 0)  # pad is id 0, as in row_index
-        return torch.stack((col, (last_pos[..., 1] + sep.long()).clamp(max=MAX_ROWS - 1)), dim=-1)
+        return torch.stack((col, (last_pos[..., 1] + sep.long()).clamp(max=self.rows.num_embeddings - 1)), dim=-1)

@@ -21,6 +21,7 @@ from numerate.model.posenc.relative import CouplingLocal
 @SCHEMES.register("coupling-2d", "2-D: column = coupled digit id (local relative bias), row = which number")
 class Coupling2D(WithRows, CouplingLocal):
     depends_on = frozenset({"column-offset", "row"})
+    settings = CouplingLocal.settings + ("pos_rows",)
 
     def embed(self, pos):
         return self.rows(pos[..., 1])
