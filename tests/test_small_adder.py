@@ -69,3 +69,14 @@ def test_the_switches_at_their_defaults_leave_what_a_certificate_binds_unchanged
     side["config"]["model"].update(tie_embeddings=False, pos_rows=16)
     (folder / "config.json").write_text(json.dumps(side))
     assert computation(checkpoint.load_model(folder)) == computation(old)
+
+
+def test_a_tied_model_trains_and_its_head_stays_the_embedding(tmp_path):
+    from conftest import tiny_config
+
+    from numerate.train.loop import train
+
+    out = tmp_path / "run"
+    train(tiny_config("model.tie_embeddings=true", "model.pos_rows=3", "train.max_steps=5"), out, quiet=True)
+    loaded = checkpoint.load_model(out)
+    assert loaded.model.head.weight is loaded.model.wte.weight

@@ -11,12 +11,16 @@ def get_lr(step: int, cfg) -> float:
 
 
 def make_optimizer(model, cfg):
-    """AdamW; weight decay on the matrices of linear layers only (not on embeddings, norms or biases)."""
+    """AdamW; weight decay on the matrices of linear layers only (not on embeddings, norms or biases). A matrix
+    shared by two modules (a head tied to the embedding) is an embedding: it is placed once, where first met."""
     import torch
 
-    decay, no_decay = [], []
+    decay, no_decay, seen = [], [], set()
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
             (decay if isinstance(module, torch.nn.Linear) and name == "weight" else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98))
