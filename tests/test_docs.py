@@ -35,7 +35,10 @@ def block_starting(marker: str) -> str:
 # number makes this fail until the README is updated.
 COPIED = [
     ("preset demo , seeds", "bench/results/seeds-demo.md"),
-    ("exact match %, median [min-max] over seeds [0, 1, 2]; training", "bench/results/compare-standard/results.md"),
+    (
+        "addition: exact match %, median [min-max] over seeds [0, 1, 2]; training",
+        "bench/results/compare-standard/results.md",
+    ),
     ("subtraction: exact match %", "bench/results/compare-sub/results.md"),
     ("mul-oneshot (preset mul-oneshot", "bench/results/grid-mul-oneshot.md"),
     ("task                 letters", "bench/results/smollm2-lowprob.md"),
