@@ -29,10 +29,57 @@ def format_rows(rows: list[dict], dims) -> str:
     return "\n".join(lines)
 
 
+def run_suite_command(args) -> int:
+    """`probe --suite PATH`: a published suite's own problems and prompts, the paper's few-shot protocol."""
+    from numerate.lm.suite import read_suite, run_suite
+
+    out = Path(args.out)
+    sets = read_suite(args.suite)  # a bad file is named before any model loads
+    lm = open_lm(args)
+    try:
+        rows, records = run_suite(
+            lm, sets, args.shots, args.samples, args.seed, progress=not args.quiet and sys.stderr.isatty()
+        )
+    finally:
+        lm.close()
+    out.mkdir(parents=True, exist_ok=True)
+    head = f"{'set':<26} {'n':>5} {'exact match':>12} {'95% interval':>16} {'wrong':>6} {'malformed':>9} {'failed':>6}"
+    lines = [
+        f"{lm.name}: {args.suite}, {args.shots}-shot (the paper's prompts; greedy; exact match)",
+        head,
+        "-" * len(head),
+    ]
+    for r in rows:
+        lo, hi = r["wilson_95"]
+        lines.append(
+            f"{r['set']:<26} {r['n']:>5} {100 * r['exact_match']:>11.1f}% {f'{100 * lo:.1f}-{100 * hi:.1f}%':>16} "
+            f"{r['wrong']:>6} {r['malformed']:>9} {r['failed']:>6}"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if records:
+        print(
+            "first prompt, exactly as sent:\n"
+            + "\n".join("  | " + line for line in show(records[0]["prompt"]).split("\n"))
+        )
+    command = "numerate probe " + " ".join(args.argv)
+    with open(out / "responses.jsonl", "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    settings = {"suite": str(args.suite), "shots": args.shots, "samples": args.samples, "seed": args.seed}
+    meta = {"command": command, "model": lm.describe(), "task": "suite", "settings": settings, "rows": rows}
+    (out / "results.json").write_text(json.dumps(meta, indent=1))
+    (out / "results.md").write_text(f"# probe: {args.suite}\n\n`{command}`\n\n```\n{text}\n```\n")
+    print(f"table {out / 'results.md'}, rows {out / 'results.json'}, every reply {out / 'responses.jsonl'}")
+    return 0
+
+
 def run_probe_command(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
+    if args.suite:
+        return run_suite_command(args)
     settings = ProbeSettings(args.samples, args.seed, args.representation, args.shots, args.max_tokens)
     from numerate.lm.lowprob import TEXT_TASKS, run_text_probe
 
@@ -147,6 +194,13 @@ def add_parser(sub, help: str) -> None:
     pr.add_argument("--grid", action="store_true", help="every pair of lengths (len a x len b, operands x digits)")
     pr.add_argument(
         "--carry", "--adversarial", dest="carry", action="store_true", help="also the task's adversarial samplers"
+    )
+    pr.add_argument(
+        "--suite",
+        metavar="PATH",
+        help="a published suite instead of eval's cells: a .jsonl file of {context, completion} records or a folder "
+        "of them (GPT-3's arithmetic sets); its own prompts, --shots solved examples of the same set before each "
+        "problem, greedy, the number the reply starts with against the completion; --samples problems per set",
     )
     pr.add_argument("--samples", type=positive_int, default=20, help="problems per cell (default 20)")
     pr.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234, as eval)")
