@@ -17,6 +17,20 @@ from numerate.verify.status import ProofStatus
 MAX_DIGITS = 1_000_000  # the longest operand a line may hold unless the caller says otherwise (--max-digits)
 
 
+def line_text(raw: str | bytes, number: int, allowed: str) -> str:
+    """An input line as text without its line end; UsageError naming the line when it is not plain ASCII or holds
+    a control character (which str.strip would quietly drop around a number). `allowed` says what a line holds."""
+    try:
+        text = raw.decode("ascii") if isinstance(raw, bytes) else raw.encode("ascii").decode()
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        raise UsageError(f"line {number}: not plain text ({allowed})") from None
+    text = text.rstrip("\r\n")
+    bad = next((c for c in text if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise UsageError(f"line {number}: control character {bad!r} ({allowed}; a line ends with \\n or \\r\\n)")
+    return text
+
+
 @dataclass
 class Solution:
     """One problem answered: the value, the line `solve` writes for it, and what the command should say about it."""

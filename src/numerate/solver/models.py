@@ -14,23 +14,13 @@ from typing import Iterable, Sequence
 
 from numerate.bigint import to_str
 from numerate.errors import UsageError
-from numerate.solver.base import MAX_DIGITS, ProofReport, Solution, Solver
+from numerate.solver.base import MAX_DIGITS, ProofReport, Solution, Solver, line_text
 
 
 def parse_line(raw: str | bytes, number: int, task, max_digits: int = MAX_DIGITS):
     """One input line as a problem of `task` (e.g. `A+B`, `A-B`); UsageError naming the line and what is wrong."""
     symbol = task.symbol
-    try:
-        text = raw.decode("ascii") if isinstance(raw, bytes) else raw.encode("ascii").decode()
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        raise UsageError(f"line {number}: not plain text (only digits, '{symbol}' and spaces are allowed)") from None
-    text = text.rstrip("\r\n")
-    bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127) and c != " "), None)
-    if bad is not None:  # str.strip below would quietly drop tabs, form feeds and the like around a number
-        raise UsageError(
-            f"line {number}: control character {bad!r} (only digits, '{symbol}' and spaces are allowed; a line "
-            "ends with \\n or \\r\\n)"
-        )
+    text = line_text(raw, number, f"only digits, '{symbol}' and spaces are allowed")
     parts = [p.strip() for p in text.split(symbol)] if symbol else [text.strip()]
     if all(p.isdigit() for p in parts):  # check the length before converting a huge number
         longest = max(len(p) for p in parts)

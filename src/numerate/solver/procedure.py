@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from numerate.errors import UsageError
-from numerate.solver.base import MAX_DIGITS, ProofReport, Solution, Solver
+from numerate.solver.base import MAX_DIGITS, ProofReport, Solution, Solver, line_text
 
 
 class Procedure(Solver):
@@ -44,14 +44,7 @@ class Procedure(Solver):
         """One line as the procedure's problem: UsageError naming the line and what is wrong (a number longer than
         `max_digits` digits among them, checked before any number is converted)."""
         procedure = self.loaded.procedure
-        try:
-            text = line.decode("ascii") if isinstance(line, bytes) else line.encode("ascii").decode()
-        except (UnicodeDecodeError, UnicodeEncodeError):
-            raise UsageError(f"line {number}: not plain text ({procedure.syntax})") from None
-        text = text.rstrip("\r\n")
-        bad = next((c for c in text if (ord(c) < 32 or ord(c) == 127)), None)
-        if bad is not None:
-            raise UsageError(f"line {number}: control character {bad!r} ({procedure.syntax})")
+        text = line_text(line, number, procedure.syntax)
         longest = max((len(run) for run in re.findall(r"[0-9]+", text)), default=0)
         if longest > max_digits:
             raise UsageError(f"line {number}: a {longest:,}-digit number is longer than --max-digits {max_digits:,}")

@@ -122,26 +122,38 @@ class _Cells:
         return (self.s_prev(jj, col) + self.p(jj, col) + self.k(jj, col)) % 10
 
 
+def page_queries(bundle, problem: Problem):
+    """The written page of `problem` (ids with <eos>, positions) and, for each query of its work, (query index,
+    the indices of its field: columns c, c + 1 of the rows its line's kind reads, up to the query)."""
+    tok, fmt, task, scheme = bundle.tok, bundle.fmt, bundle.task, bundle.model.scheme
+    ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
+    pos = scheme.positions(torch.tensor([ids]))[0]
+    cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
+    where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
+    queries = []
+    for q in range(len(fmt.prompt(problem)) - 1, len(ids) - 1):
+        r, c = rows[q], cols[q]
+        field = sorted(
+            k
+            for off in scheme.row_offsets(r % scheme.period)
+            for dc in (0, 1)
+            if (k := where.get((r + off, c + dc))) is not None and k <= q
+        )
+        queries.append((q, field))
+    return ids, pos, queries
+
+
 def templates(bundle, sizes=SIZES):
     """One query per placement: (page ids, its positions, n, the query's index, its field's indices)."""
-    tok, fmt, task, scheme = bundle.tok, bundle.fmt, bundle.task, bundle.model.scheme
     seen = set()
+    digit = set(bundle.tok.digit_ids)
     for n, m in itertools.product(sizes, sizes):
         problem = Problem((int("7" * n), int("3" * m)))
-        ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
-        pos = scheme.positions(torch.tensor([ids]))[0]
+        ids, pos, queries = page_queries(bundle, problem)
         cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
-        where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
-        digit = set(tok.digit_ids)
-        for q in range(len(fmt.prompt(problem)) - 1, len(ids) - 1):
+        for q, field in queries:
             r, c = rows[q], cols[q]
             j, kind = divmod(r, 7)
-            field = sorted(
-                k
-                for off in scheme.row_offsets(kind)
-                for dc in (0, 1)
-                if (k := where.get((r + off, c + dc))) is not None and k <= q
-            )
             structure = tuple((rows[k] - r, cols[k] - c, "#" if ids[k] in digit else ids[k]) for k in field + [q + 1])
             reads_b = kind in (B, D)  # only these lines' fields hold b's line; only B's holds no copy of a
             placement = (
@@ -259,23 +271,13 @@ def fields_of(bundle, problem: Problem):
     keys its shapes."""
     from numerate.verify.page import _key
 
-    tok, fmt, task, scheme = bundle.tok, bundle.fmt, bundle.task, bundle.model.scheme
-    ids = tok.encode(fmt.prompt(problem) + fmt.target(problem, task.answer(problem))) + [tok.eos_id]
-    pos = scheme.positions(torch.tensor([ids]))[0]
-    cols, rows = pos[:, 0].tolist(), pos[:, 1].tolist()
-    where = {(r, c): i for i, (r, c) in enumerate(zip(rows, cols))}
-    digit = set(tok.digit_ids)
-    for q in range(len(fmt.prompt(problem)) - 1, len(ids) - 1):
-        r, c = rows[q], cols[q]
-        field = sorted(
-            k
-            for off in scheme.row_offsets(r % scheme.period)
-            for dc in (0, 1)
-            if (k := where.get((r + off, c + dc))) is not None and k <= q
-        )
+    period, digit = bundle.model.scheme.period, set(bundle.tok.digit_ids)
+    ids, pos, queries = page_queries(bundle, problem)
+    for q, field in queries:
+        r = int(pos[q, 1])
         rel = pos[field].clone()
         rel[:, 0] -= pos[q, 0]
-        rel[:, 1] -= scheme.period * (r // scheme.period)
+        rel[:, 1] -= period * (r // period)
         yield _key(rel, ids[q] in digit), tuple([ids[k] for k in field] + [ids[q + 1]])
 
 
