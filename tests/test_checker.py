@@ -279,3 +279,37 @@ def test_a_folder_config_that_differs_is_refused_before_any_work(copy):
     (copy / "config.json").write_text(json.dumps(side))
     out = run_checker(copy / "certificate.json")
     assert out.returncode == 1 and "model.pos is 'rope'" in out.stdout and "class " not in out.stdout
+
+
+def test_a_tied_folder_whose_head_is_not_its_embedding_is_refused_by_the_checker(tmp_path):
+    """A folder and certificate that agree on model.tie_embeddings = true, with a weights file whose head is not
+    the embedding: numerate's loader refuses it, and the checker must not certify the file's two matrices."""
+    import hashlib
+
+    folder = tmp_path / "add-270"
+    shutil.copytree(ROOT / "models" / "add-270", folder)
+    side = json.loads((folder / "config.json").read_text())
+    side["config"]["model"]["tie_embeddings"] = True
+    (folder / "config.json").write_text(json.dumps(side))
+    cfg = side["config"]
+    off = {"memory": "none", "halting": False, "tie_embeddings": False, "pos_rows": 16}  # switches at rest
+    computation = {
+        "task": {k: v for k, v in cfg["task"].items() if k not in ("train_lengths", "ood_lengths")},
+        "format": cfg["format"],
+        "model": {k: v for k, v in cfg["model"].items() if not (k in off and v == off[k])},
+        "vocab": side["vocab"],
+    }
+    digest = hashlib.sha256(json.dumps(computation, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    def change(c):
+        c["config"]["model"]["tie_embeddings"] = True
+        c["binds"]["computation_sha256"] = digest
+
+    out = run_checker(_edit(folder, change))
+    assert out.returncode == 1 and "tie_embeddings is on, but head.weight is not wte.weight" in out.stdout
+
+
+def test_the_checker_reads_a_row_table_of_any_size():
+    """models/add-270 is add-tiny with its row table cut to the 3 rows two-operand problems read."""
+    out = run_checker(ROOT / "models" / "add-270")
+    assert out.returncode == 0 and "AGREES" in out.stdout, out.stdout[-1000:] + out.stderr

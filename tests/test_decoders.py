@@ -22,6 +22,7 @@ PLANS = {
     "add-proof": ["parallel", "windowed", "general"],
     "add-small": ["windowed", "general"],
     "add-tiny": ["parallel", "windowed", "general"],
+    "add-270": ["parallel", "windowed", "general"],
     "copy": ["parallel", "windowed", "general"],
     "iter-sum-proof": ["parallel", "windowed", "general"],
     "iter-sum-step": ["parallel", "windowed", "general"],
