@@ -123,8 +123,8 @@ def main() -> None:
         mine = [r for r in rows if r["config"] == c]
         ok = [r for r in mine if r["proven"]]
         n = params(c)
-        width, rows = parse(c)[0], parse(c)[4]
-        unused = max(0, rows - 3) * width  # rows 3.. of the row table: a two-operand problem has rows 0, 1, 2
+        width, n_rows = parse(c)[0], parse(c)[4]
+        unused = max(0, n_rows - 3) * width  # rows 3.. of the row table: a two-operand problem has rows 0, 1, 2
         step = statistics.median(r["step"] for r in ok) if ok else None
         margin = min(r["min_margin"] for r in ok) if ok else None
         summary.append({"config": c, "params": n, "used": n - unused, "proven": len(ok), "of": len(mine)})
