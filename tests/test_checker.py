@@ -47,6 +47,7 @@ def test_checker_imports_nothing_from_numerate():
 
 
 # Small classes of each shipped certificate (the full checks take minutes: bench/results/trust.md)
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "model, classes",
     [

@@ -65,6 +65,7 @@ def test_report_only_tables_the_finished_runs_and_trains_nothing(tmp_path, capsy
     assert not list((out / "2d").glob("s*/compare_eval.json"))  # still untrained: nothing was run
 
 
+@pytest.mark.slow
 def test_compare_on_another_task_uses_its_samplers_and_cells(tmp_path):
     """Subtraction's adversarial samplers (borrow, negative) are evaluated and get their own bands; a task with
     other cell dims (addition-many: operands x digits) is banded by its first number."""

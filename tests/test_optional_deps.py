@@ -46,6 +46,7 @@ def test_report_renders_without_its_heatmap(no_matplotlib, tmp_path, capsys):
     assert (tmp_path / "r.html").is_file()
 
 
+@pytest.mark.slow
 def test_compare_writes_the_table_and_skips_the_plot(no_matplotlib, tmp_path, capsys):
     import json
 

@@ -50,6 +50,7 @@ def real_pages():
         yield Problem(tuple(rng.choice((9, 99, 999)) for _ in range(rng.randint(20, 150))))
 
 
+@pytest.mark.slow
 def test_every_field_of_every_real_page_is_an_enumerated_case(bundle, enumerated):
     missing = []
     for problem in real_pages():

@@ -123,6 +123,7 @@ def test_every_token_is_a_function_of_what_its_query_sees(bundle):
     assert len(seen) > 5000
 
 
+@pytest.mark.slow
 def test_the_enumeration_holds_every_field_of_every_page(bundle):
     """verify/page_grid.py enumerates a superset of the fields pages show, each with the token the page has next:
     every query of many real pages, longer than the template pages and with adversarial digits, is found there

@@ -211,6 +211,7 @@ def test_sigkill_at_random_moments_then_resume_matches_an_uninterrupted_run(tmp_
     assert metric_rows(run) == metric_rows(whole)
 
 
+@pytest.mark.slow
 def test_sigterm_checkpoints_the_step_reached_and_exits_143(tmp_path):
     """A run that cannot end by itself (a million steps) gets SIGTERM once it has checkpointed step 7: it finishes
     its step, checkpoints it and exits 143. Nothing here depends on the machine's speed."""

@@ -27,6 +27,7 @@ def test_shipped_model_matches_its_preset_and_card(folder):
 FLOORS = {"mul-lines": 0.8}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
 def test_shipped_model_answers_fresh_problems(folder):
     """15-digit operands (and 999...9 + 1) for the addition-like models and copying; 1-5 digit products, computed

@@ -77,6 +77,7 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_gives_what_local_threads_give_and_reports_a_failure(tmp_path, ray_cluster):
     bad = Unit("bad", broken, (tmp_path / "bad.log",), log=tmp_path / "bad.log")
     local = run_units(units_of(tmp_path / "a", extra=[]), Engine(jobs=2), progress=False)
@@ -88,6 +89,7 @@ def test_ray_gives_what_local_threads_give_and_reports_a_failure(tmp_path, ray_c
     assert remote.attempts["sq1"] == 1  # a unit's own error is not re-run
 
 
+@pytest.mark.slow
 def test_ray_reruns_a_unit_whose_worker_was_killed(tmp_path, ray_cluster):
     unit = Unit("flaky", dies_once, (tmp_path / "marker", 42), log=tmp_path / "flaky.log")
     result = run_units([unit], Engine(ray="local", retries=2), progress=False)
@@ -95,6 +97,7 @@ def test_ray_reruns_a_unit_whose_worker_was_killed(tmp_path, ray_cluster):
     assert result.attempts["flaky"] == 2
 
 
+@pytest.mark.slow
 def test_ray_reports_a_unit_whose_worker_keeps_dying_and_finishes_the_others(tmp_path, ray_cluster):
     doomed = Unit("doomed", always_dies, log=tmp_path / "doomed.log")
     result = run_units(units_of(tmp_path, n=2, extra=[doomed]), Engine(ray="local", retries=1), progress=False)
