@@ -209,9 +209,8 @@ def _results_section(folder: Path) -> str:
         if rows:
             out.append(_table(rows))
         for v, f in unfit.items():
-            seeds = ", ".join(
-                f"seed {s}: {f['in_distribution'].get(str(s), f['in_distribution'].get(s))}%" for s in f["did_not_fit"]
-            )
+            inside = {str(k): x for k, x in f["in_distribution"].items()}  # JSON turned the seeds into strings
+            seeds = ", ".join(f"seed {s}: {inside[str(s)]:.1f}%" for s in f["did_not_fit"] if str(s) in inside)
             out.append(
                 f"<p><b>* {html.escape(v)} did not fit its own training range</b> ({html.escape(seeds)}): its "
                 "numbers beyond that range measure a model that never learned the task, not length "
