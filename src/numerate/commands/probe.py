@@ -37,9 +37,8 @@ def run_suite_command(args) -> int:
     sets = read_suite(args.suite)  # a bad file is named before any model loads
     lm = open_lm(args)
     try:
-        rows, records = run_suite(
-            lm, sets, args.shots, args.samples, args.seed, progress=not args.quiet and sys.stderr.isatty()
-        )
+        progress = not args.quiet and sys.stderr.isatty()
+        rows, records = run_suite(lm, sets, args.shots, args.samples, args.seed, progress, args.suite_prompts)
     finally:
         lm.close()
     out.mkdir(parents=True, exist_ok=True)
@@ -66,7 +65,13 @@ def run_suite_command(args) -> int:
     with open(out / "responses.jsonl", "w") as f:
         for r in records:
             f.write(json.dumps(r) + "\n")
-    settings = {"suite": str(args.suite), "shots": args.shots, "samples": args.samples, "seed": args.seed}
+    settings = {
+        "suite": str(args.suite),
+        "shots": args.shots,
+        "samples": args.samples,
+        "seed": args.seed,
+        "prompts": args.suite_prompts,
+    }
     meta = {"command": command, "model": lm.describe(), "task": "suite", "settings": settings, "rows": rows}
     (out / "results.json").write_text(json.dumps(meta, indent=1))
     (out / "results.md").write_text(f"# probe: {args.suite}\n\n`{command}`\n\n```\n{text}\n```\n")
@@ -201,6 +206,12 @@ def add_parser(sub, help: str) -> None:
         help="a published suite instead of eval's cells: a .jsonl file of {context, completion} records or a folder "
         "of them (GPT-3's arithmetic sets); its own prompts, --shots solved examples of the same set before each "
         "problem, greedy, the number the reply starts with against the completion; --samples problems per set",
+    )
+    pr.add_argument(
+        "--suite-prompts",
+        choices=("paper", "harness"),
+        default="paper",
+        help="with --suite: the file's text as it is (paper, default), or rewritten as lm-evaluation-harness asks it",
     )
     pr.add_argument("--samples", type=positive_int, default=20, help="problems per cell (default 20)")
     pr.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234, as eval)")

@@ -7,9 +7,11 @@ context and completion, concatenated), drawn at random from the set without the 
 problem's context; the model continues greedily (to the end of its line); the reply is right when the number it
 starts with is the completion's number. Nothing is rewritten: the prompt is the file's text.
 
-Where this differs from lm-evaluation-harness's arithmetic tasks, which score whether the completion's tokens are
-the greedy continuation (loglikelihood "is_greedy"): a reply that goes on with more digits after the right ones
-(" 42" then "7") is right there and wrong here, since the number written is 427; docs/probe.md says more.
+Where this differs from lm-evaluation-harness's arithmetic tasks: they rewrite each context before asking (strip
+it, one newline for two, "Question:" for "Q:", "Answer:" for "A:"; `prompts="harness"` asks the same text), and
+they score whether the completion's tokens are the greedy continuation (loglikelihood "is_greedy"), so a reply
+that goes on with more digits after the right ones (" 42" then "7") is right there and wrong here, since the
+number written is 427. bench/harness_agreement.py compares the two item by item; docs/probe.md says more.
 """
 
 from __future__ import annotations
@@ -69,10 +71,23 @@ def read_suite(path: str | Path) -> dict[str, list[SuiteItem]]:
     return sets
 
 
-def fewshot_prompt(items: list[SuiteItem], item: SuiteItem, shots: int, rng: random.Random) -> str:
-    """K solved examples of the set, drawn without `item`, then `item`'s context (the paper's few-shot prompt)."""
+PROMPT_STYLES = ("paper", "harness")
+FEWSHOT_SEPARATOR = "\n\n"  # between solved examples when contexts are rewritten (lm-evaluation-harness's default)
+
+
+def harness_text(context: str) -> str:
+    """A context as lm-evaluation-harness's arithmetic tasks rewrite it before asking."""
+    return context.strip().replace("\n\n", "\n").replace("Q:", "Question:").replace("A:", "Answer:")
+
+
+def fewshot_prompt(items: list[SuiteItem], item: SuiteItem, shots: int, rng: random.Random, style: str = "paper"):
+    """K solved examples of the set, drawn without `item`, then `item`'s context: the file's text as it is (the
+    paper's few-shot prompt), or rewritten as lm-evaluation-harness asks it (`style="harness"`)."""
     others = [x for x in items if x.index != item.index]
     examples = rng.sample(others, min(shots, len(others)))
+    if style == "harness":
+        solved = [harness_text(x.context) + x.completion for x in examples]
+        return FEWSHOT_SEPARATOR.join(solved + [harness_text(item.context)])
     return "".join(x.context + x.completion for x in examples) + item.context
 
 
@@ -94,13 +109,17 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def run_suite(lm, sets: dict[str, list[SuiteItem]], shots: int, samples: int | None, seed: int, progress=False):
+def run_suite(
+    lm, sets: dict[str, list[SuiteItem]], shots: int, samples: int | None, seed: int, progress=False, prompts="paper"
+):
     """(rows, records): per set, exact match over its first `samples` problems (all with None), K = `shots`
-    examples each; one record per problem with its prompt and the raw reply."""
+    examples each, asked in the `prompts` style; one record per problem with its prompt and the raw reply."""
     from tqdm.auto import tqdm
 
     from numerate.lm.base import Request
 
+    if prompts not in PROMPT_STYLES:
+        raise UsageError(f"suite prompts must be one of {', '.join(PROMPT_STYLES)}, got {prompts!r}")
     if not lm.reads_text:
         raise UsageError(f"{lm.name} reads its own trained format, not a suite's text prompts")
     plan, requests = [], []
@@ -108,7 +127,7 @@ def run_suite(lm, sets: dict[str, list[SuiteItem]], shots: int, samples: int | N
         chosen = items[:samples] if samples else items
         for item in chosen:
             rng = random.Random(f"suite/{seed}/{name}/{item.index}")
-            prompt = fewshot_prompt(items, item, shots, rng)
+            prompt = fewshot_prompt(items, item, shots, rng, prompts)
             if lm.chat:
                 prompt = [{"role": "user", "content": prompt}]
             requests.append(Request(None, prompt, max_tokens=len(item.completion) + 8))
