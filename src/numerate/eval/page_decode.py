@@ -47,7 +47,7 @@ def supports_page_decode(model) -> bool:
     scheme = model.scheme
     return (
         scheme.page_lines
-        and tuple(scheme.window) == (0, 1)
+        and scheme.window[0] == 0
         and depth == 1
         and not getattr(model, "reads_all_past", False)
     )
@@ -83,22 +83,36 @@ class PageDecoder:
         self.D = self.C // self.H
         # a token's embedding, query, key and value depend on its id and its row's kind alone (one layer, no
         # rotation): one table each, (kind, token, ...), computed once
-        kinds = torch.arange(self.scheme.period, device=model.wte.weight.device)
+        self.n_kinds = getattr(self.scheme, "n_kinds", self.scheme.period)
+        self.dcols = tuple(range(self.scheme.window[0], self.scheme.window[1] + 1))
+        kinds = torch.arange(self.n_kinds, device=model.wte.weight.device)
         tokens = torch.arange(self.vocab, device=kinds.device)
         x = model.wte(tokens)[None] + self.scheme.kind_vectors(kinds)[:, None]  # (kinds, V, C)
         h = self.block.ln1(x)
         q, k, v = self.block.attn.qkv(h).split(self.C, dim=-1)
-        shape = (self.scheme.period, self.vocab, self.H, self.D)
+        shape = (self.n_kinds, self.vocab, self.H, self.D)
         self.x, self.q, self.k, self.v = x, q.reshape(shape), k.reshape(shape), v.reshape(shape)
 
     def _row(self, ids: torch.Tensor, c0: int, kind: int) -> _Row:
         return _Row(ids, c0, kind)
 
+    def _cols(self, kind: int, off: int) -> tuple[int, ...]:
+        """The column offsets a query of this kind reads in the row at this offset (every one of the window's,
+        unless the scheme names them per kind)."""
+        reads = getattr(self.scheme, "reads", None)
+        return self.dcols if reads is None else reads(kind, off)
+
+    def _kind(self, row: int, opener: int | None) -> int:
+        """A row's kind: its row number's (a cycle of kinds) or, where the scheme reads it from the mark that opens
+        the row (posenc/page_program.py), that mark's (None: a question row)."""
+        line_kind = getattr(self.scheme, "line_kind", None)
+        return row % self.scheme.period if line_kind is None else line_kind(row, opener)
+
     def _predict(self, rows: dict[int, _Row], row: int, line: torch.Tensor, cols: torch.Tensor | None = None):
         """The greedy next token after each token of `line` (row `row`, column 0 first), given the rows above;
         with `cols`, token i of `line` is read as standing in column cols[i] instead of column i."""
         scheme, L = self.scheme, len(line)
-        kind = row % scheme.period
+        kind = self.kinds[row]
         x = self.x[kind, line]  # (L, C)
         q = self.q[kind, line]  # (L, H, D)
         cols = torch.arange(L, device=line.device) if cols is None else cols
@@ -109,7 +123,7 @@ class PageDecoder:
             above = rows.get(row + off) if off != 0 else None
             if above is None:
                 continue
-            for dc in (0, 1):
+            for dc in self._cols(kind, off):
                 i = cols + dc - above.c0
                 ok = (i >= 0) & (i < len(above.ids))
                 ids = above.ids[i.clamp(0, len(above.ids) - 1)]
@@ -157,7 +171,7 @@ class PageDecoder:
         column the decoder read it at: `lines` holds (row, first column, tokens) for each run written."""
         if not out:
             return True
-        rows, cols, _ = self.scheme.layout(torch.cat([prompt, prompt.new_tensor(out)])[None])
+        rows, cols = self.scheme.coordinates(torch.cat([prompt, prompt.new_tensor(out)])[None])
         rows, cols = rows[0, len(prompt) :].cpu().numpy(), cols[0, len(prompt) :].cpu().numpy()
         counts = np.array([n for _, _, n in lines])
         want_rows = np.repeat([r for r, _, _ in lines], counts)[: len(out)]
@@ -170,19 +184,22 @@ class PageDecoder:
         """(the tokens written, (row, first column, count) of each run of them), or None when a line has no end
         within the budget."""
         scheme = self.scheme
-        rows_of, cols_of, what = scheme.layout(prompt[None])
+        rows_of, cols_of = scheme.coordinates(prompt[None])
         rows_of, cols_of = rows_of[0].tolist(), cols_of[0].tolist()
         row = rows_of[-1]  # the prompt's last token opens the first line of work; every other row is the question's
         rows: dict[int, _Row] = {}
+        self.kinds = {}  # row -> its kind, known once the row is opened
         for r in sorted(set(rows_of) - {row}):
             idx = [i for i, x in enumerate(rows_of) if x == r]
-            rows[r] = self._row(prompt[idx], cols_of[idx[0]], r % scheme.period)
+            self.kinds[r] = self._kind(r, None)
+            rows[r] = self._row(prompt[idx], cols_of[idx[0]], self.kinds[r])
         out: list[int] = []
         lines: list[tuple[int, int, int]] = []
         opener = prompt[-1:]
         lo, step = scheme.row_window[0], scheme.line_step
         while len(out) < max_new:
-            above = [rows[row + o] for o in scheme.row_offsets(row % scheme.period) if o and row + o in rows]
+            self.kinds[row] = self._kind(row, int(opener[0]))
+            above = [rows[row + o] for o in scheme.row_offsets(self.kinds[row]) if o and row + o in rows]
             width = max([r.c0 + len(r.ids) for r in above] or [1]) + 2
             found = self._line(rows, row, opener, width, max_new + 1)
             if found is None:  # no end within the budget: a model far off the format
@@ -199,7 +216,7 @@ class PageDecoder:
             bar.update(len(written) + 1)
             if line[end] == self.eos_id or len(out) >= max_new:
                 return out[:max_new], lines
-            rows[row] = self._row(line[: end + 1], 0, row % scheme.period)
+            rows[row] = self._row(line[: end + 1], 0, self.kinds[row])
             for r in [r for r in rows if r < row + step + lo]:  # no later line reads this far up
                 del rows[r]
             out.append(after)  # the token after the closing mark opens the next line
@@ -253,11 +270,11 @@ class PageDecoder:
         -1 where there is none (what `_predict` masks)."""
         cols = np.arange(L)
         parts = []
-        for off in self.scheme.row_offsets(row % self.scheme.period):
+        for off in self.scheme.row_offsets(self.kinds[row]):
             if off == 0:
                 continue
             above = rows.get(row + off)
-            for dc in (0, 1):
+            for dc in self._cols(self.kinds[row], off):
                 if above is None:
                     parts.append(np.full(L, -1))
                     continue
@@ -275,7 +292,7 @@ class PageDecoder:
         batched pass, and walk on: each pass adds at least the entry the walk stopped at, so the walk advances.
         A line still unfinished after a few passes (a chain the guesses miss) takes every token of the
         vocabulary at each of its remaining contexts in one last pass."""
-        kind = row % self.scheme.period
+        kind = self.kinds[row]
         L = width + 2  # past the rows above every column has the empty context, which column L - 1 shows
         uniq, inverse = np.unique(self._contexts(rows, row, L), axis=0, return_inverse=True)
         names = [u.tobytes() for u in uniq]

@@ -106,3 +106,54 @@ class PageGridFormat(PageFormat):
         ):
             return None
         return tuple(tuple(None if ch == FILL else int(ch) for ch in part) for part in parts)
+
+
+@FORMATS.register(
+    "page-program",
+    "a page whose lines the model opens with the variant it chose (tasks/page_program.py): `a/b/=` then the work",
+)
+class PageProgramFormat(DigitsFormat):
+    """The question's numbers reversed, each closed by the task's symbol, then the prompt's mark; the answer is
+    the page's text as the task's declaration writes it (tasks/division_page.py), read back as its lines. The
+    task's marks are the variants' opening marks, the prompt's first."""
+
+    LINE, FILL = LINE, FILL
+
+    def validate(self) -> None:
+        if not self.reverse or self.group or self.hints or self.spaces or self.negatives != "sign":
+            raise UsageError(
+                "format.name=page-program writes reversed plain digits (format.reverse; no group, hints or spaces)"
+            )
+
+    @property
+    def alphabet(self) -> str:
+        return super().alphabet + LINE + FILL
+
+    def number(self, x: int) -> str:
+        return to_str(x)[::-1]
+
+    def prompt(self, problem: Problem) -> str:
+        return "".join(self.number(x) + self.symbol for x in problem.operands) + self.marks[0]
+
+    def target(self, problem: Problem, answer) -> str:
+        return answer
+
+    def lines(self, problem: Problem, answer) -> list[str]:
+        return [cells for _, cells, _ in self.split(answer)[:-1]]
+
+    def split(self, text: str):
+        from numerate.tasks.page_program import read_lines
+
+        return read_lines(text, self.marks) or []
+
+    def count_lines(self, text: str) -> int:
+        """How many lines a (perhaps unfinished) page has closed."""
+        return sum(1 for i in range(1, len(text)) if text[i - 1] in "0123456789" and not text[i].isdigit())
+
+    def max_target_len(self, problem: Problem) -> int:
+        count, digits = self.answer_shape(problem, self.width(problem))
+        return count * (digits + 2)
+
+    def parse(self, text: str):
+        """The page's text, if it is a page of well-formed lines; else None."""
+        return text if self.split(text) else None

@@ -259,6 +259,8 @@ class PageModel(Model):
                 s.value = task.final(a.value)
             if s.value is None:
                 s.line = a.text[::-1] if fmt.reverse else a.text
+            elif isinstance(s.value, tuple):  # several numbers (a quotient and a remainder): space-separated
+                s.line = " ".join(to_str(x) for x in s.value)
             else:
                 s.line = to_str(s.value)
             out.append(s)
@@ -267,7 +269,7 @@ class PageModel(Model):
     def _unended(self, a) -> str:
         fmt = self.bundle.fmt
         budget = fmt.max_target_len(a.problem) + 1
-        line = a.text.count(fmt.LINE + fmt.OPEN) + 1
+        line = fmt.count_lines(a.text) + 1 if hasattr(fmt, "count_lines") else a.text.count(fmt.LINE + fmt.OPEN) + 1
         return (
             f"the model did not end its page within the {budget:,} tokens its format allows for this question "
             f"(line {line} of the page never closes, or the page holds too many lines); no answer is given "
@@ -295,7 +297,10 @@ class PageModel(Model):
         bundle, a = self.bundle, solution.answer
         fmt = bundle.fmt
         numbers = [to_str(x) for x in a.problem.operands]
-        written = [line[::-1] for line in a.text.replace(fmt.OPEN, "").split(fmt.LINE) if line]
+        if hasattr(fmt, "split"):  # lines the model opened with the variant it chose, shown with it
+            written = [cells[::-1] + " " + variant for variant, cells, _ in fmt.split(a.text)[:-1]]
+        else:
+            written = [line[::-1] for line in a.text.replace(fmt.OPEN, "").split(fmt.LINE) if line]
         width = max(map(len, numbers + written)) + 2
         symbol = bundle.task.symbol
         out = [f"{symbol + ' ' if i else '  '}{n:>{width - 2}}" for i, n in enumerate(numbers)]
