@@ -40,7 +40,16 @@ def max_digits(bundle, limit: int = 1 << 20) -> int | None:
 
 
 def check_trainable(bundle) -> None:
-    """Refuse, before training, a config whose longest training problem does not fit the position tables."""
+    """Refuse, before training, a config whose longest training problem does not fit the position tables, or
+    that asks for form pages of a task that declares no page program."""
+    program = getattr(bundle.task, "program", None)
+    if bundle.cfg.task.form_fraction and (program is None or program.forms is None):
+        from numerate.errors import UsageError
+
+        raise UsageError(
+            f"task.form_fraction={bundle.cfg.task.form_fraction:g}: task '{bundle.task.name}' declares no page "
+            "program whose forms could be drawn (see `numerate list`); leave it at 0"
+        )
     hi = bundle.cfg.task.train_lengths[1]
     try:
         ok = fits(bundle, bundle.task.worst_case(hi))

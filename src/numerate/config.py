@@ -66,6 +66,13 @@ class TaskConfig(Section):
         lo=0.0,
         hi=1.0,
     )
+    form_fraction: float = opt(
+        0.0,
+        "page programs: share of training examples that are form pages, every field the proof enumerates with its "
+        "rule as the target (so the model is right on fields no sampled page shows)",
+        lo=0.0,
+        hi=1.0,
+    )
     step_fraction: float = opt(
         0.5,
         "iterative tasks: share of training examples that are single steps (the rest are whole problems); 1 trains"

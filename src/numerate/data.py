@@ -24,13 +24,48 @@ def encode_examples(problems: list[Problem], task, fmt, tok) -> tuple[torch.Tens
         seq = prompt + answer
         rows.append(seq[:-1])
         targets.append([IGNORE] * (len(prompt) - 1) + answer)
+    return pad_rows(rows, targets, tok.pad_id)
+
+
+def pad_rows(rows: list[list[int]], targets: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets padded on the right to one width (targets with IGNORE)."""
     width = max(len(r) for r in rows)
-    x = torch.full((len(rows), width), tok.pad_id, dtype=torch.long)
+    x = torch.full((len(rows), width), pad_id, dtype=torch.long)
     y = torch.full((len(rows), width), IGNORE, dtype=torch.long)
     for i, (r, t) in enumerate(zip(rows, targets)):
         x[i, : len(r)] = torch.tensor(r)
         y[i, : len(t)] = torch.tensor(t)
     return x, y
+
+
+def form_examples(task, tok, count: int, seed: int, step: int, rank: int) -> tuple[list, list]:
+    """`count` form pages of a page program (tasks/page_program.form_page): every field its proof enumerates,
+    each query's target the declaration's rule. (rows, targets), a pure function of (seed, step, rank)."""
+    from numerate.tasks.page_program import END, form_page, form_targets
+
+    rng = random.Random(f"forms/{seed}/{step}/{rank}")
+    program = task.program
+    forms = _forms(program)
+    rows, targets = [], []
+    for _ in range(count):
+        page, first = form_page(program, forms, rng)
+        before = "".join(page.line(r) for r in range(first))
+        ids = tok.encode(before + "".join(page.line(r) for r in range(first, len(page.rows))))
+        want = [tok.eos_id if t == END else tok.id_of(t) for t in form_targets(program, page, first)]
+        rows.append(ids)
+        targets.append([IGNORE] * len(tok.encode(before)) + want)
+    return rows, targets
+
+
+_FORMS: dict = {}
+
+
+def _forms(program) -> list:
+    from numerate.verify.page_program import FORM_WIDTH
+
+    if program.name not in _FORMS:
+        _FORMS[program.name] = list(program.forms(FORM_WIDTH))
+    return _FORMS[program.name]
 
 
 def training_problems(

@@ -196,7 +196,7 @@ def forms(max_width: int):
             question = [{i + 1: t for i, t in enumerate(d * n + SYMBOL)}, {i + 1: t for i, t in enumerate(d * m + SYMBOL)}]
             for decision in (ALIGN, SUB, SHIFT):
                 rows = question + _block(START, width, 0, decision)
-                yield Form(Page(rows, [None, None] + [START] * 5), 2)
+                yield Form(Page(rows, [None, None] + [START] * 5), 2, width)
         for before in VARIANTS:
             for blanks in range(width):
                 for variant in (ALIGN, SUB, SHIFT):
@@ -208,11 +208,11 @@ def forms(max_width: int):
                     # two empty rows where the question stands, so that rows keep their place in the block
                     first = [{}, {}] + _block(before, width, blanks, variant)
                     if nxt < 0:  # the end: the shift block's first line is its opening mark alone
-                        yield Form(Page(first + [{0: variant}], [None] * 2 + [before] * 5 + [variant]), 7)
+                        yield Form(Page(first + [{0: variant}], [None] * 2 + [before] * 5 + [variant]), 7, width)
                         continue
                     for decision in (ALIGN, SUB, SHIFT) if variant == ALIGN else (SUB, SHIFT):
                         rows = first + _block(variant, width, nxt, decision)
-                        yield Form(Page(rows, [None] * 2 + [before] * 5 + [variant] * 5), 7)
+                        yield Form(Page(rows, [None] * 2 + [before] * 5 + [variant] * 5), 7, width)
 
 
 DIVISION = Program(
@@ -259,10 +259,12 @@ class DivisionPage(Task):
     marks = "".join(VARIANTS)  # the prompt ends with '='; the rest are the variants the model writes
     page = True
     program = DIVISION
-    proof_obstacle = (
-        "not yet proven: the page's fields (every variant's, every decision's) are not enumerated by "
-        "`numerate verify` yet"
-    )
+    proof_obstacle = ""
+
+    def proof_contract(self):
+        from numerate.tasks.proof import PAGE_DIV
+
+        return PAGE_DIV
     samplers = {
         "uniform": "a and b of exactly the cell's lengths, uniformly random",
         "nines": "a = 99...9 over b = 99...9: quotient digits 9 or 0 and long borrow chains",

@@ -93,6 +93,7 @@ class Form:
 
     page: "Page"
     first: int
+    width: int = 0  # the page's width (the first block's forms of one width go with its pairs')
 
 
 @dataclass
@@ -163,4 +164,46 @@ def read_lines(text: str, variants: str) -> list[tuple[str, str, str]] | None:
             return None
         i = j + 2
     out.append((variant, "", ""))
+    return out
+
+
+def instantiate(page: Page, rng) -> Page:
+    """A copy of a form's page with every placeholder drawn from its values."""
+    rows = [{c: rng.choice(PLACEHOLDERS[t]) if t in PLACEHOLDERS else t for c, t in row.items()} for row in page.rows]
+    return Page(rows, list(page.variants))
+
+
+def form_page(program: Program, forms: list[Form], rng) -> tuple[Page, int]:
+    """A page to train on every field the proof enumerates: a random form, its placeholders drawn at random,
+    below a question and a first block where it has none (its rows keep their place in the block), and the first
+    row whose queries it stands for. Its cells need not follow one another by the rules (a field's digits are
+    drawn independently): each query's target is its rule (`form_targets`), not the token after it."""
+    form = rng.choice(forms)
+    page = instantiate(form.page, rng)
+    q = len(program.question)
+    if form.first == q:
+        return page, q
+    before = page.variants[q]  # the variant of the pair's first block
+    first_blocks = [
+        f
+        for f in forms
+        if f.first == q and f.width == form.width and (before == program.variants[0] or _closer(f) == before)
+    ]
+    start = instantiate(rng.choice(first_blocks).page, rng)
+    if before == program.variants[0]:  # the pair begins with the first block: it needs only a question
+        return Page(start.rows[:q] + page.rows[q:], start.variants[:q] + page.variants[q:]), form.first
+    return Page(start.rows + page.rows[q:], start.variants + page.variants[q:]), form.first + len(program.lines)
+
+
+def _closer(form: Form) -> str:
+    last = form.page.rows[-1]
+    return last[max(last)]
+
+
+def form_targets(program: Program, page: Page, first: int) -> list[str]:
+    """The rule's token after every cell of rows `first` on, in page order."""
+    out = []
+    for row in range(first, len(page.rows)):
+        kind = program.kind(row, page.variants[row])
+        out += [kind.rule(field_of(page, program, row, col)) for col in sorted(page.rows[row])]
     return out

@@ -18,7 +18,8 @@ The prover knows no task. It needs to know, from the task alone:
   work combines, each line of the page is the contract's operation on them, and verify/page.py proves every line
   of every page (any number of lines) from pages whose rows are as small as the field's columns allow. A page
   of another procedure names it (`page_procedure`): "long multiplication" is enumerated from its local rules by
-  verify/page_grid.py.
+  verify/page_grid.py, and "page program" from the task's declared program (tasks/page_program.py) by
+  verify/page_program.py.
 
 Everything else (which columns a query sees, which digits decide the truth, the cases) the prover derives from
 the model and these declarations. docs/verification.md, "How a task becomes provable", walks through one.
@@ -133,4 +134,15 @@ PAGE_MUL = ProofContract(
     claim="pair of non-negative integers, multiplied as long multiplication written out on a page",
     page=True,
     page_procedure="long multiplication",
+)
+
+
+PAGE_DIV = ProofContract(
+    rows=("a", "b"),
+    states=("borrow 0", "borrow 1"),  # the borrows of R - S, written as a line of the page
+    set_by=(((0, 0),), ((0, 1),)),
+    claim="pair of a non-negative integer a and a positive integer b, divided (a // b and a mod b) as long "
+    "division written out on a page, every decision the model's",
+    page=True,
+    page_procedure="page program",
 )

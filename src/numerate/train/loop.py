@@ -20,7 +20,7 @@ from numerate import checkpoint
 from numerate.capacity import check_trainable
 from numerate.config import RunConfig
 from numerate.devices import free_cpus
-from numerate.data import IGNORE, encode_examples, training_problems
+from numerate.data import IGNORE, encode_examples, form_examples, pad_rows, training_problems
 from numerate.errors import Interrupted, TrainingDiverged
 from numerate.train import distributed
 from numerate.train.callbacks import Checkpoint, Evaluate, ProgressBar, TrainContext, progress_mode
@@ -145,10 +145,18 @@ def _step(cfg, bundle, train_model, optimizer, ctx, last_finite) -> float:
     """One optimizer step; refuses to apply a non-finite loss or gradient (the weights stay as they were)."""
     tc, dist, step = cfg.train, ctx.dist, ctx.step
     model = checkpoint.unwrap(train_model)
+    forms = round(tc.batch_size * cfg.task.form_fraction)
     problems = training_problems(
-        bundle.task, tuple(cfg.task.train_lengths), tc.batch_size, tc.seed, step, dist.rank, tc.bucket
+        bundle.task, tuple(cfg.task.train_lengths), tc.batch_size - forms, tc.seed, step, dist.rank, tc.bucket
     )
-    x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok)
+    if forms:  # a page program's form pages beside its real pages (data.form_examples)
+        rows, targets = form_examples(bundle.task, bundle.tok, forms, tc.seed, step, dist.rank)
+        if problems:
+            x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok)
+            rows, targets = x.tolist() + rows, y.tolist() + targets
+        x, y = pad_rows(rows, targets, bundle.tok.pad_id)
+    else:
+        x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok)
     x, y = x.to(dist.device), y.to(dist.device)
     gen = torch.Generator().manual_seed(hash((tc.seed, step, dist.rank)) & 0x7FFFFFFF)
     n_rec, n_grad = loop_depth(cfg, step)

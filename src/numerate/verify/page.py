@@ -55,6 +55,10 @@ def grid(bundle) -> bool:
 
 def check_page(bundle) -> tuple[tuple[int, int], tuple[int, int], int]:
     """(column window, row window, depth) of a page model the argument covers; NotProvable otherwise."""
+    if bundle.task.proof_contract().page_procedure == "page program":
+        from numerate.verify.page_program import check_program
+
+        return check_program(bundle)
     scheme = bundle.model.scheme
     if scheme.window is None or scheme.row_window is None:
         raise NotProvable(

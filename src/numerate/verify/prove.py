@@ -444,6 +444,10 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     start = time.perf_counter()
     if precision not in enclosure.PRECISIONS:
         raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
+    if bundle.task.proof_contract().page_procedure == "page program":
+        from numerate.verify.page_program import verify_program
+
+        return verify_program(bundle, batch_size, max_failures, progress, precision)
     small = small or SMALL
     window, row_window, depth = check_page(bundle)
     bundle.model.eval()
