@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -704,7 +705,9 @@ def check_page(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
     _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, window=window)
 
 
-def _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, window=None, grid=False) -> None:
+def _bound_classes(
+    cert, W, mcfg, balls, problems, tolerance, declared, by_desc, window=None, grid=False, bound=None
+) -> None:
     """Every recomputed class of a page certificate: case counts against the certificate's, every case bounded
     here, and the margins and rounding the certificate states against what was recomputed."""
     arg = cert["argument"]
@@ -723,7 +726,9 @@ def _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc,
             low, radius, slack = math.inf, 0.0, math.inf
             for start in range(0, len(ids), 1024):
                 t = truth[start : start + 1024]
-                if grid:
+                if bound is not None:  # a scheme of its own (division pages): its shape says what it needs
+                    y, ry = bound(shape, ids[start : start + 1024])
+                elif grid:
                     y, ry = grid_enclose(W, mcfg, ids[start : start + 1024], rws, cols, balls)
                 else:
                     y, ry = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
@@ -997,6 +1002,208 @@ def check_grid(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
     _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, grid=True)
 
 
+# ---------------------------------------------------------------- long division (format page-program, page-div)
+
+DIV_CLAIM = (
+    "pair of a non-negative integer a and a positive integer b, divided (a // b and a mod b) as long division "
+    "written out on a page, every decision the model's"
+)
+DIV_LINES, DIV_VARIANTS = "SRQKD", "=>-<"  # a block's lines; the marks that open them (start, align, subtract, shift)
+DIV_WIDTH = 6  # the templates' widths: a query reads two columns right and one block up (docs/verification.md)
+
+
+def div_reads(line: str, variant: str) -> tuple:
+    """(row offset, column offsets) each kind of line reads: S the shifted divisor, R the remainder, Q the
+    quotient, K the borrows of R - S, D the difference; a start block reads the question (a two rows above S)."""
+    if line == "K":
+        return ((-3, (0,)), (-2, (0,)))  # S and R in its own column
+    if line == "D":
+        return ((-4, (0, 1)), (-3, (1,)), (-1, (1,)))  # S, R and the borrow one column right; S's top
+    if variant == "=":
+        return {"S": ((-2, (1,)), (-1, (1,))), "R": ((-3, (1,)), (-2, (1,))), "Q": ((-1, (1,)),)}[line]
+    if line == "Q" and variant == "-":
+        return ((-5, (1,)), (-2, (0, 1)))  # the quotient a block up, and where this block's S starts
+    if line == "R" and variant == "-":
+        return ((-2, (1,)),)  # the difference a block up
+    return ((-5, {"S": {">": (0, 1), "<": (1, 2)}.get(variant, (1,))}.get(line, (1,))),)
+
+
+def _digit(t) -> bool:
+    return t is not None and t.isdigit() and len(t) == 1
+
+
+def div_rule(line: str, variant: str, own: str, cells: dict) -> str:
+    """The token after a query: `cells` maps (row offset, column offset) to the token read there (None where
+    the page has none). '' is the end of the page. Restated from long division, not from numerate's code."""
+    v = lambda off, d: cells.get((off, d))  # noqa: E731
+    num = lambda t: int(t) if _digit(t) else 0  # noqa: E731
+    if own == ";":
+        return variant  # a line closed: the next line of the block opens with the block's mark
+    if line == "D":
+        r1, s0, s1, k1 = v(-3, 1), v(-4, 0), v(-4, 1), v(-1, 1)
+        if r1 is None:  # on the decision: it opens the next block
+            return own
+        if _digit(r1):
+            return str((num(r1) - num(s1) - num(k1)) % 10)
+        if variant in "=>" and s0 == "0":
+            return ">"  # S's top is still below column W: align
+        return "-" if k1 == "0" else "<"  # no borrow left: R >= S, subtract; else shift down
+    if line == "K":
+        if own in DIV_VARIANTS:
+            return "0"
+        r0 = v(-2, 0)
+        return ";" if not _digit(r0) else ("1" if num(r0) - num(v(-3, 0)) - num(own) < 0 else "0")
+    if variant == "=":
+        if line == "Q":
+            return "0" if _digit(v(-1, 1)) else ";"
+        a1, b1 = (v(-2, 1), v(-1, 1)) if line == "S" else (v(-3, 1), v(-2, 1))
+        first, other = (b1, a1) if line == "S" else (a1, b1)
+        return first if _digit(first) else ("0" if _digit(other) else ";")
+    if line == "S" and variant == ">":
+        s0, s1 = v(-5, 0), v(-5, 1)
+        return ";" if s1 == ";" else ("." if own in DIV_VARIANTS else s0)
+    if line == "S" and variant == "<":
+        s1, s2 = v(-5, 1), v(-5, 2)
+        if own in DIV_VARIANTS and _digit(s1):
+            return ""
+        return ";" if s1 == ";" else ("0" if s2 == ";" else s2)
+    if line == "S":
+        s1 = v(-5, 1)
+        return s1 if _digit(s1) or s1 == "." else ";"
+    if line == "Q" and variant == "-":
+        q1, s0, s1 = v(-5, 1), v(-2, 0), v(-2, 1)
+        return ";" if not _digit(q1) else str((num(q1) + (_digit(s1) and not _digit(s0))) % 10)
+    x1 = v(-2, 1) if (line == "R" and variant == "-") else v(-5, 1)
+    return x1 if _digit(x1) else ";"
+
+
+def div_templates():
+    """Template pages, rows of cells by column ('d' any digit, 'b' a 0 or 1), with each row's opening mark and
+    the first row whose queries they stand for: the first block under a question of n and m digits, and every
+    pair of consecutive blocks (the last closed by every decision it can take, or the page's end), widths 1-6."""
+
+    def block(mark, width, blanks, decision):
+        s = "." * blanks + "d" * (width - blanks) + ";"
+        lines = {"S": s, "R": "d" * width + ";", "Q": "d" * width + ";", "K": "0" + "b" * width + ";"}
+        lines["D"] = "d" * width + decision
+        return [dict(enumerate(mark + lines[x])) for x in DIV_LINES], [mark] * 5
+
+    for width in range(1, DIV_WIDTH + 1):
+        sizes = sorted({(n, width) for n in range(1, width + 1)} | {(width, m) for m in range(1, width + 1)})
+        for n, m in sizes:
+            question = [{i + 1: t for i, t in enumerate("d" * k + "/")} for k in (n, m)]
+            for decision in ">-<":
+                rows, marks = block("=", width, 0, decision)
+                yield question + rows, [None, None] + marks, 2
+        for before in DIV_VARIANTS:
+            for blanks in range(width if before != "=" else 1):
+                for mark, step in ((">", 1), ("-", 0), ("<", -1)):
+                    if mark == ">" and (before not in "=>" or blanks > width - 2):
+                        continue
+                    top, top_marks = block(before, width, blanks, mark)
+                    if blanks + step < 0:  # nothing left to shift: the page ends after the opening mark
+                        yield [{}, {}] + top + [{0: mark}], [None, None] + top_marks + [mark], 7
+                        continue
+                    for decision in ">-<" if mark == ">" else "-<":
+                        rows, marks = block(mark, width, blanks + step, decision)
+                        yield [{}, {}] + top + rows, [None, None] + top_marks + marks, 7
+
+
+def div_kind(row: int, marks: list) -> int:
+    """A row's kind as page-div numbers them: the question's rows 0 and 1, then 2 + 5 * variant + line."""
+    return row if row < 2 else 2 + 5 * DIV_VARIANTS.index(marks[row]) + (row - 2) % 5
+
+
+def div_cases(vocab):
+    """{(description, shape): set of (field ids..., next token)}, shapes as (col offset, row offset, kind)."""
+    ids = {t: i for i, t in enumerate(vocab)}
+    ids[""] = vocab.index("<eos>")
+    found, done = {}, set()
+    for rows, marks, first in div_templates():
+        for r in range(first, len(rows)):
+            line, variant = DIV_LINES[(r - 2) % 5], marks[r]
+            reads = div_reads(line, variant)
+            for c in sorted(rows[r]):
+                spots = sorted({(r + off, c + d) for off, ds in reads for d in ds if c + d in rows[r + off]})
+                slots = spots + [(r, c)]
+                shape = tuple((cc - c, rr - r, div_kind(rr, marks)) for rr, cc in slots)
+                names = ["ab"[rr] if rr < 2 else DIV_LINES[(rr - 2) % 5] for rr, _ in spots]
+                desc = " ".join(
+                    [f"{line}{variant}:"]
+                    + [f"{x}[{rr - r}][c{cc - c:+d}]" if cc != c else f"{x}[{rr - r}][c]" for x, (rr, cc) in zip(names, spots)]
+                )
+                template = tuple(rows[rr][cc] for rr, cc in slots)
+                if (shape, template) in done:  # the same cells on another template: the same cases
+                    continue
+                done.add((shape, template))
+                options = [{"d": "0123456789", "b": "01"}.get(t, t) for t in template]
+                out = found.setdefault((desc, shape), set())
+                for combo in itertools.product(*options):
+                    cells = {(rr - r, cc - c): t for (rr, cc), t in zip(slots[:-1], combo[:-1])}
+                    for off, ds in reads:  # a cell the page lacks reads as None
+                        for d in ds:
+                            cells.setdefault((off, d), None)
+                    truth = div_rule(line, variant, combo[-1], cells)
+                    out.add(tuple(ids[t] for t in combo) + (ids[truth],))
+    return found
+
+
+def div_enclose(W, mcfg, ids, shape, balls: Balls):
+    """enclose() for page-div: a learned vector per row kind, a bias per (query kind, row slot, column offset)
+    on the cells the query's kind reads and its own token, -inf elsewhere."""
+    F = ids.shape[1]
+    cols = np.array([x[0] for x in shape])
+    rows = np.array([x[1] for x in shape])
+    kinds = np.array([x[2] for x in shape])
+    allowed = np.zeros((F, F), dtype=bool)
+    slot = np.zeros((F, F), dtype=np.int64)
+    for i in range(F):
+        if kinds[i] < 2:
+            reads = ()
+        else:
+            line, variant = DIV_LINES[(kinds[i] - 2) % 5], DIV_VARIANTS[(kinds[i] - 2) // 5]
+            reads = div_reads(line, variant)
+        offsets = sorted({off for off, _ in reads} | {0})
+        for k in range(i + 1):
+            drow, dcol = rows[k] - rows[i], cols[k] - cols[i]
+            ok = (drow == 0 and dcol == 0) or any(drow == off and dcol in ds for off, ds in reads)
+            if ok:
+                allowed[i, k], slot[i, k] = True, offsets.index(drow)
+    dcol = np.clip(cols[None, :] - cols[:, None], 0, W["scheme.table"].shape[-1] - 1)
+    table = W["scheme.table"][:, kinds[:, None], slot, dcol]  # (H, F, F)
+    bias = np.where(allowed[None], table, -np.inf)
+    x = W["wte.weight"][ids] + W["scheme.kind.weight"][kinds][None]
+    return enclose(W, mcfg, ids, rows, cols, (0, 2), balls, prepared=(x, bias, allowed))
+
+
+def check_division(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
+    """A division-page certificate: the cases recomputed from this file's templates and its own statement of
+    long division, each bounded here."""
+    arg = cert["argument"]
+    depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
+    if depth != 1:
+        raise Unusable(f"this checker knows one-layer page models; this one has depth {depth}")
+    kinds = 2 + 5 * len(DIV_VARIANTS)
+    want = [[0]] * 2 + [
+        sorted({off for off, _ in div_reads(DIV_LINES[k % 5], DIV_VARIANTS[k // 5])} | {0}) for k in range(kinds - 2)
+    ]
+    if arg.get("row_offsets_by_kind") != want or arg.get("window") != [0, 2]:
+        problems.append(f"windows: page-div reads {want}, argument {arg.get('row_offsets_by_kind')}")
+    if W["scheme.kind.weight"].shape[0] != kinds:
+        raise Unusable(f"page-div has {kinds} row kinds; scheme.kind.weight has {W['scheme.kind.weight'].shape[0]}")
+    declared = {}
+    for c in arg.get("classes", []):
+        declared.setdefault(c.get("field"), []).append(c)
+    by_desc = {}
+    for (desc, shape), rows in div_cases(vocab).items():
+        by_desc.setdefault(desc, []).append((shape, rows))
+
+    def bound(shape, ids):
+        return div_enclose(W, mcfg, ids, shape, balls)
+
+    _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, bound=bound)
+
+
 # ---------------------------------------------------------------- the check
 
 
@@ -1101,6 +1308,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task == "multiplication-page":
         return _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance)
+    if task == "division-page":
+        return _check_division_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
     if not (fmt["reverse"] and fmt["pad"]) or fmt["hints"] or fmt["group"] or fmt["spaces"]:
@@ -1222,6 +1431,15 @@ def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
         raise Unusable("this checker knows page-mul with column window [0, 1]")
     return _check_any_page(
         cert, mcfg, vocab, weights, problems, tolerance, check_grid, GRID_CLAIM, "multiplication-page"
+    )
+
+
+def _check_division_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
+    fmt, mcfg = cfg["format"], cfg["model"]
+    if fmt["name"] != "page-program" or not fmt["reverse"] or mcfg["pos"] != "page-div":
+        raise Unusable("this checker knows division pages written by format page-program with scheme page-div")
+    return _check_any_page(
+        cert, mcfg, vocab, weights, problems, tolerance, check_division, DIV_CLAIM, "division-page"
     )
 
 

@@ -107,6 +107,7 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
             "off); exp, erf and rsqrt within the stated ulps (tests/test_ulps.py measures them)",
         ],
         "counterexamples": result.counterexamples,
+        **({"failing_fields": result.failing_fields} if result.failing_fields else {}),
         "failing_cases": result.failing_cases,
         "wall_time_s": round(result.seconds, 1),
         "device": str(next(bundle.model.parameters()).device),
@@ -190,6 +191,8 @@ def summary(cert: dict) -> str:
             f"counterexample: {c['problem']} = {c['truth']}, model wrote {c['written']!r} "
             f"(expected {c['expected_written']!r}, both least significant digit first)"
         )
+    for f in cert.get("failing_fields", []):
+        lines.append(f"failing field: {f}")
     for u in r.get("open_cases", []):
         lines.append(f"undecided by rounding: {u['problem']} (lead minus its radius {u['lead_minus_bound']:.3g})")
     return "\n".join(lines)

@@ -190,7 +190,7 @@ def fields_of(bundle, problem) -> list[tuple[bytes, tuple]]:
     return out
 
 
-def real_pages_showing(bundle, wanted: set, pages: int = 2000, max_len: int = 6, seed: int = 0) -> tuple[dict, int]:
+def real_pages_showing(bundle, wanted: set, pages: int = 600, max_len: int = 6, seed: int = 0) -> tuple[dict, int]:
     """For each (key, row) in `wanted`, a real problem whose page shows it, smallest pages first, drawn from every
     sampler of the task: ({item: problem}, pages searched)."""
     import random
@@ -265,12 +265,21 @@ def verify_program(bundle, batch_size: int, max_failures, progress: bool, precis
                 if real is not None
                 else f"a field no real page of {searched} searched shows ({_say(bundle, shapes, u['problem'])})"
             )
+    unreached = []
     if failing:  # the cases are fields, not problems: name real pages `solve` gets wrong instead
-        failing = witness_pages(in_precision(bundle, precision), limit=10)
+        fields = set(failing)
+        found, searched = real_pages_showing(bundle, fields)
+        pages = witness_pages(in_precision(bundle, precision), limit=10)
+        unreached = [
+            f"{_say(bundle, shapes, item)}: no real page of {searched} searched shows it"
+            for item in sorted(fields - set(found))[:10]
+        ]
+        failing = list(dict.fromkeys(pages + list(found.values())))[:10]
     worst = (worst[0], None)  # the lowest margin's case is a field, not a problem
     geometry = dict(extent=depth * window[1], widest=FORM_WIDTH, depth=depth, window=tuple(window))
     out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
     out.row_window = tuple(row_window)
+    out.failing_fields = unreached
     out.enumerated = ENUMERATED
     scheme = bundle.model.scheme
     out.row_offsets = [list(scheme.row_offsets(k)) for k in range(scheme.n_kinds)]
@@ -278,6 +287,9 @@ def verify_program(bundle, batch_size: int, max_failures, progress: bool, precis
 
 
 def _say(bundle, shapes, item) -> str:
+    """`Q=: R[-1][c+1]='3' own='7' -> '0'`: a case's field, each cell it reads with its token, and the right token."""
     key, row = item
     vocab = bundle.tok.vocab
-    return f"{shapes[key][2]} holding {' '.join(repr(vocab[i]) for i in row[:-1])}, next {vocab[row[-1]]!r}"
+    kind, *names = shapes[key][2].split(" ")
+    cells = " ".join(f"{n}={vocab[i]!r}" for n, i in zip(names + ["own"], row[:-1]))
+    return f"{kind} {cells} -> {vocab[row[-1]]!r}"

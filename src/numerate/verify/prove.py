@@ -78,6 +78,8 @@ class VerifyResult:
     row_window: tuple | None = None
     enumerated: str | None = None
     row_offsets: list | None = None
+    # failing cases of an enumerated superset that no real page searched shows (page programs), described
+    failing_fields: list[str] = field(default_factory=list)
 
     @property
     def proven(self) -> bool:
