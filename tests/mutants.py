@@ -22,6 +22,12 @@ def class_cases(bundle, index: int):
     from numerate.verify import page
 
     if page.is_page(bundle):
+        if bundle.task.proof_contract().page_procedure == "page program":
+            from numerate.verify.page_program import _Names, form_cases
+
+            view, rel, _, names = list(form_cases(bundle).values())[index]
+            t = torch.as_tensor(view.astype("int64"))
+            return cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, _Names(names))
         if bundle.task.proof_contract().page_procedure:
             from numerate.verify.page_grid import grid_cases
 
