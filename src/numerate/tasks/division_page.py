@@ -234,7 +234,9 @@ def page(a: int, b: int):
     """The page the declaration writes for a / b (tasks/page_program.Page)."""
     if b <= 0 or a < 0:
         raise ValueError("a page divides a non-negative integer by a positive one")
-    return write(DIVISION, [digits(a) + SYMBOL, digits(b) + SYMBOL])
+    width = max(len(digits(a)), len(digits(b)))
+    lines, cells = DivisionPage().answer_shape(Problem((a, b)), width)
+    return write(DIVISION, [digits(a) + SYMBOL, digits(b) + SYMBOL], max_tokens=lines * (cells + 2))
 
 
 def page_text(a: int, b: int) -> str:
