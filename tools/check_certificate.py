@@ -49,7 +49,7 @@ CLAIMS = {
     "times-digit": "non-negative integer a and digit d",
     "copy": "non-negative integer",
 }
-DATA_ONLY = ("train_lengths", "ood_lengths")  # task settings that choose training data, not the computation
+DATA_ONLY = ("train_lengths", "ood_lengths", "form_fraction")  # task settings that choose training data, not the computation
 # Every tensor this file's forward pass reads; a weights file with any other tensor runs something else.
 COMPUTED = re.compile(
     r"(wte\.weight|head\.weight|ln_f\.(weight|bias)|scheme\.((kind|parity|rows)\.weight|table)"

@@ -18,7 +18,7 @@ from numerate.verify.status import NO_CERTIFICATE, ProofStatus
 from numerate.checkpoint import sha256
 
 # Task settings that choose training data only: they do not change what the model computes or what is right.
-_DATA_ONLY = ("train_lengths", "ood_lengths")
+_DATA_ONLY = ("train_lengths", "ood_lengths", "form_fraction")  # how training data is drawn, not what runs
 # Model switches added after certificates were first written, with the value that turns each off: off, a switch
 # leaves the computation as it was before it existed, so it is left out of what a certificate binds (a folder
 # certified before it existed stays certified; turned on, it changes the computation hash).
