@@ -23,11 +23,11 @@ def class_cases(bundle, index: int):
 
     if page.is_page(bundle):
         if bundle.task.proof_contract().page_procedure == "page program":
-            from numerate.verify.page_program import _Names, form_cases
+            from numerate.verify.page_program import CaseNames, form_cases
 
             view, rel, _, names = list(form_cases(bundle).values())[index]
             t = torch.as_tensor(view.astype("int64"))
-            return cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, _Names(names))
+            return cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, CaseNames(names))
         if bundle.task.proof_contract().page_procedure:
             from numerate.verify.page_grid import grid_cases
 

@@ -36,6 +36,7 @@ def test_checker_imports_nothing_from_numerate():
         "__future__",
         "argparse",
         "hashlib",
+        "itertools",
         "json",
         "math",
         "re",

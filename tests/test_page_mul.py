@@ -238,7 +238,7 @@ def test_a_page_multiplier_mutant_is_refuted(tmp_path, shipped):
 
 
 def test_a_page_multiplier_that_is_right_has_no_witness_page(shipped):
-    from numerate.verify.page import witness_pages
+    from numerate.verify.witness import witness_pages
 
     assert witness_pages(shipped, limit=1, per_size=4, max_len=3) == []
 

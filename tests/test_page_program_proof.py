@@ -14,7 +14,8 @@ from numerate.tasks.base import Problem
 from numerate.tasks.division_page import DIVISION
 from numerate.tasks.page_program import END, form_page, form_targets
 from numerate.verify.field import NotProvable
-from numerate.verify.page_program import FORM_WIDTH, check_program, fields_of, form_cases, verify_program
+from numerate.verify.page_program import check_program, fields_of, form_cases
+from numerate.verify.prove import verify_page_program
 from numerate.verify.states import field_logits
 
 
@@ -31,8 +32,15 @@ def enumerated(bundle):
 
 def _problems(task, seed, count, hi_a, hi_b):
     rng = random.Random(seed)
-    out = [Problem((10**hi_a - 1, 7)), Problem((10**hi_a, 10 ** (hi_a - 1))), Problem((0, 1)), Problem((5, 10**hi_b - 1))]
-    out += [task.sample(rng, s, (rng.randint(1, hi_a), rng.randint(1, hi_b))) for s in task.samplers for _ in range(count)]
+    out = [
+        Problem((10**hi_a - 1, 7)),
+        Problem((10**hi_a, 10 ** (hi_a - 1))),
+        Problem((0, 1)),
+        Problem((5, 10**hi_b - 1)),
+    ]
+    out += [
+        task.sample(rng, s, (rng.randint(1, hi_a), rng.randint(1, hi_b))) for s in task.samplers for _ in range(count)
+    ]
     return out
 
 
@@ -71,7 +79,7 @@ def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
     """A form page's tokens sit where the scheme's layout puts them, with the kinds of their rows, and its targets
     are the rules of its fields; on a real page the rule is the token that follows."""
     rng = random.Random(0)
-    forms = list(DIVISION.forms(FORM_WIDTH))
+    forms = list(DIVISION.forms(DIVISION.form_width))
     scheme, tok = bundle.model.scheme, bundle.tok
     for _ in range(200):
         page, first = form_page(DIVISION, forms, rng)
@@ -96,7 +104,7 @@ def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
 
 
 def test_an_untrained_model_is_refuted_and_a_deeper_one_refused(bundle):
-    result = verify_program(bundle, 65536, max_failures=1, progress=False, precision="float64")
+    result = verify_page_program(bundle, 65536, max_failures=1, progress=False, precision="float64")
     assert result.verdict == "refuted" and result.failing_cases >= 1
     deep = build(config.load("page-div", ["model.n_layer=2"]))
     with pytest.raises(NotProvable, match="one attention layer"):

@@ -101,7 +101,7 @@ def test_every_task_meets_the_contract(name):
     rng = random.Random(0)
     modes = ["sign", "complement"] if task.signed else ["sign"]
     for negatives in modes:
-        page = {"addition-page": "page", "multiplication-page": "page-grid"}.get(name)  # lines need their format
+        page = {"addition-page": "page", "multiplication-page": "page-grid", "division-page": "page-program"}.get(name)
         options = {"name": page, "reverse": True} if page else {}
         fmt = get_format(config.FormatConfig(negatives=negatives, **options), task)
         for sampler, cell in task.cells([1, 2, 5], grid=len(task.cell_dims) == 2, adversarial=True):
@@ -110,6 +110,13 @@ def test_every_task_meets_the_contract(name):
                 p = task.sample(rng, sampler, cell)
                 assert lo <= len(p.operands) <= hi or isinstance(task, IterativeTask)
                 truth = task.answer(p)
+                if isinstance(truth, str):  # a page program's page: read back, its lines within the shape
+                    assert fmt.parse(fmt.target(p, truth)) == truth and task.final(truth) is not None
+                    lines, digits = task.answer_shape(p, fmt.width(p))
+                    written = fmt.split(truth)
+                    assert len(written) <= lines and all(len(x) <= digits + 2 for x in written)
+                    assert task.parse_expression(task.symbol.join(map(str, p.operands))) == p
+                    continue
                 assert isinstance(truth, (int, tuple))
                 cells = isinstance(truth, tuple) and truth and isinstance(truth[0], tuple)  # lines of cells
                 if not task.signed and not cells:

@@ -49,7 +49,11 @@ CLAIMS = {
     "times-digit": "non-negative integer a and digit d",
     "copy": "non-negative integer",
 }
-DATA_ONLY = ("train_lengths", "ood_lengths", "form_fraction")  # task settings that choose training data, not the computation
+DATA_ONLY = (
+    "train_lengths",
+    "ood_lengths",
+    "form_fraction",
+)  # task settings that choose training data, not the computation
 # Every tensor this file's forward pass reads; a weights file with any other tensor runs something else.
 COMPUTED = re.compile(
     r"(wte\.weight|head\.weight|ln_f\.(weight|bias)|scheme\.((kind|parity|rows)\.weight|table)"
@@ -1130,7 +1134,10 @@ def div_cases(vocab):
                 names = ["ab"[rr] if rr < 2 else DIV_LINES[(rr - 2) % 5] for rr, _ in spots]
                 desc = " ".join(
                     [f"{line}{variant}:"]
-                    + [f"{x}[{rr - r}][c{cc - c:+d}]" if cc != c else f"{x}[{rr - r}][c]" for x, (rr, cc) in zip(names, spots)]
+                    + [
+                        f"{x}[{rr - r}][c{cc - c:+d}]" if cc != c else f"{x}[{rr - r}][c]"
+                        for x, (rr, cc) in zip(names, spots)
+                    ]
                 )
                 template = tuple(rows[rr][cc] for rr, cc in slots)
                 if (shape, template) in done:  # the same cells on another template: the same cases
@@ -1438,9 +1445,7 @@ def _check_division_certificate(cert, cfg, vocab, weights, problems, tolerance) 
     fmt, mcfg = cfg["format"], cfg["model"]
     if fmt["name"] != "page-program" or not fmt["reverse"] or mcfg["pos"] != "page-div":
         raise Unusable("this checker knows division pages written by format page-program with scheme page-div")
-    return _check_any_page(
-        cert, mcfg, vocab, weights, problems, tolerance, check_division, DIV_CLAIM, "division-page"
-    )
+    return _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_division, DIV_CLAIM, "division-page")
 
 
 def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases, claim, task) -> list[str]:

@@ -61,10 +61,8 @@ _FORMS: dict = {}
 
 
 def _forms(program) -> list:
-    from numerate.verify.page_program import FORM_WIDTH
-
     if program.name not in _FORMS:
-        _FORMS[program.name] = list(program.forms(FORM_WIDTH))
+        _FORMS[program.name] = list(program.forms(program.form_width))
     return _FORMS[program.name]
 
 

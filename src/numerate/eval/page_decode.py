@@ -45,12 +45,7 @@ def supports_page_decode(model) -> bool:
     what `_predict` computes. Anything else (more layers, a neural memory) takes the general decoders."""
     depth = model.cfg.n_layer * (model.cfg.test_recurrences or model.cfg.recurrences)
     scheme = model.scheme
-    return (
-        scheme.page_lines
-        and scheme.window[0] == 0
-        and depth == 1
-        and not getattr(model, "reads_all_past", False)
-    )
+    return scheme.page_lines and scheme.window[0] == 0 and depth == 1 and not getattr(model, "reads_all_past", False)
 
 
 class Unending(list):

@@ -21,7 +21,8 @@ reached column W: b's top digit is not 0; read only in the first block and while
 borrow. The query on that mark writes it again, opening
 the next block, and every line of the block repeats it; so each line's kind (posenc/page_program.py) is read from
 its own first token. The page ends when a shift would move b's lowest digit out of column 1: the last block's Q
-is a // b and its R is a mod b. Every token is a function of the token before it and of at most four cells in columns c..c + 2 of
+is a // b and its R is a mod b. Every token is a function of the token before it and of at most four cells in
+columns c..c + 2 of
 at most three rows above, which each kind names (`DIVISION`, the declaration); tasks/page_program.py writes the
 page from it.
 
@@ -193,7 +194,10 @@ def forms(max_width: int):
     d = ANY_DIGIT
     for width in range(1, max_width + 1):
         for n, m in [(n, width) for n in range(1, width + 1)] + [(width, m) for m in range(1, width)]:
-            question = [{i + 1: t for i, t in enumerate(d * n + SYMBOL)}, {i + 1: t for i, t in enumerate(d * m + SYMBOL)}]
+            question = [
+                {i + 1: t for i, t in enumerate(d * n + SYMBOL)},
+                {i + 1: t for i, t in enumerate(d * m + SYMBOL)},
+            ]
             for decision in (ALIGN, SUB, SHIFT):
                 rows = question + _block(START, width, 0, decision)
                 yield Form(Page(rows, [None, None] + [START] * 5), 2, width)
@@ -223,6 +227,7 @@ DIVISION = Program(
     kinds={key: k for v in VARIANTS for key, k in _rules(v).items()},
     closers=ALIGN + SUB + SHIFT,
     forms=forms,
+    form_width=6,  # `forms`: every distance a field has from the page's edges shows by width 6
 )
 
 
@@ -267,6 +272,7 @@ class DivisionPage(Task):
         from numerate.tasks.proof import PAGE_DIV
 
         return PAGE_DIV
+
     samplers = {
         "uniform": "a and b of exactly the cell's lengths, uniformly random",
         "nines": "a = 99...9 over b = 99...9: quotient digits 9 or 0 and long borrow chains",

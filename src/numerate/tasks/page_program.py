@@ -12,10 +12,11 @@ The declaration is the only description of the procedure. `write` interprets it 
 time, from the question's rows: the token after column c of a line is `rule(kind, field)`, where the field is
 the token at column c itself and, for each row the line's kind reads (`Kind.reads`: a row offset and the column
 offsets it reads there, among 0, +1, +2), the tokens in those columns, None where the row has no such column. A
-rule sees nothing else, so a page written by `write` is local by construction, and `field_of` reads the same field off any page (tests/test_page_div.py
-checks that on written pages no two queries with one field are followed by different tokens, and that every page
-is a correct run of the procedure). The model is trained on these pages, and what `numerate verify` will have
-to enumerate is the set of fields.
+rule sees nothing else, so a page written by `write` is local by construction, and `field_of` reads the same
+field off any page (tests/test_page_div.py checks that on written pages no two queries with one field are followed
+by different tokens, and that every page is a correct run of the procedure). The model is trained on these pages
+and on form pages (`form_page`), and `numerate verify` enumerates the fields of the declaration's forms
+(verify/page_program.py).
 
 Tokens are characters: digits, the blank ``.``, ``;`` closing a line, the question's symbol closing a question
 row, the variants' opening marks, and ``END`` where the page ends (the model's `<eos>`).
@@ -70,6 +71,7 @@ class Program:
     kinds: dict
     closers: str  # the marks that may close a block's last line (each also a variant's opening mark)
     forms: Callable[[int], object] | None = None  # width -> the pages' forms up to it (`Form`), for the proof
+    form_width: int = 0  # the width whose forms hold every field of every page (the declaration argues why)
 
     def kind(self, row: int, variant: str) -> Kind:
         return self.kinds[(self.lines[(row - len(self.question)) % len(self.lines)], variant)]

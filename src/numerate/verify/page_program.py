@@ -10,7 +10,8 @@ cells and its own token, so:
    query's kind, each key's row and column offset and each key's kind, so two queries whose fields have the same
    shape (those offsets and kinds, `field_key`) and the same tokens compute the same logits, wherever they sit.
 2. Finitely many cases. The declaration's `forms(width)` lists the form of every part of every page of width at
-   most FORM_WIDTH that a query reads: the first block under the question, and every pair of consecutive blocks,
+   most the declaration's `form_width` that a query reads: the first block under the question, and every pair of
+   consecutive blocks,
    each with digits as placeholders (any digit, or 0/1 for a borrow). Taking every placeholder over its values
    gives a superset of every field any page shows, and the right next token of each is the declaration's rule
    applied to it (the rule is how the page is written). A query reads at most two columns to its right and one
@@ -27,7 +28,6 @@ cells and its own token, so:
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import torch
@@ -36,9 +36,8 @@ from numerate.fieldview import depth_of
 from numerate.tasks.page_program import END, PLACEHOLDERS, Field, Page
 from numerate.verify.field import NotProvable
 
-FORM_WIDTH = 6  # widths of the forms enumerated (see the module's note, 2)
 ENUMERATED = (
-    f"every form of the first block and of every pair of consecutive blocks of pages of width 1-{FORM_WIDTH} "
+    "every form of the first block and of every pair of consecutive blocks of pages of width 1-{width} "
     "(the declaration's `forms`), each digit over its values: a superset of every field of every page"
 )
 
@@ -92,10 +91,11 @@ def _query_slots(bundle, page: Page, row: int, col: int) -> list[tuple[int, int,
     return [(r, c, _kind_of_row(bundle, page, r)) for r, c in cells] + [(row, col, _kind_of_row(bundle, page, row))]
 
 
-def form_cases(bundle, progress: bool = False, width: int = FORM_WIDTH) -> dict:
+def form_cases(bundle, progress: bool = False, width: int | None = None) -> dict:
     """The cases by field shape: {key: (view (N, F + 1) uint8 of field ids and the right next token, rel (F, 4),
     description of the field, list of (key, row) naming each case)}. Cached per geometry."""
     scheme = bundle.model.scheme
+    width = width or bundle.task.program.form_width
     key = (tuple(bundle.tok.vocab), repr(bundle.cfg.format), type(scheme).__name__, width)
     if key not in _CACHE:
         _CACHE[key] = _form_cases(bundle, progress, width)
@@ -145,7 +145,12 @@ def _form_cases(bundle, progress: bool, width: int) -> dict:
     for key, found in rows.items():
         kind, slots, row, col, page = about[key]
         view = np.asarray(sorted(found), dtype=np.uint8)
-        cases[key] = (view, _rel(slots, row, col), describe(bundle, kind, slots, row, col), [(key, tuple(r)) for r in view.tolist()])
+        cases[key] = (
+            view,
+            _rel(slots, row, col),
+            describe(bundle, kind, slots, row, col),
+            [(key, tuple(r)) for r in view.tolist()],
+        )
     return cases
 
 
@@ -210,7 +215,7 @@ def real_pages_showing(bundle, wanted: set, pages: int = 600, max_len: int = 6, 
     return found, searched
 
 
-class _Names:
+class CaseNames:
     """The cases of one shape named by (key, row), as CaseBatch.problem gives them back."""
 
     def __init__(self, names):
@@ -220,73 +225,7 @@ class _Names:
         return self.names[i]
 
 
-@torch.no_grad()
-def verify_program(bundle, batch_size: int, max_failures, progress: bool, precision: str):
-    """Every case of every field shape of a page-program model: a VerifyResult as for any other proof."""
-    from tqdm.auto import tqdm
-
-    from numerate.verify import cases as cases_mod
-    from numerate.verify import enclosure
-    from numerate.verify.page import witness_pages
-    from numerate.verify.prove import ClassResult, _Seen, _result, check_cases, in_precision
-
-    start = time.perf_counter()
-    window, row_window, depth = check_program(bundle)
-    bundle.model.eval()
-    shapes = form_cases(bundle, progress)
-    total = sum(len(v[0]) for v in shapes.values())
-    enc = enclosure.Enclosure(precision)
-    bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
-    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
-    vocab = bundle.tok.vocab
-    for key, (view, rel, text, names) in shapes.items():
-        if max_failures is not None and len(failing) >= max_failures:
-            break
-        t = torch.as_tensor(view.astype(np.int64))
-        cases = cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, _Names(names))
-        res = ClassResult(
-            field=text,
-            width=FORM_WIDTH,
-            query=f"{vocab[int(t[0, -2])]!r} predicting {vocab[int(t[0, -1])]!r}",
-            cases=len(cases.truth),
-            min_margin=float("inf"),
-            failures=0,
-        )
-        res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
-        results.append(res)
-        worst = min(worst, low, key=lambda x: x[0])
-    bar.close()
-    if undecided:  # name each by a real page that shows its field
-        found, searched = real_pages_showing(bundle, {u["problem"] for u in undecided})
-        for u in undecided:
-            real = found.get(u["problem"])
-            u["shown"] = (
-                bundle.task.expression(real)
-                if real is not None
-                else f"a field no real page of {searched} searched shows ({_say(bundle, shapes, u['problem'])})"
-            )
-    unreached = []
-    if failing:  # the cases are fields, not problems: name real pages `solve` gets wrong instead
-        fields = set(failing)
-        found, searched = real_pages_showing(bundle, fields)
-        pages = witness_pages(in_precision(bundle, precision), limit=10)
-        unreached = [
-            f"{_say(bundle, shapes, item)}: no real page of {searched} searched shows it"
-            for item in sorted(fields - set(found))[:10]
-        ]
-        failing = list(dict.fromkeys(pages + list(found.values())))[:10]
-    worst = (worst[0], None)  # the lowest margin's case is a field, not a problem
-    geometry = dict(extent=depth * window[1], widest=FORM_WIDTH, depth=depth, window=tuple(window))
-    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
-    out.row_window = tuple(row_window)
-    out.failing_fields = unreached
-    out.enumerated = ENUMERATED
-    scheme = bundle.model.scheme
-    out.row_offsets = [list(scheme.row_offsets(k)) for k in range(scheme.n_kinds)]
-    return out
-
-
-def _say(bundle, shapes, item) -> str:
+def describe_case(bundle, shapes, item) -> str:
     """`Q=: R[-1][c+1]='3' own='7' -> '0'`: a case's field, each cell it reads with its token, and the right token."""
     key, row = item
     vocab = bundle.tok.vocab

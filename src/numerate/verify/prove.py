@@ -447,9 +447,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     if precision not in enclosure.PRECISIONS:
         raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
     if bundle.task.proof_contract().page_procedure == "page program":
-        from numerate.verify.page_program import verify_program
-
-        return verify_program(bundle, batch_size, max_failures, progress, precision)
+        return verify_page_program(bundle, batch_size, max_failures, progress, precision)
     small = small or SMALL
     window, row_window, depth = check_page(bundle)
     bundle.model.eval()
@@ -490,7 +488,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
         _name_real_pages(bundle, undecided)
     geometry = dict(extent=depth * max(-window[0], window[1]), widest=small, depth=depth, window=tuple(window))
     if grid and failing:  # its cases come from template pages: name real pages solve gets wrong instead
-        from numerate.verify.page import witness_pages
+        from numerate.verify.witness import witness_pages
 
         failing = witness_pages(in_precision(bundle, precision), limit=10) or failing
     out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
@@ -498,4 +496,77 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     if grid:
         out.enumerated = page_grid.ENUMERATED
         out.row_offsets = [bundle.model.scheme.row_offsets(k) for k in range(bundle.model.scheme.period)]
+    return out
+
+
+@torch.no_grad()
+def verify_page_program(bundle, batch_size: int, max_failures, progress: bool, precision: str):
+    """Every case of every field shape of a page-program model: a VerifyResult as for any other proof."""
+    from tqdm.auto import tqdm
+
+    from numerate.verify.page_program import (
+        ENUMERATED,
+        CaseNames,
+        describe_case,
+        check_program,
+        form_cases,
+        real_pages_showing,
+    )
+    from numerate.verify.witness import witness_pages
+
+    start = time.perf_counter()
+    window, row_window, depth = check_program(bundle)
+    bundle.model.eval()
+    width = bundle.task.program.form_width
+    shapes = form_cases(bundle, progress)
+    total = sum(len(v[0]) for v in shapes.values())
+    enc = enclosure.Enclosure(precision)
+    bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
+    results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
+    vocab = bundle.tok.vocab
+    for key, (view, rel, text, names) in shapes.items():
+        if max_failures is not None and len(failing) >= max_failures:
+            break
+        t = torch.as_tensor(view.astype(np.int64))
+        cases = cases_mod.CaseBatch(t[:, :-1], t[:, -1], rel, None, CaseNames(names))
+        res = ClassResult(
+            field=text,
+            width=width,
+            query=f"{vocab[int(t[0, -2])]!r} predicting {vocab[int(t[0, -1])]!r}",
+            cases=len(cases.truth),
+            min_margin=float("inf"),
+            failures=0,
+        )
+        res, low = check_cases(bundle, cases, res, enc, batch_size, max_failures, failing, undecided, seen, bar)
+        results.append(res)
+        worst = min(worst, low, key=lambda x: x[0])
+    bar.close()
+    if undecided:  # name each by a real page that shows its field
+        found, searched = real_pages_showing(bundle, {u["problem"] for u in undecided})
+        for u in undecided:
+            real = found.get(u["problem"])
+            u["shown"] = (
+                bundle.task.expression(real)
+                if real is not None
+                else f"a field no real page of {searched} searched shows "
+                f"({describe_case(bundle, shapes, u['problem'])})"
+            )
+    unreached = []
+    if failing:  # the cases are fields, not problems: name real pages `solve` gets wrong instead
+        fields = set(failing)
+        found, searched = real_pages_showing(bundle, fields)
+        pages = witness_pages(in_precision(bundle, precision), limit=10)
+        unreached = [
+            f"{describe_case(bundle, shapes, item)}: no real page of {searched} searched shows it"
+            for item in sorted(fields - set(found))[:10]
+        ]
+        failing = list(dict.fromkeys(pages + list(found.values())))[:10]
+    worst = (worst[0], None)  # the lowest margin's case is a field, not a problem
+    geometry = dict(extent=depth * window[1], widest=width, depth=depth, window=tuple(window))
+    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
+    out.row_window = tuple(row_window)
+    out.failing_fields = unreached
+    out.enumerated = ENUMERATED.format(width=width)
+    scheme = bundle.model.scheme
+    out.row_offsets = [list(scheme.row_offsets(k)) for k in range(scheme.n_kinds)]
     return out

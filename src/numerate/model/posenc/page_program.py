@@ -9,7 +9,8 @@ from the tokens alone, like the rows and columns, so decoding can place a growin
 page.
 
 A query attends only to its own token and to the cells its kind declares (`READS`, from the task's declaration:
-a row offset and the column offsets read there, within 0..+2); every other key is masked out. One learned bias per head for
+a row offset and the column offsets read there, within 0..+2); every other key is masked out. One learned bias
+per head for
 each (kind, row offset, column offset), and one learned vector per kind added to each token, are all the scheme
 gives the model. The question's rows have kinds of their own (one per row).
 
@@ -43,7 +44,8 @@ class PageProgram(PositionalScheme):
     def __init__(self, cfg, digit_ids, mark_ids):
         super().__init__(cfg, digit_ids)
         self.register_buffer("mark_ids", torch.tensor(list(mark_ids), dtype=torch.long), persistent=False)
-        self.variants = len(mark_ids)
+        # as many variants as the declaration reads (a task with fewer marks never opens a line with the others)
+        self.variants = 1 + max(variant for _, variant in self.READS)
         self.window = (0, max(c for reads in self.READS.values() for _, cols in reads for c in cols))
         self.n_kinds = self.QUESTION_ROWS + self.variants * self.BLOCK
         lo = min(off for reads in self.READS.values() for off, _ in reads)
@@ -138,7 +140,11 @@ class PageProgram(PositionalScheme):
         variant = (opener[..., None] == self.mark_ids).long().argmax(dim=-1)
         position = (rows - self.QUESTION_ROWS) % self.BLOCK
         on_work = working & (rows >= self.QUESTION_ROWS)
-        kinds = torch.where(on_work, self.QUESTION_ROWS + variant * self.BLOCK + position, rows.clamp(max=max(self.QUESTION_ROWS - 1, 0)))
+        kinds = torch.where(
+            on_work,
+            self.QUESTION_ROWS + variant * self.BLOCK + position,
+            rows.clamp(max=max(self.QUESTION_ROWS - 1, 0)),
+        )
         return rows, cols, what.long(), kinds
 
     def columns(self, pos):
