@@ -139,7 +139,7 @@ class PageProgramFormat(DigitsFormat):
         return answer
 
     def lines(self, problem: Problem, answer) -> list[str]:
-        return [cells for _, cells, _ in self.split(answer)[:-1]]
+        return [cells for _, cells, _ in self.split(answer) if cells]
 
     def split(self, text: str):
         from numerate.tasks.page_program import read_lines

@@ -58,6 +58,7 @@ class Task:
     expression_counts: tuple[int, int] | None = None  # operands an expression to solve may have (default as above)
     signed: bool = False  # answers may be negative
     proof_obstacle: str = ""  # why no proof contract can be declared, for tasks without one
+    train_answer_tokens: int | None = None  # a bound on the answer tokens of a training problem, where it has one
 
     @property
     def n_operands(self) -> int:

@@ -267,6 +267,7 @@ class DivisionPage(Task):
     page = True
     program = DIVISION
     proof_obstacle = ""
+    train_answer_tokens = TRAIN_PAGE_TOKENS + 1  # sample_range draws no longer page (and <eos>)
 
     def proof_contract(self):
         from numerate.tasks.proof import PAGE_DIV
@@ -286,8 +287,8 @@ class DivisionPage(Task):
     def final(self, answer) -> tuple[int, int] | None:
         """(quotient, remainder) from the last block, or None for a page that is not one."""
         lines = read_lines(answer, VARIANTS) if isinstance(answer, str) else None
-        if lines is None or len(lines) < 6:
-            return None
+        if lines is None or len(lines) < 6 or lines[-1] != (SHIFT, "", ""):
+            return None  # not a page, or one that does not end with a shift with nothing left to shift
         block = lines[-6:-1]  # S, R, Q, K, D of the last block
         r, q = _number(block[1][1]), _number(block[2][1])
         return None if r is None or q is None else (q, r)
@@ -322,13 +323,14 @@ class DivisionPage(Task):
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         """Lengths drawn from [lo, hi]; a quarter of the problems built as q * b + r with r at an edge (0, 1 or
         b - 1: remainders that tie with the divisor), a fifth with digits from {0, 9} only. A problem whose page
-        is longer than TRAIN_PAGE_TOKENS is drawn again (up to 20 times): every field of a long page also shows on
-        short ones (a query reads three columns of three rows), and a batch is as long as its longest page."""
-        for _ in range(20):
-            problem = self._draw(rng, lo, hi)
+        is longer than TRAIN_PAGE_TOKENS is drawn again (after 20 tries, at the shortest length): every field of a
+        long page also shows on short ones (a query reads three columns of three rows), and a batch is as long as
+        its longest page."""
+        for tries in range(1000):
+            problem = self._draw(rng, lo, hi) if tries < 20 else self._draw(rng, lo, lo)  # then short ones
             if len(page_text(*problem.operands)) <= TRAIN_PAGE_TOKENS:
-                break
-        return problem
+                return problem
+        raise RuntimeError(f"no training page of at most {TRAIN_PAGE_TOKENS} tokens at length {lo}")
 
     def _draw(self, rng: random.Random, lo: int, hi: int) -> Problem:
         la, lb = rng.randint(lo, hi), rng.randint(lo, hi)

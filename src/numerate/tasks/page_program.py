@@ -82,8 +82,9 @@ class Program:
         return {(self.lines.index(k.line), self.variants.index(k.variant)): k.reads for k in self.kinds.values()}
 
 
-ANY_DIGIT, ANY_BIT = "d", "b"  # placeholders in a form: a cell that holds some digit, or 0 or 1
-PLACEHOLDERS = {ANY_DIGIT: DIGITS, ANY_BIT: "01"}
+# placeholders in a form: a cell that holds some digit, a 0 or 1 (a borrow), or a flag of two bits (0-3)
+ANY_DIGIT, ANY_BIT, ANY_FLAG = "d", "b", "q"
+PLACEHOLDERS = {ANY_DIGIT: DIGITS, ANY_BIT: "01", ANY_FLAG: "0123"}
 
 
 @dataclass
@@ -150,20 +151,28 @@ def text(page: Page, first_row: int) -> str:
 
 
 def read_lines(text: str, variants: str) -> list[tuple[str, str, str]] | None:
-    """A page's lines as (variant, cells, closing mark), from the text after the prompt's opening mark (variants[0]);
-    the last entry is the opening mark that ends the page, with no cells. None if the text is not such a page."""
+    """A page's lines as (variant, cells, closing mark), from the text after the prompt's opening mark (variants[0]).
+    A page ends either with an opening mark after which nothing is written (the last entry: that mark, no cells,
+    no closing mark) or inside a line, after its cells (its closing mark is END). A line closed by `LINE` is
+    followed by one of the same variant, one closed by a decision by one that opens with it. None if the text is
+    not such a page; which ending a page may have is its task's to check."""
     variants = "".join(variants)
     out, variant, i = [], variants[0], 0
     while i < len(text):
         j = i
         while j < len(text) and (text[j] in DIGITS or text[j] == FILL):
             j += 1
-        if j == len(text) or j == i or text[j] not in LINE + variants[1:] or j + 1 == len(text):
-            return None  # no cells, no closing mark, or a line closed and nothing opened after it
+        if j == i:
+            return None  # a line with no cells
+        if j == len(text):  # the page ends inside this line
+            out.append((variant, text[i:j], END))
+            return out
+        if text[j] not in LINE + variants[1:] or j + 1 == len(text):
+            return None  # no closing mark, or a line closed and nothing opened after it
         out.append((variant, text[i:j], text[j]))
+        if text[j + 1] != (variant if text[j] == LINE else text[j]):
+            return None  # a line opens with its block's variant; a block with the decision that closed the last
         variant = text[j + 1]
-        if variant not in variants:
-            return None
         i = j + 2
     out.append((variant, "", ""))
     return out
@@ -186,20 +195,16 @@ def form_page(program: Program, forms: list[Form], rng) -> tuple[Page, int]:
     if form.first == q:
         return page, q
     before = page.variants[q]  # the variant of the pair's first block
-    first_blocks = [
-        f
-        for f in forms
-        if f.first == q and f.width == form.width and (before == program.variants[0] or _closer(f) == before)
-    ]
-    start = instantiate(rng.choice(first_blocks).page, rng)
+    first_blocks = [f for f in forms if f.first == q and f.width == form.width]
+    closing = [f for f in first_blocks if f.page.rows[-1][max(f.page.rows[-1])] == before]
+    start = instantiate(rng.choice(closing or first_blocks).page, rng)
+    last = start.rows[-1]
+    if not closing:  # none closes with the pair's variant: close one with it (the pair's queries read none of it)
+        end = max(last)
+        last[end if last[end] in program.closers else end + 1] = before
     if before == program.variants[0]:  # the pair begins with the first block: it needs only a question
         return Page(start.rows[:q] + page.rows[q:], start.variants[:q] + page.variants[q:]), form.first
     return Page(start.rows + page.rows[q:], start.variants + page.variants[q:]), form.first + len(program.lines)
-
-
-def _closer(form: Form) -> str:
-    last = form.page.rows[-1]
-    return last[max(last)]
 
 
 def form_targets(program: Program, page: Page, first: int) -> list[str]:

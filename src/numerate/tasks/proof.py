@@ -146,3 +146,14 @@ PAGE_DIV = ProofContract(
     page=True,
     page_procedure="page program",
 )
+
+
+PAGE_GCD = ProofContract(
+    rows=("a", "b"),
+    states=("borrow 0", "borrow 1"),  # the borrows of R - S, written as a line of the page
+    set_by=(((0, 0),), ((0, 1),)),
+    claim="pair of non-negative integers a and b, not both 0, whose gcd is found by Euclid's algorithm written "
+    "out on a page, every division, swap and stop the model's",
+    page=True,
+    page_procedure="page program",
+)

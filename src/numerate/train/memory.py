@@ -17,6 +17,8 @@ def longest_example(bundle) -> int:
         problem = bundle.task.worst_case(hi)
         prompt = bundle.fmt.prompt(problem)
         target_len = bundle.fmt.max_target_len(problem)
+        if bundle.task.train_answer_tokens is not None:  # training draws no longer answer (e.g. page programs)
+            target_len = min(target_len, bundle.task.train_answer_tokens)
     except Exception:  # tasks whose problems have another shape (iterative tasks): a generous guess
         return 16 * hi + 32
     return len(prompt) + target_len + 1

@@ -26,6 +26,7 @@ from torch import nn
 from numerate.model.posenc.base import SCHEMES, PositionalScheme
 from numerate.model.posenc.page_grid import CELL, CLOSE, FILL, OPEN
 from numerate.tasks.division_page import DIVISION
+from numerate.tasks.gcd_page import EUCLID
 
 
 class PageProgram(PositionalScheme):
@@ -175,3 +176,14 @@ class PageDiv(PageProgram):
     QUESTION_ROWS = len(DIVISION.question)
     BLOCK = len(DIVISION.lines)
     READS = DIVISION.reads
+
+
+@SCHEMES.register(
+    "page-gcd",
+    "an Euclid page: five kinds of line per block (divisor, remainder, borrows, flags, difference), each of the "
+    "variant its opening mark names, masked outside",
+)
+class PageGcd(PageProgram):
+    QUESTION_ROWS = len(EUCLID.question)
+    BLOCK = len(EUCLID.lines)
+    READS = EUCLID.reads

@@ -1,0 +1,89 @@
+"""The Euclid page: its declaration writes pages whose last divisor is gcd(a, b), every page ends, the proof's
+forms hold every field of real pages, and form pages are laid out as the proof reads them."""
+
+import math
+import random
+
+import pytest
+import torch
+
+from numerate import config
+from numerate.checkpoint import build
+from numerate.tasks.base import Problem
+from numerate.tasks.gcd_page import EUCLID, GcdPage, page, page_text
+from numerate.tasks.page_program import form_page, form_targets
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return build(config.load("page-gcd"))
+
+
+def test_every_small_gcd_is_written_right():
+    task = GcdPage()
+    for a in range(0, 80):
+        for b in range(0, 40):
+            if a or b:
+                assert task.final(page_text(a, b)) == math.gcd(a, b), (a, b)
+
+
+def test_long_and_adversarial_gcds():
+    task, rng = GcdPage(), random.Random(5)
+    fib = task.sample(rng, "fibonacci", (25, 25)).operands
+    cases = [fib, fib[::-1], (10**20, 0), (0, 10**20 + 7), (2**60, 2**40), (10**18 + 9, 10**18 + 9), (1, 10**15)]
+    cases += [
+        task.sample(rng, s, (rng.randint(1, 18), rng.randint(1, 18))).operands for s in task.samplers for _ in range(8)
+    ]
+    for a, b in cases:
+        assert task.final(page_text(a, b)) == math.gcd(a, b), (a, b)
+
+
+def test_the_page_divides_swaps_and_stops():
+    """gcd(12, 18): 12 / 18 leaves 12 (swap), 18 / 12 leaves 6 (swap), 12 / 6 leaves 0: the page ends."""
+    p = page(12, 18)
+    blocks = [p.variants[r] for r in range(2, len(p.rows), 5)]
+    assert blocks == ["=", "|", "-", "|", ">", "<", "-", "-"]
+    assert p.line(len(p.rows) - 5) == "-60;"  # the last divisor, 6 reversed and padded: the gcd
+
+
+def test_gcd_of_zero_and_zero_is_refused_and_pages_read_back_strictly():
+    task = GcdPage()
+    with pytest.raises(ValueError, match="not both 0"):
+        task.parse_expression("0,0")
+    good = page_text(12, 18)
+    assert task.final(good) == 6
+    for bad in ("", "12", good[:-1], good + ";", good.replace("|", "<", 1), good[: good.rindex("-")]):
+        assert task.final(bad) is None, bad
+
+
+def test_every_field_of_real_pages_is_enumerated(bundle):
+    from numerate.verify.page_program import fields_of, form_cases
+
+    have = {k: set(map(tuple, v[0].tolist())) for k, v in form_cases(bundle).items()}
+    rng = random.Random(2)
+    task = bundle.task
+    problems = [Problem((0, 7)), Problem((7, 0)), Problem((10**12, 10**11)), Problem((999999, 1))]
+    problems += [task.sample(rng, s, (rng.randint(1, 10), rng.randint(1, 10))) for s in task.samplers for _ in range(4)]
+    seen, after = 0, {}
+    for p in problems:
+        for key, row in fields_of(bundle, p):
+            assert key in have and row in have[key], (p, [bundle.tok.vocab[i] for i in row])
+            assert after.setdefault((key, row[:-1]), row[-1]) == row[-1]  # one next token per field
+            seen += 1
+    assert seen > 50_000
+
+
+def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
+    scheme, tok = bundle.model.scheme, bundle.tok
+    forms, rng = list(EUCLID.forms(EUCLID.form_width)), random.Random(0)
+    for _ in range(200):
+        p, first = form_page(EUCLID, forms, rng)
+        text = "".join(p.line(r) for r in range(len(p.rows)))
+        rows, cols, _, kinds = (t[0].tolist() for t in scheme.page_layout(torch.tensor([tok.encode(text)])))
+        i = 0
+        for r in range(len(p.rows)):
+            for c in sorted(p.rows[r]):
+                opener = None if p.variants[r] is None else tok.id_of(p.variants[r])
+                assert (rows[i], cols[i], kinds[i]) == (r, c, scheme.line_kind(r, opener))
+                i += 1
+        assert len(form_targets(EUCLID, p, first)) == sum(len(p.rows[r]) for r in range(first, len(p.rows)))
