@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
-CELLS = "20/10,100/50,100/5:near,300/100,300/100:nines,1000/500"
+CELLS = "20/10,100/50,100/5:near,300/100,300/100:nines,1000/500"  # each cell's problems share one seed
 
 
 def problems_of(cell: str, samples: int) -> list[tuple[int, int]]:
@@ -63,6 +63,7 @@ def measure(problems: list[tuple[int, int]], threads: int) -> dict:
         "exact": sum(x == f"{a // b} {a % b}" for x, (a, b) in zip(answers, problems)),
         "tokens_written": sum(len(page_text(a, b)) + 1 for a, b in problems),
         "seconds": round(seconds, 1),
+        "threads": threads,
         "status": err.getvalue().strip().splitlines()[:1],
         "measured_at": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -88,13 +89,16 @@ def main() -> None:
         print(f"{cell:<16} exact {row['exact']}/{row['problems']}  {row['seconds']} s", flush=True)
     order = {c: i for i, c in enumerate(dict.fromkeys(CELLS.split(",") + args.cells.split(",")))}
     rows = sorted((json.loads(p.read_text()) for p in keep.glob("*.json")), key=lambda r: order.get(r["cell"], 99))
-    head = f"{'cell (digits a/b)':<18} {'exact':>6} {'tokens written':>15} {'seconds':>8} {'s/1k tok':>9}  proof"
+    head = (
+        f"{'cell (digits a/b)':<18} {'exact':>6} {'tokens written':>15} {'seconds':>8} {'s/1k tok':>9} "
+        f"{'threads':>7}  proof"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         tok = r["tokens_written"]
         lines.append(
             f"{r['cell']:<18} {r['exact']:>3}/{r['problems']:<2} {tok:>15,} {r['seconds']:>8} "
-            f"{1000 * r['seconds'] / tok:>9.4f}  proven (the whole page, every decision)"
+            f"{1000 * r['seconds'] / tok:>9.4f} {r.get('threads', '?'):>7}  proven (the whole page, every decision)"
         )
     write_results("page-div", "\n".join(lines), {"command": " ".join(sys.argv), "rows": rows})
 

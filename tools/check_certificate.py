@@ -1113,25 +1113,29 @@ def div_templates():
                         yield [{}, {}] + top + rows, [None, None] + top_marks + marks, 7
 
 
-def div_kind(row: int, marks: list) -> int:
-    """A row's kind as page-div numbers them: the question's rows 0 and 1, then 2 + 5 * variant + line."""
-    return row if row < 2 else 2 + 5 * DIV_VARIANTS.index(marks[row]) + (row - 2) % 5
+def program_kind(proc, row: int, marks: list) -> int:
+    """A row's kind as the page-program schemes number them: the question's rows 0 and 1, then
+    2 + (block length) * variant + line."""
+    n = len(proc["lines"])
+    return row if row < 2 else 2 + n * proc["variants"].index(marks[row]) + (row - 2) % n
 
 
-def div_cases(vocab):
+def program_cases(proc, vocab):
     """{(description, shape): set of (field ids..., next token)}, shapes as (col offset, row offset, kind)."""
     ids = {t: i for i, t in enumerate(vocab)}
     ids[""] = vocab.index("<eos>")
+    lines, reads_of, rule = proc["lines"], proc["reads"], proc["rule"]
+    n = len(lines)
     found, done = {}, set()
-    for rows, marks, first in div_templates():
+    for rows, marks, first in proc["templates"]():
         for r in range(first, len(rows)):
-            line, variant = DIV_LINES[(r - 2) % 5], marks[r]
-            reads = div_reads(line, variant)
+            line, variant = lines[(r - 2) % n], marks[r]
+            reads = reads_of(line, variant)
             for c in sorted(rows[r]):
                 spots = sorted({(r + off, c + d) for off, ds in reads for d in ds if c + d in rows[r + off]})
                 slots = spots + [(r, c)]
-                shape = tuple((cc - c, rr - r, div_kind(rr, marks)) for rr, cc in slots)
-                names = ["ab"[rr] if rr < 2 else DIV_LINES[(rr - 2) % 5] for rr, _ in spots]
+                shape = tuple((cc - c, rr - r, program_kind(proc, rr, marks)) for rr, cc in slots)
+                names = ["ab"[rr] if rr < 2 else lines[(rr - 2) % n] for rr, _ in spots]
                 desc = " ".join(
                     [f"{line}{variant}:"]
                     + [
@@ -1143,22 +1147,22 @@ def div_cases(vocab):
                 if (shape, template) in done:  # the same cells on another template: the same cases
                     continue
                 done.add((shape, template))
-                options = [{"d": "0123456789", "b": "01"}.get(t, t) for t in template]
+                options = [{"d": "0123456789", "b": "01", "q": "0123"}.get(t, t) for t in template]
                 out = found.setdefault((desc, shape), set())
                 for combo in itertools.product(*options):
                     cells = {(rr - r, cc - c): t for (rr, cc), t in zip(slots[:-1], combo[:-1])}
                     for off, ds in reads:  # a cell the page lacks reads as None
                         for d in ds:
                             cells.setdefault((off, d), None)
-                    truth = div_rule(line, variant, combo[-1], cells)
+                    truth = rule(line, variant, combo[-1], cells)
                     out.add(tuple(ids[t] for t in combo) + (ids[truth],))
     return found
 
 
-def div_enclose(W, mcfg, ids, shape, balls: Balls):
-    """enclose() for page-div: a learned vector per row kind, a bias per (query kind, row slot, column offset)
-    on the cells the query's kind reads and its own token, -inf elsewhere."""
-    F = ids.shape[1]
+def program_enclose(proc, W, mcfg, ids, shape, balls: Balls):
+    """enclose() for a page-program scheme: a learned vector per row kind, a bias per (query kind, row slot,
+    column offset) on the cells the query's kind reads and its own token, -inf elsewhere."""
+    F, n = ids.shape[1], len(proc["lines"])
     cols = np.array([x[0] for x in shape])
     rows = np.array([x[1] for x in shape])
     kinds = np.array([x[2] for x in shape])
@@ -1168,8 +1172,7 @@ def div_enclose(W, mcfg, ids, shape, balls: Balls):
         if kinds[i] < 2:
             reads = ()
         else:
-            line, variant = DIV_LINES[(kinds[i] - 2) % 5], DIV_VARIANTS[(kinds[i] - 2) // 5]
-            reads = div_reads(line, variant)
+            reads = proc["reads"](proc["lines"][(kinds[i] - 2) % n], proc["variants"][(kinds[i] - 2) // n])
         offsets = sorted({off for off, _ in reads} | {0})
         for k in range(i + 1):
             drow, dcol = rows[k] - rows[i], cols[k] - cols[i]
@@ -1183,32 +1186,159 @@ def div_enclose(W, mcfg, ids, shape, balls: Balls):
     return enclose(W, mcfg, ids, rows, cols, (0, 2), balls, prepared=(x, bias, allowed))
 
 
-def check_division(cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
-    """A division-page certificate: the cases recomputed from this file's templates and its own statement of
-    long division, each bounded here."""
+def check_program(proc, cert, W, mcfg, vocab, balls, problems, tolerance) -> None:
+    """A page-program certificate: the cases recomputed from this file's templates and its own statement of the
+    procedure, each bounded here."""
     arg = cert["argument"]
     depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
     if depth != 1:
         raise Unusable(f"this checker knows one-layer page models; this one has depth {depth}")
-    kinds = 2 + 5 * len(DIV_VARIANTS)
+    lines, variants = proc["lines"], proc["variants"]
+    n = len(lines)
+    kinds = 2 + n * len(variants)
     want = [[0]] * 2 + [
-        sorted({off for off, _ in div_reads(DIV_LINES[k % 5], DIV_VARIANTS[k // 5])} | {0}) for k in range(kinds - 2)
+        sorted({off for off, _ in proc["reads"](lines[k % n], variants[k // n])} | {0}) for k in range(kinds - 2)
     ]
     if arg.get("row_offsets_by_kind") != want or arg.get("window") != [0, 2]:
-        problems.append(f"windows: page-div reads {want}, argument {arg.get('row_offsets_by_kind')}")
+        problems.append(f"windows: {proc['scheme']} reads {want}, argument {arg.get('row_offsets_by_kind')}")
     if W["scheme.kind.weight"].shape[0] != kinds:
-        raise Unusable(f"page-div has {kinds} row kinds; scheme.kind.weight has {W['scheme.kind.weight'].shape[0]}")
+        raise Unusable(
+            f"{proc['scheme']} has {kinds} row kinds; scheme.kind.weight has {W['scheme.kind.weight'].shape[0]}"
+        )
     declared = {}
     for c in arg.get("classes", []):
         declared.setdefault(c.get("field"), []).append(c)
     by_desc = {}
-    for (desc, shape), rows in div_cases(vocab).items():
+    for (desc, shape), rows in program_cases(proc, vocab).items():
         by_desc.setdefault(desc, []).append((shape, rows))
 
     def bound(shape, ids):
-        return div_enclose(W, mcfg, ids, shape, balls)
+        return program_enclose(proc, W, mcfg, ids, shape, balls)
 
     _bound_classes(cert, W, mcfg, balls, problems, tolerance, declared, by_desc, bound=bound)
+
+
+# ---------------------------------------------------------------- Euclid's algorithm (page-program, page-gcd)
+
+GCD_CLAIM = (
+    "pair of non-negative integers a and b, not both 0, whose gcd is found by Euclid's algorithm written out on a "
+    "page, every division, swap and stop the model's"
+)
+
+
+def gcd_reads(line: str, variant: str) -> tuple:
+    """What each kind of an Euclid block reads: S the divisor, R the remainder, K the borrows of R - S, F a flag
+    (2: no blank in S, or in the first block b non-zero so far; 1: R non-zero so far), D the difference."""
+    if line == "K":
+        return ((-2, (0,)), (-1, (0,)))
+    if line == "F":
+        return ((-3, (1,)), (-2, (1,)))
+    if line == "D":
+        return ((-4, (0, 1)), (-3, (1,)), (-2, (1,)), (-1, (0,)))
+    if variant == "=":
+        return {"S": ((-2, (1,)), (-1, (1,))), "R": ((-3, (1,)), (-2, (1,)))}[line]
+    if variant == "|":
+        return {"S": ((-4, (1,)),), "R": ((-6, (1,)),)}[line]  # the remainder a block up; the divisor above it
+    if line == "S":
+        return ((-5, {">": (0, 1), "-": (1,), "<": (1, 2)}[variant]),)
+    return ((-2 if variant == "-" else -5, (1,)),)  # R: the difference a block up, or R a block up
+
+
+def gcd_rule(line: str, variant: str, own: str, cells: dict) -> str:
+    """The token after a query of an Euclid page, restated from the algorithm ('' ends the page)."""
+    v = lambda off, d: cells.get((off, d))  # noqa: E731
+    num = lambda t: int(t) if _digit(t) else 0  # noqa: E731
+    opener = own in "=>-<|"
+    if own == ";":
+        return variant
+    if line == "D":
+        r1, s0, s1, k1, f0 = v(-3, 1), v(-4, 0), v(-4, 1), v(-2, 1), v(-1, 0)
+        if r1 is None:
+            return own
+        if _digit(r1):
+            return str((num(r1) - num(s1) - num(k1)) % 10)
+        flag = num(f0)
+        if variant == "=" and flag < 2:
+            return "|"  # b = 0: gcd(a, 0) is gcd(0, a)
+        if variant in "=>|" and s0 == "0":
+            return ">"
+        if k1 == "0":
+            return "-"
+        if flag < 2:
+            return "<"
+        return "|" if flag % 2 else ""
+    if line == "K":
+        if opener:
+            return "0"
+        r0 = v(-1, 0)  # R in its own column, S two rows up
+        return ";" if not _digit(r0) else ("1" if num(r0) - num(v(-2, 0)) - num(own) < 0 else "0")
+    if line == "F":
+        s1, r1 = v(-3, 1), v(-2, 1)
+        if not _digit(r1):
+            return ";"
+        flag = 0 if opener else num(own)
+        if variant == "=":
+            flag |= 2 if _digit(s1) and s1 != "0" else 0
+        elif opener:
+            flag |= 2 if _digit(s1) else 0
+        return str(flag | (1 if r1 != "0" else 0))
+    if variant == "=":
+        a1, b1 = (v(-2, 1), v(-1, 1)) if line == "S" else (v(-3, 1), v(-2, 1))
+        first, other = (b1, a1) if line == "S" else (a1, b1)
+        return first if _digit(first) else ("0" if _digit(other) else ";")
+    if line == "S" and variant == ">":
+        s0, s1 = v(-5, 0), v(-5, 1)
+        return ";" if s1 == ";" else ("." if opener else s0)
+    if line == "S" and variant == "<":
+        s1, s2 = v(-5, 1), v(-5, 2)
+        return ";" if s1 == ";" else ("0" if s2 == ";" else s2)
+    if line == "S" and variant == "-":
+        s1 = v(-5, 1)
+        return s1 if _digit(s1) or s1 == "." else ";"
+    (x1,) = [t for (off, d), t in cells.items()]  # a copy: the one cell this line reads
+    return x1 if _digit(x1) else ";"
+
+
+def gcd_templates():
+    """Template pages as div_templates writes them, for Euclid: blocks S, R, K, F, D ('q' a flag 0-3); a swap
+    ('|') follows a block at i = 0 and has no blank; the end of the page follows D's digits at i = 0."""
+
+    def block(mark, width, blanks, decision):
+        s = "." * blanks + "d" * (width - blanks) + ";"
+        lines = {"S": s, "R": "d" * width + ";", "K": "0" + "b" * width + ";", "F": "q" * width + ";"}
+        lines["D"] = "d" * width + decision
+        return [dict(enumerate(mark + lines[x])) for x in "SRKFD"], [mark] * 5
+
+    for width in range(1, DIV_WIDTH + 1):
+        sizes = sorted({(n, width) for n in range(1, width + 1)} | {(width, m) for m in range(1, width + 1)})
+        for n, m in sizes:
+            question = [{i + 1: t for i, t in enumerate("d" * k + ",")} for k in (n, m)]
+            for decision in (">", "-", "|", ""):
+                rows, marks = block("=", width, 0, decision)
+                yield question + rows, [None, None] + marks, 2
+        for before in "=>-<|":
+            for blanks in range(1 if before in "=|" else width):
+                for mark, nxt in ((">", blanks + 1), ("-", blanks), ("<", blanks - 1), ("|", 0)):
+                    if mark == ">" and (before not in "=>|" or blanks > width - 2):
+                        continue
+                    if (mark == "<" and blanks == 0) or (mark == "|" and blanks != 0):
+                        continue
+                    top, top_marks = block(before, width, blanks, mark)
+                    for decision in (">", "-", "<", "|", ""):
+                        if decision == ">" and mark not in ">|":
+                            continue
+                        if (decision in ("|", "") and nxt != 0) or (decision == "<" and nxt == 0):
+                            continue
+                        rows, marks = block(mark, width, nxt, decision)
+                        yield [{}, {}] + top + rows, [None, None] + top_marks + marks, 7
+
+
+DIVISION_PROC = dict(
+    lines=DIV_LINES, variants=DIV_VARIANTS, reads=div_reads, rule=div_rule, templates=div_templates, scheme="page-div"
+)
+EUCLID_PROC = dict(
+    lines="SRKFD", variants="=>-<|", reads=gcd_reads, rule=gcd_rule, templates=gcd_templates, scheme="page-gcd"
+)
 
 
 # ---------------------------------------------------------------- the check
@@ -1315,8 +1445,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task == "multiplication-page":
         return _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance)
-    if task == "division-page":
-        return _check_division_certificate(cert, cfg, vocab, weights, problems, tolerance)
+    if task in ("division-page", "gcd-page"):
+        return _check_program_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
     if not (fmt["reverse"] and fmt["pad"]) or fmt["hints"] or fmt["group"] or fmt["spaces"]:
@@ -1441,11 +1571,16 @@ def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
     )
 
 
-def _check_division_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
-    fmt, mcfg = cfg["format"], cfg["model"]
-    if fmt["name"] != "page-program" or not fmt["reverse"] or mcfg["pos"] != "page-div":
-        raise Unusable("this checker knows division pages written by format page-program with scheme page-div")
-    return _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_division, DIV_CLAIM, "division-page")
+def _check_program_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
+    fmt, mcfg, task = cfg["format"], cfg["model"], cfg["task"]["name"]
+    proc, claim = {"division-page": (DIVISION_PROC, DIV_CLAIM), "gcd-page": (EUCLID_PROC, GCD_CLAIM)}[task]
+    if fmt["name"] != "page-program" or not fmt["reverse"] or mcfg["pos"] != proc["scheme"]:
+        raise Unusable(f"this checker knows {task} pages written by format page-program with scheme {proc['scheme']}")
+
+    def check_cases(cert, W, mcfg, vocab, balls, problems, tolerance):
+        check_program(proc, cert, W, mcfg, vocab, balls, problems, tolerance)
+
+    return _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases, claim, task)
 
 
 def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases, claim, task) -> list[str]:
