@@ -307,3 +307,10 @@ def test_the_checker_refuses_division_certificates_that_lie(tmp_path):
     save_file(w, str(folder / "model.safetensors"))
     done = run(folder)
     assert done.returncode == 1 and "sha256" in done.stdout
+
+
+def test_explain_refuses_a_page_program_cleanly(capsys):
+    from numerate.cli import main
+
+    assert main(["explain", str(PAGE_DIV), "--quiet"]) == 2
+    assert "page program" in capsys.readouterr().err

@@ -23,6 +23,13 @@ def run_explain(args) -> int:
     pictures = plots.pictures_or_warn("explain")
     solver = open_folder(args.model)
     bundle = solver.one_model("explain")
+    if getattr(bundle.task, "program", None) is not None:  # checked before the proof: it would not be used
+        from numerate.errors import UsageError
+
+        raise UsageError(
+            f"{args.model} writes a page program ({bundle.task.name}): explain draws sum and multiplication pages "
+            "only; `numerate solve --show-work` shows its page and `numerate verify` its proof"
+        )
     result = verify(bundle, progress=False, batch_size=EXPLAIN_BATCH)
     if not result.proven:
         print(
