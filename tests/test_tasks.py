@@ -101,7 +101,8 @@ def test_every_task_meets_the_contract(name):
     rng = random.Random(0)
     modes = ["sign", "complement"] if task.signed else ["sign"]
     for negatives in modes:
-        page = {"addition-page": "page", "multiplication-page": "page-grid", "division-page": "page-program"}.get(name)
+        page = {"addition-page": "page", "multiplication-page": "page-grid"}.get(name)  # lines need their format
+        page = "page-program" if getattr(task, "program", None) is not None else page
         options = {"name": page, "reverse": True} if page else {}
         fmt = get_format(config.FormatConfig(negatives=negatives, **options), task)
         for sampler, cell in task.cells([1, 2, 5], grid=len(task.cell_dims) == 2, adversarial=True):
