@@ -86,6 +86,9 @@ def main() -> None:
             path = keep / f"{cell.replace(':', '-')}--{model}.json"
             if path.exists() and not args.force:
                 continue
+            if not Path(f"models/{model}").is_dir():
+                print(f"{cell:<14} {model:<9} skipped: no folder models/{model}", flush=True)
+                continue
             row = {"cell": cell, **measure(model, problems_of(cell, args.samples), args.threads)}
             path.write_text(json.dumps(row, indent=1))
             print(f"{cell:<14} {model:<9} exact {row['exact']}/{row['problems']}  {row['seconds']} s", flush=True)
