@@ -31,6 +31,7 @@ PLANS = {
     "page-add": ["page", "windowed", "general"],
     "page-mul": ["page", "general"],
     "page-div": ["page", "general"],
+    "page-gcd": ["page", "general"],
     "sub": ["parallel", "windowed", "general"],
 }
 

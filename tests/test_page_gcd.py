@@ -87,3 +87,68 @@ def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
                 assert (rows[i], cols[i], kinds[i]) == (r, c, scheme.line_kind(r, opener))
                 i += 1
         assert len(form_targets(EUCLID, p, first)) == sum(len(p.rows[r]) for r in range(first, len(p.rows)))
+
+
+ROOT = __import__("pathlib").Path(__file__).parent.parent
+PAGE_GCD = ROOT / "models" / "page-gcd"
+
+
+def test_gcds_kept_aside_come_back_exact_from_solve():
+    import io
+
+    from numerate.commands.solve import solve_stream
+
+    rng = random.Random(20261207)
+    task = GcdPage()
+    problems = [task.sample(rng, "fibonacci", (20, 20)).operands, (2**64, 2**40 * 3**5), (0, 10**12), (10**12, 0)]
+    g = rng.randrange(10**7, 10**8)
+    problems += [(g * rng.randrange(10**9), g * rng.randrange(10**9)), (1, 1), (10**15 + 37, 10**15 + 37)]
+    problems += [
+        (rng.randrange(10 ** rng.randint(1, 14)), rng.randrange(1, 10 ** rng.randint(1, 14))) for _ in range(6)
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    text = "".join(f"{a},{b}\n" for a, b in problems)
+    assert solve_stream(str(PAGE_GCD), io.BytesIO(text.encode()), out, err, show_work=False) == 0
+    assert out.getvalue().split() == [str(math.gcd(a, b)) for a, b in problems]
+
+
+def test_the_independent_checker_agrees_on_the_gcd_page():
+    import subprocess
+    import sys
+
+    checker = [sys.executable, str(ROOT / "tools" / "check_certificate.py"), str(PAGE_GCD)]
+    done = subprocess.run(checker, capture_output=True, text=True)
+    assert done.returncode == 0 and "AGREES" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_the_gcd_page_is_proven_as_its_certificate_says(tmp_path):
+    import json
+
+    from numerate.cli import main
+
+    assert main(["verify", str(PAGE_GCD), "--out", str(tmp_path / "cert.json"), "--quiet"]) == 0
+    fresh = json.loads((tmp_path / "cert.json").read_text())
+    shipped = json.loads((PAGE_GCD / "certificate.json").read_text())
+    assert fresh["proven"] and shipped["proven"] and shipped["verdict"] == "proven"
+    assert fresh["argument"]["cases"] == shipped["argument"]["cases"] > 400_000
+    assert abs(fresh["margin"]["min_midpoint"] - shipped["margin"]["min_midpoint"]) < 1e-9
+
+
+def test_a_wrong_swap_is_refuted_with_gcds_solve_gets_wrong():
+    """A mutant that stops where it should swap: refuted, with real problems `solve` gets wrong."""
+    import copy
+
+    from numerate.checkpoint import load_model
+    from numerate.verify.prove import verify
+
+    shipped = load_model(PAGE_GCD)
+    mutant = copy.deepcopy(shipped)
+    swap, eos = shipped.tok.id_of("|"), shipped.tok.eos_id
+    with torch.no_grad():
+        mutant.model.head.weight[eos] = mutant.model.head.weight[swap] * 1.01
+    result = verify(mutant, progress=False, max_failures=3)
+    assert result.verdict == "refuted" and result.counterexamples
+    for c in result.counterexamples:
+        a, b = map(int, c["problem"].split(","))
+        assert c["value_wrong"] and shipped.task.final(c["truth"]) == math.gcd(a, b)
