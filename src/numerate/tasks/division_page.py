@@ -68,6 +68,33 @@ def _opener(own: str) -> bool:
     return own in VARIANTS
 
 
+# Rules both long division and Euclid's algorithm use (tasks/gcd_page.py), each reading the cells named beside it.
+
+
+def start_divisor(f: Field) -> str:
+    """S of the first block, reading a[c+1], b[c+1]: b's digits, then zeros while a has digits, then close."""
+    (a1,), (b1,) = f.rows
+    return b1 if is_digit(b1) else ("0" if is_digit(a1) else LINE)
+
+
+def start_dividend(f: Field) -> str:
+    """R of the first block, reading a[c+1], b[c+1]: a's digits, then zeros while b has digits, then close."""
+    (a1,), (b1,) = f.rows
+    return a1 if is_digit(a1) else ("0" if is_digit(b1) else LINE)
+
+
+def same_columns(f: Field) -> str:
+    """S while subtracting, reading S[c+1] a block up: the same cells."""
+    ((s1,),) = f.rows
+    return s1 if is_digit(s1) or s1 == FILL else LINE
+
+
+def copied(f: Field) -> str:
+    """A line that copies the one cell it reads a block up (a digit), then closes."""
+    ((x1,),) = f.rows
+    return x1 if is_digit(x1) else LINE
+
+
 def _rules(variant: str) -> dict:
     """The five kinds of line of this variant: what each reads (row offset, column offsets) and its rule. A rule
     is the token after column c; the query on a line's closing mark writes the next line's opening mark."""
@@ -78,14 +105,6 @@ def _rules(variant: str) -> dict:
 
         return run
 
-    def s_start(f):  # reads a[c+1], b[c+1]: b's digits, then zeros while a has digits, then close
-        (a1,), (b1,) = f.rows
-        return b1 if is_digit(b1) else ("0" if is_digit(a1) else LINE)
-
-    def r_start(f):  # reads a[c+1], b[c+1]: a's digits, then zeros while b has digits, then close
-        (a1,), (b1,) = f.rows
-        return a1 if is_digit(a1) else ("0" if is_digit(b1) else LINE)
-
     def q_start(f):  # reads R[c+1]: a zero under every digit
         ((r1,),) = f.rows
         return "0" if is_digit(r1) else LINE
@@ -95,10 +114,6 @@ def _rules(variant: str) -> dict:
         if s1 == LINE:
             return LINE
         return FILL if _opener(f.own) else s0
-
-    def s_sub(f):  # reads S[c+1] a block up: the same
-        ((s1,),) = f.rows
-        return s1 if is_digit(s1) or s1 == FILL else LINE
 
     def s_shift(f):  # reads S[c+1], S[c+2] a block up: down one column; none left to move: the page ends
         ((s1, s2),) = f.rows
@@ -111,10 +126,6 @@ def _rules(variant: str) -> dict:
     def r_sub(f):  # reads D[c+1] a block up: the difference is the new remainder
         ((d1,),) = f.rows
         return d1 if is_digit(d1) else LINE
-
-    def copy(f):  # reads its own line's cell a block up
-        ((x1,),) = f.rows
-        return x1 if is_digit(x1) else LINE
 
     def q_sub(f):  # reads Q[c+1] a block up and this block's S[c], S[c+1]: one more where S's lowest digit is
         (q1,), (s0, s1) = f.rows
@@ -146,21 +157,21 @@ def _rules(variant: str) -> dict:
         "D": Kind("D", variant, ((-4, (0, 1)), (-3, (1,)), (-1, (1,))), d_rule),
     }
     if variant == START:  # the question's a and b are rows 0 and 1; this block's S is row 2
-        kinds["S"] = Kind("S", variant, ((-2, (1,)), (-1, (1,))), on_close(s_start))
-        kinds["R"] = Kind("R", variant, ((-3, (1,)), (-2, (1,))), on_close(r_start))
+        kinds["S"] = Kind("S", variant, ((-2, (1,)), (-1, (1,))), on_close(start_divisor))
+        kinds["R"] = Kind("R", variant, ((-3, (1,)), (-2, (1,))), on_close(start_dividend))
         kinds["Q"] = Kind("Q", variant, ((-1, (1,)),), on_close(q_start))
     elif variant == ALIGN:
         kinds["S"] = Kind("S", variant, ((up, (0, 1)),), on_close(s_align))
-        kinds["R"] = Kind("R", variant, ((up, (1,)),), on_close(copy))
-        kinds["Q"] = Kind("Q", variant, ((up, (1,)),), on_close(copy))
+        kinds["R"] = Kind("R", variant, ((up, (1,)),), on_close(copied))
+        kinds["Q"] = Kind("Q", variant, ((up, (1,)),), on_close(copied))
     elif variant == SUB:
-        kinds["S"] = Kind("S", variant, ((up, (1,)),), on_close(s_sub))
+        kinds["S"] = Kind("S", variant, ((up, (1,)),), on_close(same_columns))
         kinds["R"] = Kind("R", variant, ((-2, (1,)),), on_close(r_sub))
         kinds["Q"] = Kind("Q", variant, ((up, (1,)), (-2, (0, 1))), on_close(q_sub))
     else:
         kinds["S"] = Kind("S", variant, ((up, (1, 2)),), on_close(s_shift))
-        kinds["R"] = Kind("R", variant, ((up, (1,)),), on_close(copy))
-        kinds["Q"] = Kind("Q", variant, ((up, (1,)),), on_close(copy))
+        kinds["R"] = Kind("R", variant, ((up, (1,)),), on_close(copied))
+        kinds["Q"] = Kind("Q", variant, ((up, (1,)),), on_close(copied))
     return {(name, variant): kinds[name] for name in LINES}
 
 

@@ -36,6 +36,7 @@ import random
 
 from numerate.bigint import to_str
 from numerate.tasks.base import TASKS, Problem, Task, random_number
+from numerate.tasks.division_page import copied, same_columns, start_dividend, start_divisor
 from numerate.tasks.page_program import (
     ANY_BIT,
     ANY_DIGIT,
@@ -78,33 +79,17 @@ def _rules(variant: str) -> dict:
 
         return run
 
-    def s_start(f):  # reads a[c+1], b[c+1]: b's digits, then zeros while a has digits, then close
-        (a1,), (b1,) = f.rows
-        return b1 if is_digit(b1) else ("0" if is_digit(a1) else LINE)
-
-    def r_start(f):  # reads a[c+1], b[c+1]: a's digits, then zeros while b has digits, then close
-        (a1,), (b1,) = f.rows
-        return a1 if is_digit(a1) else ("0" if is_digit(b1) else LINE)
-
     def s_align(f):  # reads S[c], S[c+1] a block up: up one column (column 1 is a new blank)
         ((s0, s1),) = f.rows
         if s1 == LINE:
             return LINE
         return FILL if _opener(f.own) else s0
 
-    def s_sub(f):  # reads S[c+1] a block up: the same
-        ((s1,),) = f.rows
-        return s1 if is_digit(s1) or s1 == FILL else LINE
-
     def s_shift(f):  # reads S[c+1], S[c+2] a block up: down one column
         ((s1, s2),) = f.rows
         if s1 == LINE:
             return LINE
         return "0" if s2 == LINE else s2
-
-    def copy(f):  # reads one cell a block up (R a block up, or, swapping, the other line): copied
-        ((x1,),) = f.rows
-        return x1 if is_digit(x1) else LINE
 
     def k_rule(f):  # reads S[c], R[c]: the borrow out of column c
         (s0,), (r0,) = f.rows
@@ -149,16 +134,16 @@ def _rules(variant: str) -> dict:
         "D": Kind("D", variant, ((-4, (0, 1)), (-3, (1,)), (-2, (1,)), (-1, (0,))), d_rule),
     }
     if variant == START:  # the question's a and b are rows 0 and 1; this block's S is row 2
-        kinds["S"] = Kind("S", variant, ((-2, (1,)), (-1, (1,))), on_close(s_start))
-        kinds["R"] = Kind("R", variant, ((-3, (1,)), (-2, (1,))), on_close(r_start))
+        kinds["S"] = Kind("S", variant, ((-2, (1,)), (-1, (1,))), on_close(start_divisor))
+        kinds["R"] = Kind("R", variant, ((-3, (1,)), (-2, (1,))), on_close(start_dividend))
     elif variant == SWAP:  # S <- R a block up (the remainder), R <- S a block up (the divisor)
-        kinds["S"] = Kind("S", variant, ((up + 1, (1,)),), on_close(copy))
-        kinds["R"] = Kind("R", variant, ((up - 1, (1,)),), on_close(copy))
+        kinds["S"] = Kind("S", variant, ((up + 1, (1,)),), on_close(copied))
+        kinds["R"] = Kind("R", variant, ((up - 1, (1,)),), on_close(copied))
     else:
-        s_rule, s_cols = {ALIGN: (s_align, (0, 1)), SUB: (s_sub, (1,)), SHIFT: (s_shift, (1, 2))}[variant]
+        s_rule, s_cols = {ALIGN: (s_align, (0, 1)), SUB: (same_columns, (1,)), SHIFT: (s_shift, (1, 2))}[variant]
         kinds["S"] = Kind("S", variant, ((up, s_cols),), on_close(s_rule))
         r_from = -2 if variant == SUB else up  # subtract: D a block up, two rows above R; else R a block up
-        kinds["R"] = Kind("R", variant, ((r_from, (1,)),), on_close(copy))
+        kinds["R"] = Kind("R", variant, ((r_from, (1,)),), on_close(copied))
     return {(name, variant): kinds[name] for name in LINES}
 
 
