@@ -1081,7 +1081,7 @@ def div_rule(line: str, variant: str, own: str, cells: dict) -> str:
     return x1 if _digit(x1) else ";"
 
 
-def div_templates():
+def div_templates(above: int = 2, pairs_only: bool = False):
     """Template pages, rows of cells by column ('d' any digit, 'b' a 0 or 1), with each row's opening mark and
     the first row whose queries they stand for: the first block under a question of n and m digits, and every
     pair of consecutive blocks (the last closed by every decision it can take, or the page's end), widths 1-6."""
@@ -1092,9 +1092,10 @@ def div_templates():
         lines["D"] = "d" * width + decision
         return [dict(enumerate(mark + lines[x])) for x in DIV_LINES], [mark] * 5
 
+    empty, none = [{} for _ in range(above)], [None] * above
     for width in range(1, DIV_WIDTH + 1):
         sizes = sorted({(n, width) for n in range(1, width + 1)} | {(width, m) for m in range(1, width + 1)})
-        for n, m in sizes:
+        for n, m in sizes if not pairs_only else ():
             question = [{i + 1: t for i, t in enumerate("d" * k + "/")} for k in (n, m)]
             for decision in ">-<":
                 rows, marks = block("=", width, 0, decision)
@@ -1106,36 +1107,36 @@ def div_templates():
                         continue
                     top, top_marks = block(before, width, blanks, mark)
                     if blanks + step < 0:  # nothing left to shift: the page ends after the opening mark
-                        yield [{}, {}] + top + [{0: mark}], [None, None] + top_marks + [mark], 7
+                        yield empty + top + [{0: mark}], none + top_marks + [mark], above + 5
                         continue
                     for decision in ">-<" if mark == ">" else "-<":
                         rows, marks = block(mark, width, blanks + step, decision)
-                        yield [{}, {}] + top + rows, [None, None] + top_marks + marks, 7
+                        yield empty + top + rows, none + top_marks + marks, above + 5
 
 
 def program_kind(proc, row: int, marks: list) -> int:
-    """A row's kind as the page-program schemes number them: the question's rows 0 and 1, then
-    2 + (block length) * variant + line."""
-    n = len(proc["lines"])
-    return row if row < 2 else 2 + n * proc["variants"].index(marks[row]) + (row - 2) % n
+    """A row's kind as the page-program schemes number them: the question's rows 0..q-1, then
+    q + (block length) * variant + line."""
+    n, q = len(proc["lines"]), len(proc["question"])
+    return row if row < q else q + n * proc["variants"].index(marks[row]) + (row - q) % n
 
 
 def program_cases(proc, vocab):
     """{(description, shape): set of (field ids..., next token)}, shapes as (col offset, row offset, kind)."""
     ids = {t: i for i, t in enumerate(vocab)}
     ids[""] = vocab.index("<eos>")
-    lines, reads_of, rule = proc["lines"], proc["reads"], proc["rule"]
-    n = len(lines)
+    lines, reads_of, rule, question = proc["lines"], proc["reads"], proc["rule"], proc["question"]
+    n, q = len(lines), len(question)
     found, done = {}, set()
     for rows, marks, first in proc["templates"]():
         for r in range(first, len(rows)):
-            line, variant = lines[(r - 2) % n], marks[r]
+            line, variant = lines[(r - q) % n], marks[r]
             reads = reads_of(line, variant)
             for c in sorted(rows[r]):
                 spots = sorted({(r + off, c + d) for off, ds in reads for d in ds if c + d in rows[r + off]})
                 slots = spots + [(r, c)]
                 shape = tuple((cc - c, rr - r, program_kind(proc, rr, marks)) for rr, cc in slots)
-                names = ["ab"[rr] if rr < 2 else lines[(rr - 2) % n] for rr, _ in spots]
+                names = [question[rr] if rr < q else lines[(rr - q) % n] for rr, _ in spots]
                 desc = " ".join(
                     [f"{line}{variant}:"]
                     + [
@@ -1162,17 +1163,17 @@ def program_cases(proc, vocab):
 def program_enclose(proc, W, mcfg, ids, shape, balls: Balls):
     """enclose() for a page-program scheme: a learned vector per row kind, a bias per (query kind, row slot,
     column offset) on the cells the query's kind reads and its own token, -inf elsewhere."""
-    F, n = ids.shape[1], len(proc["lines"])
+    F, n, q = ids.shape[1], len(proc["lines"]), len(proc["question"])
     cols = np.array([x[0] for x in shape])
     rows = np.array([x[1] for x in shape])
     kinds = np.array([x[2] for x in shape])
     allowed = np.zeros((F, F), dtype=bool)
     slot = np.zeros((F, F), dtype=np.int64)
     for i in range(F):
-        if kinds[i] < 2:
+        if kinds[i] < q:
             reads = ()
         else:
-            reads = proc["reads"](proc["lines"][(kinds[i] - 2) % n], proc["variants"][(kinds[i] - 2) // n])
+            reads = proc["reads"](proc["lines"][(kinds[i] - q) % n], proc["variants"][(kinds[i] - q) // n])
         offsets = sorted({off for off, _ in reads} | {0})
         for k in range(i + 1):
             drow, dcol = rows[k] - rows[i], cols[k] - cols[i]
@@ -1193,10 +1194,10 @@ def check_program(proc, cert, W, mcfg, vocab, balls, problems, tolerance) -> Non
     depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
     if depth != 1:
         raise Unusable(f"this checker knows one-layer page models; this one has depth {depth}")
-    lines, variants = proc["lines"], proc["variants"]
+    lines, variants, q = proc["lines"], proc["variants"], len(proc["question"])
     n = len(lines)
-    kinds = 2 + n * len(variants)
-    want = [[0]] * 2 + [
+    kinds = q + n * len(variants)
+    want = [[0]] * q + [
         sorted({off for off, _ in proc["reads"](lines[k % n], variants[k // n])} | {0}) for k in range(kinds - 2)
     ]
     if arg.get("row_offsets_by_kind") != want or arg.get("window") != [0, 2]:
@@ -1334,10 +1335,147 @@ def gcd_templates():
 
 
 DIVISION_PROC = dict(
-    lines=DIV_LINES, variants=DIV_VARIANTS, reads=div_reads, rule=div_rule, templates=div_templates, scheme="page-div"
+    question="ab",
+    lines=DIV_LINES,
+    variants=DIV_VARIANTS,
+    reads=div_reads,
+    rule=div_rule,
+    templates=div_templates,
+    scheme="page-div",
 )
 EUCLID_PROC = dict(
-    lines="SRKFD", variants="=>-<|", reads=gcd_reads, rule=gcd_rule, templates=gcd_templates, scheme="page-gcd"
+    question="ab",
+    lines="SRKFD",
+    variants="=>-<|",
+    reads=gcd_reads,
+    rule=gcd_rule,
+    templates=gcd_templates,
+    scheme="page-gcd",
+)
+
+
+# ---------------------------------------------------------------- (a * b) mod p (page-program, page-modmul)
+
+MODMUL_CLAIM = (
+    "triple of non-negative integers a and b and a positive integer p, multiplied and reduced ((a * b) mod p) as "
+    "long multiplication then long division written out on a page, every decision the model's"
+)
+TIMES = "ABCDEFGHIJ"  # the mark of the block that computes 10 T + a * m is TIMES[m]
+MM_SHORT = 4  # the multiplication templates' lengths: a query reads two columns right (docs/verification.md)
+
+
+def modmul_reads(line: str, variant: str) -> tuple:
+    """What each kind reads. Multiplication blocks hold, at the five places S R Q K D: a, p, the carries C, the
+    new total N = 10 T + a * m (T: N a block up) and b's digits left B; then the division of the last N by p."""
+    if variant == "@":  # the first block, under the question's a (row 0), b (1), p (2)
+        return {"S": ((-3, (1,)),), "R": ((-2, (1,)),), "Q": (), "K": ((-3, (1,)),), "D": ((-6, (1,)),)}[line]
+    if variant in TIMES:
+        return {
+            "S": ((-5, (1,)),),
+            "R": ((-5, (1,)),),
+            "Q": ((-4, (0,)), (-2, (1,))),  # T[c], a[c+1]
+            "K": ((-5, (0,)), (-3, (1,)), (-1, (0,))),  # T[c], a[c+1], C[c]
+            "D": ((-5, (1, 2)),),
+        }[line]
+    if variant == "=" and line in "SR":  # the division's first block: the product (N) and p (P) a block up
+        return ((-2, (1,)), (-4, (1,))) if line == "S" else ((-3, (1,)), (-5, (1,)))
+    return div_reads(line, variant)
+
+
+def modmul_rule(line: str, variant: str, own: str, cells: dict) -> str:
+    """The token after a query of a modular-multiplication page, restated from Horner's rule and long division."""
+    v = lambda off, d: cells.get((off, d))  # noqa: E731
+    num = lambda t: int(t) if _digit(t) else 0  # noqa: E731
+    mark = own is not None and own not in ";." and not _digit(own)
+    if own == ";":
+        return variant
+    if variant == "@":
+        if line in "SR":  # a and p copied
+            x = v(-3, 1) if line == "S" else v(-2, 1)
+            return x if _digit(x) else ";"
+        if line == "Q":
+            return "0" if mark else ";"
+        if line == "K":  # T = 0, as many zeros as a has digits
+            return "0" if _digit(v(-3, 1)) else ";"
+        b1 = v(-6, 1)
+        return b1 if _digit(b1) else (TIMES[int(own)] if _digit(own) else own)
+    if variant in TIMES:
+        m = TIMES.index(variant)
+        if line in "SR":
+            x = v(-5, 1)
+            return x if _digit(x) else ";"
+        if line == "Q":  # the carry out of column c + 1 of 10 T + a * m
+            t, a1 = v(-4, 0), v(-2, 1)
+            if not (mark or _digit(t)):
+                return ";"
+            return str((num(t) + num(a1) * m + (0 if mark else num(own))) // 10)
+        if line == "K":  # column c + 1 of 10 T + a * m
+            t, a1, c0 = v(-5, 0), v(-3, 1), v(-1, 0)
+            if not (mark or _digit(t)):
+                return ";"
+            return str((num(t) + num(a1) * m + num(c0)) % 10)
+        b1, b2 = v(-5, 1), v(-5, 2)  # B: b's digits left, less the top one
+        if mark:
+            return (b1 if _digit(b2) else "0") if _digit(b1) else own
+        if not _digit(b1):
+            return "="  # no digit was left: divide
+        return b1 if _digit(b2) else TIMES[int(own)]
+    if variant == "=" and line in "SR":
+        a1, b1 = (v(-2, 1), v(-4, 1)) if line == "S" else (v(-3, 1), v(-5, 1))
+        first, other = (b1, a1) if line == "S" else (a1, b1)
+        return first if _digit(first) else ("0" if _digit(other) else ";")
+    return div_rule(line, variant, own, cells)
+
+
+def modmul_templates():
+    """Template pages: the first block under a question of every length to MM_SHORT; every pair of multiplication
+    blocks, each line's lengths over what its kind reads (a with T for C and N, B's digits with its closing
+    mark), the others at one; the last multiplication block above the division's first (product and p of every
+    width to DIV_WIDTH); and every pair of division blocks (div_templates)."""
+
+    def row(cells, mark=None):
+        return dict(enumerate(mark + cells)) if mark else {i + 1: t for i, t in enumerate(cells)}
+
+    def mul(mark, la, lp, lt, b, close):
+        c, n = ("0", "0" * la) if mark == "@" else ("d" * lt, "d" * lt)
+        return [row(x + ";", mark) for x in ("d" * la, "d" * lp, c, n)] + [row(b + close, mark)], [mark] * 5
+
+    lengths = range(1, MM_SHORT + 1)
+    for la, lb, lp in itertools.product(lengths, lengths, lengths):
+        for close in TIMES:
+            rows, marks = mul("@", la, lp, la, "d" * lb, close)
+            yield [row("d" * k + "*") for k in (la, lb, lp)] + rows, [None] * 3 + marks, 3
+    for before in "@" + TIMES:
+        for mark in TIMES:
+            shapes = [(la, la) for la in lengths] if before == "@" else [(a, a + k) for a in lengths for k in lengths]
+            ends = [(1, "0", "=")] + [(lb, "d" * (lb - 1), x) for lb in lengths if lb > 1 for x in TIMES]
+            variants = [(la, lt, 1, 1, "0", "=") for la, lt in shapes]
+            variants += [(1, shapes[0][1], lp, 1, "0", "=") for lp in lengths]
+            variants += [(1, shapes[0][1], 1, lb, b, x) for lb, b, x in ends]
+            for la, lt, lp, lb, b, close in variants:
+                top, top_marks = mul(before, la, lp, lt, "d" * lb, mark)
+                rows, marks = mul(mark, la, lp, lt + 1, b, close)
+                yield [{}, {}, {}] + top + rows, [None] * 3 + top_marks + marks, 8
+    for width in range(1, DIV_WIDTH + 1):
+        for lt, lp in sorted({(n, width) for n in range(2, width + 1)} | {(width, m) for m in range(1, width)}):
+            for mark in TIMES:
+                top, top_marks = mul(mark, 1, lp, lt, "0", "=")
+                for decision in ">-<":
+                    s = "d" * width + ";"
+                    lines = [s, s, s, "0" + "b" * width + ";", "d" * width + decision]
+                    rows = [row(x, "=") for x in lines]
+                    yield [{}, {}, {}] + top + rows, [None] * 3 + top_marks + ["="] * 5, 8
+    yield from div_templates(above=3, pairs_only=True)
+
+
+MODMUL_PROC = dict(
+    question="abp",
+    lines=DIV_LINES,
+    variants="@" + TIMES + DIV_VARIANTS,
+    reads=modmul_reads,
+    rule=modmul_rule,
+    templates=modmul_templates,
+    scheme="page-modmul",
 )
 
 
@@ -1445,7 +1583,7 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task == "multiplication-page":
         return _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance)
-    if task in ("division-page", "gcd-page"):
+    if task in ("division-page", "gcd-page", "modmul-page"):
         return _check_program_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task not in TASKS:
         raise Unusable(f"this checker knows tasks {sorted(TASKS)}; got {task!r}")
@@ -1573,7 +1711,11 @@ def _check_grid_certificate(cert, cfg, vocab, weights, problems, tolerance) -> l
 
 def _check_program_certificate(cert, cfg, vocab, weights, problems, tolerance) -> list[str]:
     fmt, mcfg, task = cfg["format"], cfg["model"], cfg["task"]["name"]
-    proc, claim = {"division-page": (DIVISION_PROC, DIV_CLAIM), "gcd-page": (EUCLID_PROC, GCD_CLAIM)}[task]
+    proc, claim = {
+        "division-page": (DIVISION_PROC, DIV_CLAIM),
+        "gcd-page": (EUCLID_PROC, GCD_CLAIM),
+        "modmul-page": (MODMUL_PROC, MODMUL_CLAIM),
+    }[task]
     if fmt["name"] != "page-program" or not fmt["reverse"] or mcfg["pos"] != proc["scheme"]:
         raise Unusable(f"this checker knows {task} pages written by format page-program with scheme {proc['scheme']}")
 

@@ -95,9 +95,12 @@ def copied(f: Field) -> str:
     return x1 if is_digit(x1) else LINE
 
 
-def _rules(variant: str) -> dict:
+def _rules(variant: str, start: str = START, ask: tuple[int, int] = (-2, -1)) -> dict:
     """The five kinds of line of this variant: what each reads (row offset, column offsets) and its rule. A rule
-    is the token after column c; the query on a line's closing mark writes the next line's opening mark."""
+    is the token after column c; the query on a line's closing mark writes the next line's opening mark. `start`
+    is the first block's mark and `ask` the rows (offsets from its S) holding the dividend and the divisor: the
+    question's rows here; the product's and the modulus's lines on the modular-multiplication page
+    (tasks/modmul_page.py), which divides after it multiplies."""
 
     def on_close(rule):
         def run(f: Field) -> str:
@@ -147,7 +150,7 @@ def _rules(variant: str) -> dict:
             return f.own
         if is_digit(r1):
             return str((value(r1) - value(s1) - value(k1)) % 10)
-        if variant in (START, ALIGN) and s0 == "0":  # S's top cell: b has not reached column W yet
+        if variant in (start, ALIGN) and s0 == "0":  # S's top cell: b has not reached column W yet
             return ALIGN
         return SUB if k1 == "0" else SHIFT
 
@@ -156,9 +159,10 @@ def _rules(variant: str) -> dict:
         "K": Kind("K", variant, ((-3, (0,)), (-2, (0,))), on_close(k_rule)),
         "D": Kind("D", variant, ((-4, (0, 1)), (-3, (1,)), (-1, (1,))), d_rule),
     }
-    if variant == START:  # the question's a and b are rows 0 and 1; this block's S is row 2
-        kinds["S"] = Kind("S", variant, ((-2, (1,)), (-1, (1,))), on_close(start_divisor))
-        kinds["R"] = Kind("R", variant, ((-3, (1,)), (-2, (1,))), on_close(start_dividend))
+    if variant == start:  # the dividend and the divisor are the rows `ask` names (the question's a and b)
+        a, b = ask
+        kinds["S"] = Kind("S", variant, ((a, (1,)), (b, (1,))), on_close(start_divisor))
+        kinds["R"] = Kind("R", variant, ((a - 1, (1,)), (b - 1, (1,))), on_close(start_dividend))
         kinds["Q"] = Kind("Q", variant, ((-1, (1,)),), on_close(q_start))
     elif variant == ALIGN:
         kinds["S"] = Kind("S", variant, ((up, (0, 1)),), on_close(s_align))
@@ -212,27 +216,34 @@ def forms(max_width: int):
             for decision in (ALIGN, SUB, SHIFT):
                 rows = question + _block(START, width, 0, decision)
                 yield Form(Page(rows, [None, None] + [START] * 5), 2, width)
-        for before in VARIANTS:
-            for blanks in range(width):
-                for variant in (ALIGN, SUB, SHIFT):
-                    if variant == ALIGN and (before not in (START, ALIGN) or blanks > width - 2):
-                        continue
-                    if before == START and blanks:
-                        continue
-                    nxt = blanks + {ALIGN: 1, SUB: 0, SHIFT: -1}[variant]
-                    # two empty rows where the question stands, so that rows keep their place in the block
-                    first = [{}, {}] + _block(before, width, blanks, variant)
-                    if nxt < 0:  # the end: the shift block's first line is its opening mark alone
-                        yield Form(Page(first + [{0: variant}], [None] * 2 + [before] * 5 + [variant]), 7, width)
-                        continue
-                    for decision in (ALIGN, SUB, SHIFT) if variant == ALIGN else (SUB, SHIFT):
-                        rows = first + _block(variant, width, nxt, decision)
-                        yield Form(Page(rows, [None] * 2 + [before] * 5 + [variant] * 5), 7, width)
+        yield from pair_forms(width, START, len(DIVISION_QUESTION))
 
 
+def pair_forms(width: int, start: str, above: int):
+    """The forms of every pair of consecutive division blocks of width `width`, the first opened by `start` or
+    any other variant, under `above` empty rows (so that rows keep their place in the block)."""
+    for before in (start, ALIGN, SUB, SHIFT):
+        for blanks in range(width):
+            for variant in (ALIGN, SUB, SHIFT):
+                if variant == ALIGN and (before not in (start, ALIGN) or blanks > width - 2):
+                    continue
+                if before == start and blanks:
+                    continue
+                nxt = blanks + {ALIGN: 1, SUB: 0, SHIFT: -1}[variant]
+                first = [{} for _ in range(above)] + _block(before, width, blanks, variant)
+                head = [None] * above + [before] * 5
+                if nxt < 0:  # the end: the shift block's first line is its opening mark alone
+                    yield Form(Page(first + [{0: variant}], head + [variant]), above + 5, width)
+                    continue
+                for decision in (ALIGN, SUB, SHIFT) if variant == ALIGN else (SUB, SHIFT):
+                    rows = first + _block(variant, width, nxt, decision)
+                    yield Form(Page(rows, head + [variant] * 5), above + 5, width)
+
+
+DIVISION_QUESTION = ("a", "b")
 DIVISION = Program(
     name="division",
-    question=("a", "b"),
+    question=DIVISION_QUESTION,
     lines=LINES,
     variants=VARIANTS,
     kinds={key: k for v in VARIANTS for key, k in _rules(v).items()},

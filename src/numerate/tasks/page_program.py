@@ -73,6 +73,11 @@ class Program:
     forms: Callable[[int], object] | None = None  # width -> the pages' forms up to it (`Form`), for the proof
     form_width: int = 0  # the width whose forms hold every field of every page (the declaration argues why)
 
+    def __post_init__(self):
+        clash = [v for v in self.variants if len(v) != 1 or v in DIGITS + LINE + FILL + "".join(PLACEHOLDERS)]
+        if clash:
+            raise ValueError(f"{self.name}: opening marks {clash} are not single tokens apart from cells and forms'")
+
     def kind(self, row: int, variant: str) -> Kind:
         return self.kinds[(self.lines[(row - len(self.question)) % len(self.lines)], variant)]
 
@@ -195,7 +200,8 @@ def form_page(program: Program, forms: list[Form], rng) -> tuple[Page, int]:
     if form.first == q:
         return page, q
     before = page.variants[q]  # the variant of the pair's first block
-    first_blocks = [f for f in forms if f.first == q and f.width == form.width]
+    firsts = [f for f in forms if f.first == q]
+    first_blocks = [f for f in firsts if f.width == form.width] or firsts  # its queries read none of it
     closing = [f for f in first_blocks if f.page.rows[-1][max(f.page.rows[-1])] == before]
     start = instantiate(rng.choice(closing or first_blocks).page, rng)
     last = start.rows[-1]

@@ -157,3 +157,14 @@ PAGE_GCD = ProofContract(
     page=True,
     page_procedure="page program",
 )
+
+
+PAGE_MODMUL = ProofContract(
+    rows=("a", "b", "p"),
+    states=("borrow 0", "borrow 1"),  # the division's borrows; the multiplication's carries are a line too
+    set_by=(((0, 0, 0),), ((0, 1, 0),)),
+    claim="triple of non-negative integers a and b and a positive integer p, multiplied and reduced ((a * b) mod p) "
+    "as long multiplication then long division written out on a page, every decision the model's",
+    page=True,
+    page_procedure="page program",
+)

@@ -27,6 +27,7 @@ from numerate.model.posenc.base import SCHEMES, PositionalScheme
 from numerate.model.posenc.page_grid import CELL, CLOSE, FILL, OPEN
 from numerate.tasks.division_page import DIVISION
 from numerate.tasks.gcd_page import EUCLID
+from numerate.tasks.modmul_page import MODMUL
 
 
 class PageProgram(PositionalScheme):
@@ -187,3 +188,14 @@ class PageGcd(PageProgram):
     QUESTION_ROWS = len(EUCLID.question)
     BLOCK = len(EUCLID.lines)
     READS = EUCLID.reads
+
+
+@SCHEMES.register(
+    "page-modmul",
+    "a modular-multiplication page: five kinds of line per block, of 16 variants (start, the ten digits of b, then "
+    "long division's four), each of the variant its opening mark names, masked outside",
+)
+class PageModmul(PageProgram):
+    QUESTION_ROWS = len(MODMUL.question)
+    BLOCK = len(MODMUL.lines)
+    READS = MODMUL.reads

@@ -1,0 +1,132 @@
+"""The modular-multiplication page: its declaration writes pages whose last remainder is (a * b) mod p, the blocks
+are the model's choices (the digit of b each multiplies by, when to divide), the proof's forms hold every field of
+real pages, the independent checker's templates give the same classes, and form pages are laid out as the proof
+reads them."""
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from numerate import config
+from numerate.checkpoint import build
+from numerate.tasks.base import Problem
+from numerate.tasks.modmul_page import MODMUL, ModmulPage, page, page_text
+from numerate.tasks.page_program import Program, form_page, form_targets
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return build(config.load("page-modmul"))
+
+
+def test_every_small_product_is_reduced_right():
+    task = ModmulPage()
+    for a in range(0, 41):
+        for b in range(0, 41):
+            for p in (1, 2, 3, 7, 10, 11, 97, 100, 1009):
+                assert task.final(page_text(a, b, p)) == a * b % p, (a, b, p)
+
+
+def test_long_and_adversarial_products():
+    task, rng = ModmulPage(), random.Random(11)
+    cases = [(0, 0, 1), (10**30 - 1, 10**30 - 1, 10**30 + 57), (2**100, 2**90, 2**61 - 1), (1, 10**25, 3)]
+    cases += [(10**20, 10**20, 10**40), (10**20, 10**20, 10**40 + 1), (999, 1, 10**18)]
+    cases += [
+        task.sample(rng, s, tuple(rng.randint(1, 20) for _ in range(3))).operands
+        for s in task.samplers
+        for _ in range(10)
+    ]
+    for a, b, p in cases:
+        assert task.final(page_text(a, b, p)) == a * b % p, (a, b, p)
+
+
+def test_the_page_multiplies_digit_by_digit_then_divides():
+    """12 * 34 mod 7: the first block, then blocks by 3 ('D') and by 4 ('E') from b's top, then the division."""
+    pg = page(12, 34, 7)
+    blocks = [pg.variants[r] for r in range(3, len(pg.rows), 5)]
+    assert blocks[:4] == ["@", "D", "E", "="]
+    assert set(blocks[4:]) <= {">", "-", "<"}
+    product = pg.line(3 + 2 * 5 + 3)  # N of the block by 4: 408, reversed, as long as a plus two columns
+    assert product == "E8040;"
+    assert ModmulPage().final(page_text(12, 34, 7)) == 408 % 7
+
+
+def test_bad_questions_and_pages_are_refused():
+    task = ModmulPage()
+    for bad, why in (("12*34%0", "p is 0"), ("12*34", "A\\*B%P"), ("1*2*3%5", "A\\*B%P"), ("1*-2%5", "A\\*B%P")):
+        with pytest.raises(ValueError, match=why):
+            task.parse_expression(bad)
+    assert task.parse_expression(" 12 * 34 % 7 ").operands == (12, 34, 7)
+    good = page_text(12, 34, 7)
+    assert task.final(good) == 2
+    multiplied = good[: good.index("=")]  # the page cut before its division
+    for bad in ("", "12", good[:-1], good + ";", good.replace("-", "<", 1), multiplied):
+        assert task.final(bad) is None, bad
+
+
+def test_marks_that_clash_with_cells_or_placeholders_are_refused():
+    for mark in ("d", "b", "q", "5", ";", "."):
+        with pytest.raises(ValueError, match="opening marks"):
+            Program("x", ("a",), ("S",), ("=", mark), {}, "")
+
+
+@pytest.fixture(scope="module")
+def enumerated(bundle):
+    from numerate.verify.page_program import form_cases
+
+    return form_cases(bundle)
+
+
+def test_every_field_of_real_pages_is_enumerated(bundle, enumerated):
+    from numerate.verify.page_program import fields_of
+
+    have = {k: set(map(tuple, v[0].tolist())) for k, v in enumerated.items()}
+    rng, task = random.Random(3), bundle.task
+    problems = [Problem((0, 0, 1)), Problem((1, 1, 1)), Problem((0, 7, 5)), Problem((10**9, 10**9 - 1, 997))]
+    problems += [Problem((999, 999, 10**7 + 19)), Problem((5, 10**6, 3))]
+    problems += [task.sample(rng, s, tuple(rng.randint(1, 8) for _ in range(3))) for s in task.samplers for _ in range(4)]
+    seen, after = 0, {}
+    for p in problems:
+        for key, row in fields_of(bundle, p):
+            assert key in have and row in have[key], (p, [bundle.tok.vocab[i] for i in row])
+            assert after.setdefault((key, row[:-1]), row[-1]) == row[-1]  # one next token per field
+            seen += 1
+    assert seen > 30_000
+
+
+def test_the_checkers_own_templates_give_the_same_classes(bundle, enumerated):
+    """tools/check_certificate.py restates Horner's rule and long division in its own code: class by class, the
+    same case counts as numerate's enumeration."""
+    from collections import defaultdict
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import check_certificate as checker
+
+    mine, theirs = defaultdict(list), defaultdict(list)
+    for view, _, desc, _ in enumerated.values():
+        mine[desc].append(len(view))
+    for (desc, _), rows in checker.program_cases(checker.MODMUL_PROC, list(bundle.tok.vocab)).items():
+        theirs[desc].append(len(rows))
+    assert {d: sorted(n) for d, n in mine.items()} == {d: sorted(n) for d, n in theirs.items()}
+    assert sum(map(sum, mine.values())) > 1_000_000
+
+
+def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
+    scheme, tok = bundle.model.scheme, bundle.tok
+    forms, rng = list(MODMUL.forms(MODMUL.form_width)), random.Random(0)
+    for _ in range(200):
+        p, first = form_page(MODMUL, forms, rng)
+        text = "".join(p.line(r) for r in range(len(p.rows)))
+        rows, cols, _, kinds = (t[0].tolist() for t in scheme.page_layout(torch.tensor([tok.encode(text)])))
+        i = 0
+        for r in range(len(p.rows)):
+            for c in sorted(p.rows[r]):
+                opener = None if p.variants[r] is None else tok.id_of(p.variants[r])
+                assert (rows[i], cols[i], kinds[i]) == (r, c, scheme.line_kind(r, opener))
+                i += 1
+        assert len(form_targets(MODMUL, p, first)) == sum(len(p.rows[r]) for r in range(first, len(p.rows)))
