@@ -116,7 +116,7 @@ def test_every_task_meets_the_contract(name):
                     lines, digits = task.answer_shape(p, fmt.width(p))
                     written = fmt.split(truth)
                     assert len(written) <= lines and all(len(x) <= digits + 2 for x in written)
-                    assert task.parse_expression(task.symbol.join(map(str, p.operands))) == p
+                    assert task.parse_expression(task.expression(p)) == p
                     continue
                 assert isinstance(truth, (int, tuple))
                 cells = isinstance(truth, tuple) and truth and isinstance(truth[0], tuple)  # lines of cells
@@ -127,7 +127,7 @@ def test_every_task_meets_the_contract(name):
                 for v in truth if isinstance(truth, tuple) else (truth,):
                     assert (len(v) if cells else len(str(abs(v)))) <= digits
                 if not isinstance(task, IterativeTask):  # an expression a user would type reads back the same
-                    assert task.parse_expression(task.symbol.join(map(str, p.operands))) == p
+                    assert task.parse_expression(task.expression(p)) == p
     with pytest.raises(Exception, match="no sampler"):
         task.sample(rng, "no-such-sampler", (1,) * len(task.cell_dims))
 
