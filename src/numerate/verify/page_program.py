@@ -195,17 +195,23 @@ def fields_of(bundle, problem) -> list[tuple[bytes, tuple]]:
     return out
 
 
-def real_pages_showing(bundle, wanted: set, pages: int = 600, max_len: int = 6, seed: int = 0) -> tuple[dict, int]:
+def real_pages_showing(
+    bundle, wanted: set, pages: int = 600, max_len: int = 6, seed: int = 0, max_tokens: int = 2_000_000
+) -> tuple[dict, int]:
     """For each (key, row) in `wanted`, a real problem whose page shows it, smallest pages first, drawn from every
-    sampler of the task: ({item: problem}, pages searched)."""
+    sampler of the task, until `max_tokens` tokens are searched: ({item: problem}, pages searched)."""
     import random
 
-    rng, task, found, searched = random.Random(seed), bundle.task, {}, 0
+    rng, task, found, searched, tokens = random.Random(seed), bundle.task, {}, 0, max_tokens
+    fmt = bundle.fmt
     per_size = max(1, pages // (max_len * max_len))
     for total in range(2, 2 * max_len + 1):
         for n in range(max(1, total - max_len), min(max_len, total - 1) + 1):
             problems = [task.sample(rng, s, (n, total - n)) for s in task.samplers for _ in range(per_size)]
             for problem in dict.fromkeys(problems):
+                tokens -= len(fmt.target(problem, task.answer(problem)))
+                if tokens < 0:
+                    return found, searched
                 searched += 1
                 for item in fields_of(bundle, problem):
                     if item in wanted and item not in found:

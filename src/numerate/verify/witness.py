@@ -7,7 +7,9 @@ import torch
 from numerate.tasks.base import Problem
 
 
-def witness_pages(bundle, limit: int = 10, per_size: int = 40, max_len: int = 6, seed: int = 0) -> list[Problem]:
+def witness_pages(
+    bundle, limit: int = 10, per_size: int = 40, max_len: int = 6, seed: int = 0, max_tokens: int = 10_000
+) -> list[Problem]:
     """Real problems whose page the model writes wrong, at most `limit` of them, smallest first.
 
     A case the proof refutes may come from a template page whose digits stand for a field's local variables
@@ -15,7 +17,8 @@ def witness_pages(bundle, limit: int = 10, per_size: int = 40, max_len: int = 6,
     pages are read as written (teacher forcing) and every query's argmax is compared with the token the page has
     next; the first mismatch is where greedy decoding leaves the page, so `solve` gets such a problem wrong.
     Candidates: `per_size` problems for every pair of operand lengths up to `max_len` from every sampler of the
-    task (adversarial ones included) and from its training mixture."""
+    task (adversarial ones included) and from its training mixture, each page of at most `max_tokens` tokens
+    (a page model's forward pass holds a (query, key) table)."""
     import random
 
     tok, fmt, task, model = bundle.tok, bundle.fmt, bundle.task, bundle.model
@@ -31,6 +34,8 @@ def witness_pages(bundle, limit: int = 10, per_size: int = 40, max_len: int = 6,
         by_length: dict[int, list] = {}
         for p in dict.fromkeys(problems):
             ids = tok.encode(fmt.prompt(p) + fmt.target(p, task.answer(p))) + [tok.eos_id]
+            if len(ids) > max_tokens:
+                continue
             by_length.setdefault(len(ids), []).append((p, ids, len(tok.encode(fmt.prompt(p)))))
         for group in by_length.values():
             x = torch.tensor([ids for _, ids, _ in group])
