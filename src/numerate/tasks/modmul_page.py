@@ -317,7 +317,7 @@ class ModmulPage(Task):
         return problem
 
     def line_names(self, first: int, count: int) -> list[str]:
-        return [f"line {i + 1}" for i in range(count)]
+        return [f"block {i // 5 + 1}: line {i % 5 + 1}" for i in range(count)]
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         """(lines, cells a line may hold): the first block and one per digit of b, then long division of a
