@@ -76,7 +76,7 @@ def problems_of(tier: int, samples: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def measure(problems: list[tuple[int, int, int]], threads: int) -> dict:
+def measure(model: str, problems: list[tuple[int, int, int]], threads: int) -> dict:
     import torch
 
     from numerate.commands.solve import solve_stream
@@ -86,7 +86,7 @@ def measure(problems: list[tuple[int, int, int]], threads: int) -> dict:
     for a, b, p in problems:  # one at a time: seconds per problem
         out, err = io.StringIO(), io.StringIO()
         t0 = time.perf_counter()
-        solve_stream(MODEL, io.BytesIO(f"{a}*{b}%{p}\n".encode()), out, err, batch_size=1)
+        solve_stream(model, io.BytesIO(f"{a}*{b}%{p}\n".encode()), out, err, batch_size=1)
         seconds.append(time.perf_counter() - t0)
         answers.append((out.getvalue().split() or ["?"])[0])
     return {
@@ -117,10 +117,11 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=100, help="problems a tier (default 100)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--force", action="store_true", help="run tiers again that have results")
+    ap.add_argument("--model", default=MODEL, help=f"the folder (default {MODEL}); results are kept per folder")
     args = ap.parse_args()
-    if not Path(MODEL).is_dir():
-        raise SystemExit(f"page_modmul.py: no folder {MODEL}")
-    keep = RESULTS / "page-modmul"
+    if not Path(args.model).is_dir():
+        raise SystemExit(f"page_modmul.py: no folder {args.model}")
+    keep = RESULTS / "page-modmul" if args.model == MODEL else Path("runs") / "bench-page-modmul"
     keep.mkdir(parents=True, exist_ok=True)
     for tier in _tiers(args.tiers):
         path = keep / f"tier-{tier}.json"
@@ -129,7 +130,7 @@ def main() -> None:
         from numerate.tasks.modmul_page import page_text
 
         problems = problems_of(tier, args.samples)
-        row = {"tier": tier, **measure(problems, args.threads)}
+        row = {"tier": tier, **measure(args.model, problems, args.threads)}
         row["tokens_per_problem"] = round(sum(len(page_text(*x)) + 1 for x in problems) / len(problems))
         path.write_text(json.dumps(row, indent=1))
         print(f"tier {tier:>2}  exact {row['exact']}/{row['problems']}  {row['seconds_per_problem']} s a problem")
@@ -146,8 +147,14 @@ def main() -> None:
             f"{r['seconds_per_problem']:>11} {r['slowest_s']:>9} {r['tokens_per_problem']:>16,} {r['threads']:>7}"
         )
     lines.append("")
-    lines.append(f"proof: models/page-modmul is proven on every page (every multiplication, division and decision). {PUBLISHED}")
-    write_results("page-modmul", "\n".join(lines), {"command": " ".join(sys.argv), "rows": rows})
+    cert = Path(args.model) / "certificate.json"
+    verdict = json.loads(cert.read_text()).get("verdict") if cert.is_file() else "none"
+    lines.append(f"{args.model}: certificate verdict {verdict!r} (proven covers every page: every digit and decision)")
+    lines.append(PUBLISHED)
+    if args.model == MODEL:
+        write_results("page-modmul", "\n".join(lines), {"command": " ".join(sys.argv), "rows": rows})
+    else:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
