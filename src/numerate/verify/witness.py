@@ -8,7 +8,7 @@ from numerate.tasks.base import Problem
 
 
 def witness_pages(
-    bundle, limit: int = 10, per_size: int = 40, max_len: int = 6, seed: int = 0, max_tokens: int = 10_000
+    bundle, limit: int = 10, per_size: int = 40, max_len: int = 6, seed: int = 0, max_tokens: int = 4_000
 ) -> list[Problem]:
     """Real problems whose page the model writes wrong, at most `limit` of them, smallest first.
 
