@@ -45,15 +45,23 @@ def test_long_and_adversarial_products():
         assert task.final(page_text(a, b, p)) == a * b % p, (a, b, p)
 
 
-def test_the_page_multiplies_digit_by_digit_then_divides():
-    """12 * 34 mod 7: the first block, then blocks by 3 ('D') and by 4 ('E') from b's top, then the division."""
+def test_the_page_counts_adds_shifts_and_then_divides():
+    """12 * 34 mod 7: b's top digit 3 is shift-and-add then two adds, next digit; 4 is shift-and-add then three
+    adds; b is spent, and the division of 408 by 7 begins."""
     pg = page(12, 34, 7)
     blocks = [pg.variants[r] for r in range(3, len(pg.rows), 5)]
-    assert blocks[:4] == ["@", "D", "E", "="]
-    assert set(blocks[4:]) <= {">", "-", "<"}
-    product = pg.line(3 + 2 * 5 + 3)  # N of the block by 4: 408, reversed, as long as a plus two columns
-    assert product == "E8040;"
+    assert blocks[:11] == ["@", "^", "+", "+", "!", "^", "+", "+", "+", "!", "="]
+    assert set(blocks[11:]) <= {">", "-", "<"}
+    assert [pg.line(3 + 5 * k + 4) for k in range(1, 4)] == ["^42+", "+41+", "+40!"]  # B's top counts down
+    assert pg.line(3 + 5 * 8 + 3) == "+8040;"  # N after the last addition: 408, reversed
     assert ModmulPage().final(page_text(12, 34, 7)) == 408 % 7
+
+
+def test_zero_digits_shift_without_adding():
+    pg = page(7, 205, 1000)  # b's digits 2, 0, 5: the 0 is a shift, then the next digit
+    blocks = [pg.variants[r] for r in range(3, len(pg.rows), 5)]
+    assert blocks[:8] == ["@", "^", "+", "!", "~", "!", "^", "+"]
+    assert ModmulPage().final(page_text(7, 205, 1000)) == 1435 % 1000
 
 
 def test_bad_questions_and_pages_are_refused():
@@ -99,21 +107,22 @@ def test_every_field_of_real_pages_is_enumerated(bundle, enumerated):
     assert seen > 30_000
 
 
-def test_the_checkers_own_templates_give_the_same_classes(bundle, enumerated):
-    """tools/check_certificate.py restates Horner's rule and long division in its own code: class by class, the
-    same case counts as numerate's enumeration."""
+def test_the_checkers_own_templates_give_the_same_cases(bundle, enumerated):
+    """tools/check_certificate.py restates Horner's rule and long division in its own code: shape by shape, the
+    same cases with the same right tokens as numerate's enumeration."""
     from collections import defaultdict
 
     sys.path.insert(0, str(ROOT / "tools"))
     import check_certificate as checker
 
-    mine, theirs = defaultdict(list), defaultdict(list)
-    for view, _, desc, _ in enumerated.values():
-        mine[desc].append(len(view))
-    for (desc, _), rows in checker.program_cases(checker.MODMUL_PROC, list(bundle.tok.vocab)).items():
-        theirs[desc].append(len(rows))
-    assert {d: sorted(n) for d, n in mine.items()} == {d: sorted(n) for d, n in theirs.items()}
-    assert sum(map(sum, mine.values())) > 1_000_000
+    mine, theirs = defaultdict(set), defaultdict(set)
+    for view, rel, desc, _ in enumerated.values():
+        mine[(desc, tuple(map(tuple, rel[:, [0, 1, 3]].tolist())))] |= set(map(tuple, view.tolist()))
+    for (desc, shape), rows in checker.program_cases(checker.MODMUL_PROC, list(bundle.tok.vocab)).items():
+        theirs[(desc, tuple(shape))] |= set(rows)
+    assert mine.keys() == theirs.keys()
+    assert all(mine[k] == theirs[k] for k in mine)
+    assert sum(map(len, mine.values())) > 100_000
 
 
 def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):

@@ -1360,21 +1360,25 @@ MODMUL_CLAIM = (
     "triple of non-negative integers a and b and a positive integer p, multiplied and reduced ((a * b) mod p) as "
     "long multiplication then long division written out on a page, every decision the model's"
 )
-TIMES = "ABCDEFGHIJ"  # the mark of the block that computes 10 T + a * m is TIMES[m]
 MM_SHORT = 4  # the multiplication templates' lengths: a query reads two columns right (docs/verification.md)
+MM_NEXT = {"@": "^~", "^": "+!", "+": "+!", "~": "!", "!": "^~="}  # which block may follow which
 
 
 def modmul_reads(line: str, variant: str) -> tuple:
-    """What each kind reads. Multiplication blocks hold, at the five places S R Q K D: a, p, the carries C, the
-    new total N = 10 T + a * m (T: N a block up) and b's digits left B; then the division of the last N by p."""
+    """What each kind reads. Multiplication blocks hold, at the five places S R Q K D: a, p, the carries C, the new
+    total N (from T, the N a block up) and b's unused cells B, whose top cell counts the additions still due; the
+    variants: ^ N = 10 T + a, + N = T + a, ~ N = 10 T, ! N = T and B less its top cell. Then the division of the
+    last N by p."""
     if variant == "@":  # the first block, under the question's a (row 0), b (1), p (2)
         return {"S": ((-3, (1,)),), "R": ((-2, (1,)),), "Q": (), "K": ((-3, (1,)),), "D": ((-6, (1,)),)}[line]
-    if variant in TIMES:
+    if variant in "^+~!":
+        t = 0 if variant in "^~" else 1  # a shift reads T one column to the left
+        adds = variant in "^+"
         return {
             "S": ((-5, (1,)),),
             "R": ((-5, (1,)),),
-            "Q": ((-4, (0,)), (-2, (1,))),  # T[c], a[c+1]
-            "K": ((-5, (0,)), (-3, (1,)), (-1, (0,))),  # T[c], a[c+1], C[c]
+            "Q": ((-4, (t,)),) + (((-2, (1,)),) if adds else ()),  # T, a
+            "K": ((-5, (t,)),) + (((-3, (1,)),) if adds else ()) + ((-1, (0,)),),  # T, a, C
             "D": ((-5, (1, 2)),),
         }[line]
     if variant == "=" and line in "SR":  # the division's first block: the product (N) and p (P) a block up
@@ -1383,7 +1387,8 @@ def modmul_reads(line: str, variant: str) -> tuple:
 
 
 def modmul_rule(line: str, variant: str, own: str, cells: dict) -> str:
-    """The token after a query of a modular-multiplication page, restated from Horner's rule and long division."""
+    """The token after a query of a modular-multiplication page, restated from Horner's rule by repeated addition
+    and long division."""
     v = lambda off, d: cells.get((off, d))  # noqa: E731
     num = lambda t: int(t) if _digit(t) else 0  # noqa: E731
     mark = own is not None and own not in ";." and not _digit(own)
@@ -1398,28 +1403,35 @@ def modmul_rule(line: str, variant: str, own: str, cells: dict) -> str:
         if line == "K":  # T = 0, as many zeros as a has digits
             return "0" if _digit(v(-3, 1)) else ";"
         b1 = v(-6, 1)
-        return b1 if _digit(b1) else (TIMES[int(own)] if _digit(own) else own)
-    if variant in TIMES:
-        m = TIMES.index(variant)
+        if _digit(b1):
+            return b1
+        return ("~" if own == "0" else "^") if _digit(own) else own
+    if variant in "^+~!":
+        shift, adds = variant in "^~", variant in "^+"
         if line in "SR":
             x = v(-5, 1)
             return x if _digit(x) else ";"
-        if line == "Q":  # the carry out of column c + 1 of 10 T + a * m
-            t, a1 = v(-4, 0), v(-2, 1)
-            if not (mark or _digit(t)):
+        if line in "QK":  # C: the carry out of column c + 1; N: column c + 1
+            t = v(-4, 0 if shift else 1) if line == "Q" else v(-5, 0 if shift else 1)
+            a1 = (v(-2, 1) if line == "Q" else v(-3, 1)) if adds else None
+            if not ((mark and shift) or _digit(t)):
                 return ";"
-            return str((num(t) + num(a1) * m + (0 if mark else num(own))) // 10)
-        if line == "K":  # column c + 1 of 10 T + a * m
-            t, a1, c0 = v(-5, 0), v(-3, 1), v(-1, 0)
-            if not (mark or _digit(t)):
-                return ";"
-            return str((num(t) + num(a1) * m + num(c0)) % 10)
-        b1, b2 = v(-5, 1), v(-5, 2)  # B: b's digits left, less the top one
-        if mark:
-            return (b1 if _digit(b2) else "0") if _digit(b1) else own
-        if not _digit(b1):
-            return "="  # no digit was left: divide
-        return b1 if _digit(b2) else TIMES[int(own)]
+            carry = (0 if mark else num(own)) if line == "Q" else num(v(-1, 0))
+            total = num(t) + num(a1) + carry
+            return str(total // 10 if line == "Q" else total % 10)
+        b1, b2 = v(-5, 1), v(-5, 2)  # B a block up, one and two columns right
+        top = _digit(b1) and not _digit(b2)
+        if mark and not _digit(b1):
+            return own  # the decision, written again to open the next block
+        if variant == "!":
+            if mark:
+                return "0" if top else b1  # a spent B is one 0
+            if not _digit(b1):
+                return "="
+            return b1 if not top else ("~" if own == "0" else "^")
+        if _digit(b1):
+            return str((int(b1) - 1) % 10) if top and adds else b1
+        return "!" if variant == "~" or own == "0" else "+"
     if variant == "=" and line in "SR":
         a1, b1 = (v(-2, 1), v(-4, 1)) if line == "S" else (v(-3, 1), v(-5, 1))
         first, other = (b1, a1) if line == "S" else (a1, b1)
@@ -1429,49 +1441,51 @@ def modmul_rule(line: str, variant: str, own: str, cells: dict) -> str:
 
 def modmul_templates():
     """Template pages: the first block under a question of every length to MM_SHORT; every pair of multiplication
-    blocks, each line's lengths over what its kind reads (a with T for C and N, B's digits with its closing
-    mark), the others at one; the last multiplication block above the division's first (product and p of every
-    width to DIV_WIDTH); and every pair of division blocks (div_templates)."""
+    blocks one may follow the other (MM_NEXT), each line's lengths over what its kind reads (a with T for C and N,
+    B with its closing mark), the others at one; the last multiplication block above the division's first (product
+    and p of every width to DIV_WIDTH); and every pair of division blocks (div_templates)."""
 
     def row(cells, mark=None):
         return dict(enumerate(mark + cells)) if mark else {i + 1: t for i, t in enumerate(cells)}
 
     def mul(mark, la, lp, lt, b, close):
-        c, n = ("0", "0" * la) if mark == "@" else ("d" * lt, "d" * lt)
+        c, n = ("0", "0" * la) if mark == "@" else (("b" if mark in "^+" else "0") * lt, "d" * lt)
         return [row(x + ";", mark) for x in ("d" * la, "d" * lp, c, n)] + [row(b + close, mark)], [mark] * 5
 
     lengths = range(1, MM_SHORT + 1)
     for la, lb, lp in itertools.product(lengths, lengths, lengths):
-        for close in TIMES:
+        for close in MM_NEXT["@"]:
             rows, marks = mul("@", la, lp, la, "d" * lb, close)
             yield [row("d" * k + "*") for k in (la, lb, lp)] + rows, [None] * 3 + marks, 3
-    for before in "@" + TIMES:
-        for mark in TIMES:
-            shapes = [(la, la) for la in lengths] if before == "@" else [(a, a + k) for a in lengths for k in lengths]
-            ends = [(1, "0", "=")] + [(lb, "d" * (lb - 1), x) for lb in lengths if lb > 1 for x in TIMES]
-            variants = [(la, lt, 1, 1, "0", "=") for la, lt in shapes]
-            variants += [(1, shapes[0][1], lp, 1, "0", "=") for lp in lengths]
+    for before in "@^+~!":
+        shapes = [(la, la) for la in lengths] if before == "@" else [(a, a + k) for a in lengths for k in range(5)]
+        for mark in MM_NEXT[before].replace("=", ""):
+            if mark == "!":
+                ends = [(1, "0", "=")] + [(lb, "d" * (lb - 1), x) for lb in lengths if lb > 1 for x in "^~"]
+            else:
+                ends = [(lb, "d" * lb, x) for lb in lengths for x in MM_NEXT[mark]]
+            variants = [(la, lt, 1, 1, *ends[0][1:]) for la, lt in shapes]
+            variants += [(1, shapes[0][1], lp, ends[0][0], *ends[0][1:]) for lp in lengths]
             variants += [(1, shapes[0][1], 1, lb, b, x) for lb, b, x in ends]
             for la, lt, lp, lb, b, close in variants:
                 top, top_marks = mul(before, la, lp, lt, "d" * lb, mark)
-                rows, marks = mul(mark, la, lp, lt + 1, b, close)
+                rows, marks = mul(mark, la, lp, lt + (mark in "^~"), b, close)
                 yield [{}, {}, {}] + top + rows, [None] * 3 + top_marks + marks, 8
     for width in range(1, DIV_WIDTH + 1):
         for lt, lp in sorted({(n, width) for n in range(2, width + 1)} | {(width, m) for m in range(1, width)}):
-            for mark in TIMES:
-                top, top_marks = mul(mark, 1, lp, lt, "0", "=")
-                for decision in ">-<":
-                    s = "d" * width + ";"
-                    lines = [s, s, s, "0" + "b" * width + ";", "d" * width + decision]
-                    rows = [row(x, "=") for x in lines]
-                    yield [{}, {}, {}] + top + rows, [None] * 3 + top_marks + ["="] * 5, 8
+            top, top_marks = mul("!", 1, lp, lt, "0", "=")
+            for decision in ">-<":
+                s = "d" * width + ";"
+                lines = [s, s, s, "0" + "b" * width + ";", "d" * width + decision]
+                rows = [row(x, "=") for x in lines]
+                yield [{}, {}, {}] + top + rows, [None] * 3 + top_marks + ["="] * 5, 8
     yield from div_templates(above=3, pairs_only=True)
 
 
 MODMUL_PROC = dict(
     question="abp",
     lines=DIV_LINES,
-    variants="@" + TIMES + DIV_VARIANTS,
+    variants="@^+~!" + DIV_VARIANTS,
     reads=modmul_reads,
     rule=modmul_rule,
     templates=modmul_templates,

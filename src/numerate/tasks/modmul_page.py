@@ -1,30 +1,39 @@
-"""(a * b) mod p on a page: the model multiplies by Horner's rule, then divides by p, every digit and every
-decision its own.
+"""(a * b) mod p on a page: the model multiplies by Horner's rule with repeated addition, then divides by p, every
+digit and every decision its own.
 
 The question is a, b and p, each reversed and closed by ``*``. The page is a run of blocks of five lines, least
-significant digit first. First the multiplication, T <- 10 T + a * m for each digit m of b from the top:
+significant digit first. First the multiplication, T = a * b built from b's digits, the top one first:
 
 - ``A``: a, copied;
 - ``P``: p, copied;
-- ``C``: the carries of 10 T + a * m: C[j] is the carry out of column j (C's opening mark stands for a carry 0);
-- ``N``: 10 T + a * m, T the N a block up (one column longer: len(a) + j cells after j blocks);
-- ``B``: b without its top digit, or ``0`` when none is left; its closing mark is the decision.
+- ``C``: the carries of N (0 or 1; C's opening mark stands for a carry 0);
+- ``N``: the new total, from T (the N a block up);
+- ``B``: b's digits not yet used; its top cell counts the additions still due for the digit in hand.
 
-A multiplication block's variant is the digit it multiplies by: the mark ``DIGIT_MARKS[m]``. The first block
-(``@``, the prompt's mark) copies a and p, writes T = 0 (C is ``0``, N len(a) zeros) and copies b. B's last cell is its top
-digit, and the query on that cell writes the mark of the next block's digit, or, when B is spent (the ``0`` under
-which B a block up had its closing mark), ``=``: the long division of T = a * b by p begins (tasks/division_page.py, the same five lines S, R, Q, K, D and
-the same rules, its first block reading the last N and P instead of the question's rows). The page ends as long
-division's does; its last block's R is (a * b) mod p.
+A multiplication block is one of four variants (the mark that opens every line of it), each the model's choice:
 
-Every token is a function of the token before it and of at most four cells in columns c..c + 2 of at most six rows
-above (in a multiplication block, at most three), which each kind names (`MODMUL`, the declaration); tasks/page_program.py writes the page from it.
+- ``^`` *shift and add*: N = 10 T + a, and B's top cell less one: the first addition for a digit;
+- ``+`` *add*: N = T + a, and B's top cell less one;
+- ``~`` *shift*: N = 10 T: a digit 0 (B copied);
+- ``!`` *next*: N = T, and B without its top cell (a 0 by then), or, when that was B's last cell, a single ``0``.
 
-Why it is correct, for every a, b >= 0 and p > 0: the first block sets T = 0, and the block of digit m sets N =
-10 T + a * m column by column with carries C[j] = (T[j-1] + a[j] * m + C[j-1]) // 10 <= 9 (9 + 81 + 9 < 100);
-after the blocks of b's digits from the top, T = a * b (Horner's rule). N has len(a) + j cells after j blocks, and
-a * (b's top j digits) < 10^(len(a) + j), so its last carry is 0 and no digit is lost. B loses its top digit each
-block, so the multiplication takes len(b) blocks; the division is long division of T by p, which ends
+B's last cell closes the block with the decision: after ``^`` or ``+``, add again (``+``) while B's top cell is
+not 0, else ``!``; after ``~``, ``!``; after ``!``, ``^`` for a next digit that is not 0, ``~`` for a 0, and, when
+B is spent (its ``0`` under the closing mark of B a block up), ``=``: the long division of T = a * b by p begins
+(tasks/division_page.py: the same five lines S, R, Q, K, D and the same rules, its first block reading the last
+N and P instead of the question's rows). The first block (``@``, the prompt's mark) copies a and p, writes T =
+len(a) zeros and copies b, and opens ``^`` or ``~`` by b's top digit. The page ends as long division's does; its
+last block's R is (a * b) mod p.
+
+Every token is a function of the token before it and of at most three cells in columns c..c + 2 of rows at most
+six above, which each kind names (`MODMUL`, the declaration); tasks/page_program.py writes the page from it. No
+rule multiplies: a column of N is a sum of at most three cells (T's, a's and a carry of 0 or 1).
+
+Why it is correct, for every a, b >= 0 and p > 0: by induction over blocks, after the blocks for b's top j digits
+and k additions for the next one, T = a * (b's top j digits * 10 + k) with k counted down in B's top cell; so when
+B is spent, T = a * b (Horner's rule). T has len(a) cells after the first block and one more at each shift, and
+a * (b's top j digits) < 10^(len(a) + j), so no sum carries out of N. Each block adds, shifts or drops a cell of B,
+at most 10 blocks a digit, so the multiplication ends; the division is long division of T by p, which ends
 (division_page.py) with R = T mod p.
 """
 
@@ -36,6 +45,7 @@ from numerate.bigint import from_str, to_str
 from numerate.tasks import division_page as division
 from numerate.tasks.base import TASKS, Problem, Task, random_number
 from numerate.tasks.page_program import (
+    ANY_BIT,
     ANY_DIGIT,
     FILL,
     LINE,
@@ -51,15 +61,24 @@ from numerate.tasks.page_program import (
 )
 
 MUL_START = "@"
-DIGIT_MARKS = "ABCDEFGHIJ"  # the block that adds a * m opens with DIGIT_MARKS[m] (not d, b or q: placeholders)
+SHIFT_ADD, ADD, SHIFT, NEXT = "^", "+", "~", "!"
+MUL_VARIANTS = (SHIFT_ADD, ADD, SHIFT, NEXT)
 DIV_START = division.START  # "=": the division's first block
-VARIANTS = (MUL_START, *DIGIT_MARKS, DIV_START, division.ALIGN, division.SUB, division.SHIFT)
+VARIANTS = (MUL_START, *MUL_VARIANTS, DIV_START, division.ALIGN, division.SUB, division.SHIFT)
 LINES = division.LINES  # positions; a multiplication block holds A, P, C, N, B at them
-MUL_LINES = ("A", "P", "C", "N", "B")
 QUESTION = ("a", "b", "p")
 SYMBOL = "*"
 SPENT = "0"  # B's one cell once b's digits are spent (a digit: a line's last cell is one)
 TRAIN_PAGE_TOKENS = 600  # longer training pages are drawn again (ModmulPage.sample_range)
+
+# which blocks may follow which (the first block's and `!`'s choice depends on the next digit)
+FOLLOWS = {
+    MUL_START: (SHIFT_ADD, SHIFT),
+    SHIFT_ADD: (ADD, NEXT),
+    ADD: (ADD, NEXT),
+    SHIFT: (NEXT,),
+    NEXT: (SHIFT_ADD, SHIFT, DIV_START),
+}
 
 
 def _mark(own: str) -> bool:
@@ -73,9 +92,19 @@ def _on_close(variant: str, rule):
     return run
 
 
+def _less_one(cell: str) -> str:
+    """The count less one (a block that adds follows only a count above 0; the forms' superset also holds 0)."""
+    return str((int(cell) - 1) % 10)
+
+
+def _digit_opens(own: str) -> str:
+    """The block that starts a digit of b: shift and add, or for a 0 shift only."""
+    return SHIFT_ADD if own != "0" else SHIFT
+
+
 def _first_rules() -> dict:
     """The first block, under the question's rows a (row 0), b (1) and p (2): A and P copied, C a 0, N as many
-    zeros as a has digits (T = 0, as long as a: every later N is then long enough for 10 T + a * m), B copied."""
+    zeros as a has digits (T = 0, as long as a: no later sum carries out of N), B copied."""
 
     def zero(f):  # C: a single 0
         return "0" if _mark(f.own) else LINE
@@ -84,12 +113,12 @@ def _first_rules() -> dict:
         ((a1,),) = f.rows
         return "0" if is_digit(a1) else LINE
 
-    def b_start(f):  # reads b[c+1]: b's digits; after its top digit, the mark of the first digit to multiply by
+    def b_start(f):  # reads b[c+1]: b's digits; after its top digit, the block that starts it
         ((b1,),) = f.rows
         if is_digit(b1):
             return b1
         if is_digit(f.own):
-            return DIGIT_MARKS[int(f.own)]
+            return _digit_opens(f.own)
         return f.own  # the query on the decision mark writes it again, opening the next block
 
     v = MUL_START
@@ -103,41 +132,56 @@ def _first_rules() -> dict:
     return {(k.line, v): k for k in kinds}
 
 
-def _digit_rules(m: int) -> dict:
-    """The block that multiplies by the digit m: N = 10 T + a * m, T the N a block up. Column j + 1 of N sums
-    T[j], a[j + 1] * m and the carry C[j]; T has at least len(a) cells, so N is T's length plus one."""
-    v = DIGIT_MARKS[m]
+def _mul_rules(v: str) -> dict:
+    """A multiplication block of variant v. T is the N a block up; a shift reads T one column left (N[c+1] from
+    T[c], so N[1] sums no T), an addition in place reads T[c+1]."""
+    shifts, adds = v in (SHIFT_ADD, SHIFT), v in (SHIFT_ADD, ADD)
+    t_col = 0 if shifts else 1
 
-    def c_rule(f):  # reads T[c], A[c+1]: the carry out of column c + 1
-        (t0,), (a1,) = f.rows
-        opener = _mark(f.own)
-        if not (opener or is_digit(t0)):
+    def column(f):  # (T's cell, a's cell, carry in, whether N has a column c + 1)
+        t = f.rows[0][0]
+        a1 = f.rows[1][0] if adds else None
+        return t, a1, (_mark(f.own) and shifts) or is_digit(t)
+
+    def c_rule(f):  # reads T[c or c+1] (N a block up), and A[c+1] if it adds: the carry out of column c + 1
+        t, a1, more = column(f)
+        if not more:
             return LINE
-        carry = 0 if opener else value(f.own)
-        return str((value(t0) + value(a1) * m + carry) // 10)
+        carry = 0 if _mark(f.own) else value(f.own)
+        return str((value(t) + value(a1) + carry) // 10)
 
-    def n_rule(f):  # reads T[c], A[c+1], C[c]: column c + 1 of 10 T + a * m
-        (t0,), (a1,), (c0,) = f.rows
-        if not (_mark(f.own) or is_digit(t0)):
+    def n_rule(f):  # reads T[c or c+1], A[c+1] if it adds, C[c]: column c + 1 of N
+        t, a1, more = column(f)
+        if not more:
             return LINE
-        return str((value(t0) + value(a1) * m + value(c0)) % 10)
+        return str((value(t) + value(a1) + value(f.rows[-1][0])) % 10)
 
-    def b_rule(f):  # reads B[c+1], B[c+2] a block up: B without its top digit, then the next decision
+    def b_rule(f):  # reads B[c+1], B[c+2] a block up
         ((b1, b2),) = f.rows
         if _mark(f.own):
-            if is_digit(b1):  # the opening mark
-                return b1 if is_digit(b2) else SPENT  # B a block up had one digit: none is left
-            return f.own  # the query on the decision mark writes it again, opening the next block
-        if not is_digit(b1):
-            return DIV_START  # after SPENT (its column 1 sees B's closing mark a block up): divide
-        return b1 if is_digit(b2) else DIGIT_MARKS[int(f.own)]  # b1 is the top dropped; this cell is the new top
+            if not is_digit(b1):
+                return f.own  # the query on the decision mark writes it again, opening the next block
+            if v == NEXT and not is_digit(b2):
+                return SPENT  # B a block up had one cell: none is left
+            return b1 if is_digit(b2) or not adds else _less_one(b1)
+        if v == NEXT:
+            if not is_digit(b1):
+                return DIV_START  # after SPENT (its column 1 sees B's closing mark a block up): divide
+            return b1 if is_digit(b2) else _digit_opens(f.own)  # b1 was the top dropped; this cell is the new top
+        if is_digit(b1):
+            return b1 if is_digit(b2) or not adds else _less_one(b1)  # the top cell counts down
+        if v == SHIFT:
+            return NEXT
+        return ADD if f.own != "0" else NEXT
 
     up = -len(LINES)
+    t_read = ((-4, (t_col,)),)
+    a_read = ((-2, (1,)),) if adds else ()
     kinds = (
         Kind(LINES[0], v, ((up, (1,)),), _on_close(v, division.copied)),  # A
         Kind(LINES[1], v, ((up, (1,)),), _on_close(v, division.copied)),  # P
-        Kind(LINES[2], v, ((-4, (0,)), (-2, (1,))), _on_close(v, c_rule)),  # C: T (N a block up), A
-        Kind(LINES[3], v, ((up, (0,)), (-3, (1,)), (-1, (0,))), _on_close(v, n_rule)),  # N: T, A, C
+        Kind(LINES[2], v, t_read + a_read, _on_close(v, c_rule)),  # C: T, a
+        Kind(LINES[3], v, ((up, (t_col,)),) + tuple((o - 1, c) for o, c in a_read) + ((-1, (0,)),), _on_close(v, n_rule)),
         Kind(LINES[4], v, ((up, (1, 2)),), b_rule),
     )
     return {(k.line, v): k for k in kinds}
@@ -145,8 +189,8 @@ def _digit_rules(m: int) -> dict:
 
 def _kinds() -> dict:
     kinds = _first_rules()
-    for m in range(10):
-        kinds.update(_digit_rules(m))
+    for v in MUL_VARIANTS:
+        kinds.update(_mul_rules(v))
     # the division reads the product (N, two rows above its S) and p (P, four rows above)
     for v in (DIV_START, division.ALIGN, division.SUB, division.SHIFT):
         kinds.update(division._rules(v, start=DIV_START, ask=(-2, -4)))
@@ -161,17 +205,20 @@ def _row(cells: str, variant: str | None = None) -> dict:
 def _mul_block(variant: str, la: int, lp: int, ln: int, b_cells: str, decision: str) -> list[dict]:
     """A multiplication block's lines as forms: a, p, carries and N (`ln` cells each), B closed by `decision`."""
     d = ANY_DIGIT
-    cells = [d * la + LINE, d * lp + LINE, d * ln + LINE, d * ln + LINE, b_cells + decision]
+    carries = ANY_BIT * ln if variant in (SHIFT_ADD, ADD) else "0" * ln
+    cells = [d * la + LINE, d * lp + LINE, carries + LINE, d * ln + LINE, b_cells + decision]
     if variant == MUL_START:
         cells[2], cells[3] = "0" + LINE, "0" * la + LINE
     return [_row(c, variant) for c in cells]
 
 
-def _b_lines(lb: int) -> list[tuple[str, str]]:
-    """(B's cells, closing mark) a multiplication block may write when B a block up had `lb` digits."""
+def _b_lines(variant: str, lb: int) -> list[tuple[str, str]]:
+    """(B's cells, closing mark) a block of `variant` may write when B a block up had `lb` cells."""
+    if variant != NEXT:
+        return [(ANY_DIGIT * lb, nxt) for nxt in FOLLOWS[variant]]
     if lb == 1:
         return [(SPENT, DIV_START)]
-    return [(ANY_DIGIT * (lb - 1), mark) for mark in DIGIT_MARKS]
+    return [(ANY_DIGIT * (lb - 1), nxt) for nxt in FOLLOWS[NEXT] if nxt != DIV_START]
 
 
 SHORT = 4  # the multiplication's forms: len(a), len(p), len(B) and len(T) - len(a) up to this
@@ -179,48 +226,48 @@ SHORT = 4  # the multiplication's forms: len(a), len(p), len(B) and len(T) - len
 
 def forms(max_width: int):
     """Every form a page takes, as the part its queries read (`Form`): the first block under the question, every
-    pair of multiplication blocks, the last multiplication block with the division's first, and every pair of
-    division blocks (division_page.pair_forms).
+    pair of multiplication blocks one may follow the other (`FOLLOWS`), the last multiplication block with the
+    division's first, and every pair of division blocks (division_page.pair_forms).
 
-    A multiplication block's lines are a (len(a) cells), p (len(p)), C and N (len(T) + 1, T the N a block up:
-    len(a) zeros after the first block, len(a) + j cells after j blocks), and B (b less its top j digits, or a
-    blank). Each line's queries read only the lines its kind names, so the lengths that matter to one line are
+    A multiplication block's lines are a (len(a) cells), p (len(p)), C and N (len(T) + 1 after a shift, len(T)
+    otherwise; T is the N a block up, len(a) zeros after the first block and never shorter), and B (b's unused
+    cells). Each line's queries read only the lines its kind names, so the lengths that matter to one line are
     enumerated together (len(a) with len(T) for C and N; len(B) with B's closing mark) and the others alongside:
-    len(a), len(p), len(B) from 1 to SHORT and len(T) - len(a) from 0 (after the first block) or 1 to SHORT (a
-    query reads two columns right: longer lines show no other field), and the division's widths to `max_width`
-    (as division_page.forms argues: every width the product and p give it)."""
+    len(a), len(p), len(B) from 1 to SHORT and len(T) - len(a) from 0 to SHORT (a query reads two columns right:
+    longer lines show no other field), and the division's widths to `max_width` (as division_page.forms argues)."""
     d, q = ANY_DIGIT, len(QUESTION)
     question = lambda n: _row(d * n + SYMBOL)  # noqa: E731
-    for la in range(1, SHORT + 1):
-        for lb in range(1, SHORT + 1):
-            for lp in range(1, SHORT + 1):
-                for mark in DIGIT_MARKS:
+    lengths = range(1, SHORT + 1)
+    for la in lengths:
+        for lb in lengths:
+            for lp in lengths:
+                for nxt in FOLLOWS[MUL_START]:
                     rows = [question(la), question(lb), question(lp)]
-                    rows += _mul_block(MUL_START, la, lp, la, d * lb, mark)
+                    rows += _mul_block(MUL_START, la, lp, la, d * lb, nxt)
                     yield Form(Page(rows, [None] * q + [MUL_START] * 5), q, 0)
-    for before in (MUL_START, *DIGIT_MARKS):
-        lengths = range(1, SHORT + 1)
+    for before in (MUL_START, *MUL_VARIANTS):
         if before == MUL_START:
             shapes = [(la, la) for la in lengths]
         else:
-            shapes = [(la, la + k) for la in lengths for k in lengths]
-        bs = [(lb, b) for lb in lengths for b in _b_lines(lb)]
-        for m in range(10):
-            v = DIGIT_MARKS[m]
+            shapes = [(la, la + k) for la in lengths for k in range(SHORT + 1)]
+        for v in FOLLOWS[before]:
+            if v == DIV_START:
+                continue
+            grows = v in (SHIFT_ADD, SHIFT)
+            bs = [(lb, b) for lb in lengths for b in _b_lines(v, lb)]
             for i in range(max(len(shapes), len(bs))):
                 (la, lt), lp, (lb, (b_cells, decision)) = shapes[i % len(shapes)], i % SHORT + 1, bs[i % len(bs)]
                 rows = [{} for _ in range(q)]
                 rows += _mul_block(before, la, lp, lt, d * lb, v)
-                rows += _mul_block(v, la, lp, lt + 1, b_cells, decision)
+                rows += _mul_block(v, la, lp, lt + grows, b_cells, decision)
                 yield Form(Page(rows, [None] * q + [before] * 5 + [v] * 5), q + 5, 0)
     for width in range(1, max_width + 1):
         sizes = [(n, width) for n in range(2, width + 1)] + [(width, m) for m in range(1, width)]
         for lt, lp in sizes:  # the product T (at least two cells) and p
-            for mark in DIGIT_MARKS:
-                for decision in (division.ALIGN, division.SUB, division.SHIFT):
-                    rows = [{} for _ in range(q)] + _mul_block(mark, 1, lp, lt, SPENT, DIV_START)
-                    rows += division._block(DIV_START, width, 0, decision)
-                    yield Form(Page(rows, [None] * q + [mark] * 5 + [DIV_START] * 5), q + 5, width)
+            for decision in (division.ALIGN, division.SUB, division.SHIFT):
+                rows = [{} for _ in range(q)] + _mul_block(NEXT, 1, lp, lt, SPENT, DIV_START)
+                rows += division._block(DIV_START, width, 0, decision)
+                yield Form(Page(rows, [None] * q + [NEXT] * 5 + [DIV_START] * 5), q + 5, width)
         yield from division.pair_forms(width, DIV_START, q)
 
 
@@ -297,7 +344,7 @@ class ModmulPage(Task):
         lines = read_lines(answer, VARIANTS) if isinstance(answer, str) else None
         if lines is None or len(lines) < 6 or lines[-1] != (division.SHIFT, "", ""):
             return None  # not a page, or one that does not end with a shift with nothing left to shift
-        if any(variant in (MUL_START, *DIGIT_MARKS) for variant, _, _ in lines[-6:-1]):
+        if any(variant in (MUL_START, *MUL_VARIANTS) for variant, _, _ in lines[-6:-1]):
             return None  # the page ended before its division
         return _number(lines[-5][1])
 

@@ -192,8 +192,8 @@ class PageGcd(PageProgram):
 
 @SCHEMES.register(
     "page-modmul",
-    "a modular-multiplication page: five kinds of line per block, of 16 variants (start, the ten digits of b, then "
-    "long division's four), each of the variant its opening mark names, masked outside",
+    "a modular-multiplication page: five kinds of line per block, of 9 variants (start; shift and add, add, shift, "
+    "next digit; then long division's four), each of the variant its opening mark names, masked outside",
 )
 class PageModmul(PageProgram):
     QUESTION_ROWS = len(MODMUL.question)
