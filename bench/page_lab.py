@@ -41,7 +41,9 @@ def run(dials: list[int], samples: int, threads: int) -> list[dict]:
         solve_stream("models/page-gcd", io.BytesIO(text.encode()), out, err, batch_size=16)
         answers = out.getvalue().split("\n")
         exact = sum(x.strip() == str(math.gcd(a, b)) for x, (a, b) in zip(answers, problems))
-        rows.append({"dial": k, "problems": len(problems), "exact": exact, "seconds": round(time.perf_counter() - t0, 1)})
+        rows.append(
+            {"dial": k, "problems": len(problems), "exact": exact, "seconds": round(time.perf_counter() - t0, 1)}
+        )
         print(rows[-1], flush=True)
     return rows
 

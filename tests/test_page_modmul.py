@@ -97,7 +97,9 @@ def test_every_field_of_real_pages_is_enumerated(bundle, enumerated):
     rng, task = random.Random(3), bundle.task
     problems = [Problem((0, 0, 1)), Problem((1, 1, 1)), Problem((0, 7, 5)), Problem((10**9, 10**9 - 1, 997))]
     problems += [Problem((999, 999, 10**7 + 19)), Problem((5, 10**6, 3))]
-    problems += [task.sample(rng, s, tuple(rng.randint(1, 8) for _ in range(3))) for s in task.samplers for _ in range(4)]
+    problems += [
+        task.sample(rng, s, tuple(rng.randint(1, 8) for _ in range(3))) for s in task.samplers for _ in range(4)
+    ]
     seen, after = 0, {}
     for p in problems:
         for key, row in fields_of(bundle, p):

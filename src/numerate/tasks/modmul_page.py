@@ -181,7 +181,9 @@ def _mul_rules(v: str) -> dict:
         Kind(LINES[0], v, ((up, (1,)),), _on_close(v, division.copied)),  # A
         Kind(LINES[1], v, ((up, (1,)),), _on_close(v, division.copied)),  # P
         Kind(LINES[2], v, t_read + a_read, _on_close(v, c_rule)),  # C: T, a
-        Kind(LINES[3], v, ((up, (t_col,)),) + tuple((o - 1, c) for o, c in a_read) + ((-1, (0,)),), _on_close(v, n_rule)),
+        Kind(
+            LINES[3], v, ((up, (t_col,)),) + tuple((o - 1, c) for o, c in a_read) + ((-1, (0,)),), _on_close(v, n_rule)
+        ),
         Kind(LINES[4], v, ((up, (1, 2)),), b_rule),
     )
     return {(k.line, v): k for k in kinds}
