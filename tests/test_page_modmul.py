@@ -36,6 +36,7 @@ def test_long_and_adversarial_products():
     task, rng = ModmulPage(), random.Random(11)
     cases = [(0, 0, 1), (10**30 - 1, 10**30 - 1, 10**30 + 57), (2**100, 2**90, 2**61 - 1), (1, 10**25, 3)]
     cases += [(10**20, 10**20, 10**40), (10**20, 10**20, 10**40 + 1), (999, 1, 10**18)]
+    cases += [(9, 9999, 7), (1, 99999999, 3), (9, 10**12 - 1, 2)]  # nine additions a digit: the longest products
     cases += [
         task.sample(rng, s, tuple(rng.randint(1, 20) for _ in range(3))).operands
         for s in task.samplers

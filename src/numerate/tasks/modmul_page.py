@@ -369,11 +369,12 @@ class ModmulPage(Task):
         return [f"block {i // 5 + 1}: line {i % 5 + 1}" for i in range(count)]
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
-        """(lines, cells a line may hold): the first block and one per digit of b, then long division of a
-        (len(a) + len(b))-digit product by p: at most 11 W + 2 blocks of width W = max(len(a) + len(b), len(p))."""
+        """(lines, cells a line may hold): the first block and at most ten for each digit of b (shift and add,
+        eight adds, next), then long division of a (len(a) + len(b))-digit product by p: at most 11 W + 2 blocks of
+        width W = max(len(a) + len(b), len(p))."""
         la, lb, lp = (len(digits(x)) for x in problem.operands)
         w = max(la + lb, lp, width)
-        return 5 * (1 + lb + 11 * w + 2), w + 1
+        return 5 * (1 + 10 * lb + 11 * w + 2), w + 1
 
     def _lengths(self, lengths: tuple[int, ...]) -> tuple[int, int, int]:
         if len(lengths) == 3:
