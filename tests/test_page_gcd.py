@@ -6,12 +6,12 @@ import random
 
 import pytest
 import torch
+from page_forms import assert_form_pages_laid_out
 
 from numerate import config
 from numerate.checkpoint import build
 from numerate.tasks.base import Problem
 from numerate.tasks.gcd_page import EUCLID, GcdPage, page, page_text
-from numerate.tasks.page_program import form_page, form_targets
 
 
 @pytest.fixture(scope="module")
@@ -74,19 +74,7 @@ def test_every_field_of_real_pages_is_enumerated(bundle):
 
 
 def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
-    scheme, tok = bundle.model.scheme, bundle.tok
-    forms, rng = list(EUCLID.forms(EUCLID.form_width)), random.Random(0)
-    for _ in range(200):
-        p, first = form_page(EUCLID, forms, rng)
-        text = "".join(p.line(r) for r in range(len(p.rows)))
-        rows, cols, _, kinds = (t[0].tolist() for t in scheme.page_layout(torch.tensor([tok.encode(text)])))
-        i = 0
-        for r in range(len(p.rows)):
-            for c in sorted(p.rows[r]):
-                opener = None if p.variants[r] is None else tok.id_of(p.variants[r])
-                assert (rows[i], cols[i], kinds[i]) == (r, c, scheme.line_kind(r, opener))
-                i += 1
-        assert len(form_targets(EUCLID, p, first)) == sum(len(p.rows[r]) for r in range(first, len(p.rows)))
+    assert_form_pages_laid_out(bundle, EUCLID)
 
 
 ROOT = __import__("pathlib").Path(__file__).parent.parent

@@ -12,11 +12,12 @@ from numerate.checkpoint import build
 from numerate.data import form_examples
 from numerate.tasks.base import Problem
 from numerate.tasks.division_page import DIVISION
-from numerate.tasks.page_program import END, form_page, form_targets
+from numerate.tasks.page_program import END, form_targets
 from numerate.verify.field import NotProvable
 from numerate.verify.page_program import check_program, fields_of, form_cases
 from numerate.verify.prove import verify_page_program
 from numerate.verify.states import field_logits
+from page_forms import assert_form_pages_laid_out
 
 
 @pytest.fixture(scope="module")
@@ -78,26 +79,13 @@ def test_a_field_computes_what_the_model_computes(bundle):
 def test_form_pages_are_laid_out_as_the_proof_reads_them(bundle):
     """A form page's tokens sit where the scheme's layout puts them, with the kinds of their rows, and its targets
     are the rules of its fields; on a real page the rule is the token that follows."""
-    rng = random.Random(0)
-    forms = list(DIVISION.forms(DIVISION.form_width))
-    scheme, tok = bundle.model.scheme, bundle.tok
-    for _ in range(200):
-        page, first = form_page(DIVISION, forms, rng)
-        text = "".join(page.line(r) for r in range(len(page.rows)))
-        rows, cols, _, kinds = (t[0].tolist() for t in scheme.page_layout(torch.tensor([tok.encode(text)])))
-        i = 0
-        for r in range(len(page.rows)):
-            for c in sorted(page.rows[r]):
-                assert (rows[i], cols[i]) == (r, c)
-                opener = None if page.variants[r] is None else tok.id_of(page.variants[r])
-                assert kinds[i] == scheme.line_kind(r, opener)
-                i += 1
-        assert len(form_targets(DIVISION, page, first)) == sum(len(page.rows[r]) for r in range(first, len(page.rows)))
+    assert_form_pages_laid_out(bundle, DIVISION)
     from numerate.tasks.division_page import page as real_page
 
     p = real_page(90817, 23)
     text = "".join(p.line(r) for r in range(2, len(p.rows)))
     assert "".join(form_targets(DIVISION, p, 2)) == text[1:] + END
+    tok = bundle.tok
     rows, targets = form_examples(bundle.task, tok, 8, 0, 0, 0)
     assert len(rows) == 8 and all(len(r) == len(t) for r, t in zip(rows, targets))
     assert rows == form_examples(bundle.task, tok, 8, 0, 0, 0)[0]  # a pure function of (seed, step, rank)
