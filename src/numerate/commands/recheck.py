@@ -11,7 +11,7 @@ def recheck(args) -> int:
     from numerate.devices import pick_device
     from numerate.verify.binding import differences
     from numerate.verify.certificate import certificate
-    from numerate.verify.prove import verify
+    from numerate.verify.prove import METHODS, verify
     from numerate.verify.recheck import compare_results, read_certificate
 
     path = Path(args.check)
@@ -28,8 +28,16 @@ def recheck(args) -> int:
     if precision not in ("float32", "float64"):
         print(f"{path} does not hold for {folder}:\n  precision {precision!r} is not one numerate proves")
         return 1
+    method = cert.get("rounding", {}).get("method", "ball")
+    if method not in METHODS:
+        print(f"{path} does not hold for {folder}:\n  enclosure method {method!r} is not one numerate proves with")
+        return 1
     result = verify(
-        bundle, batch_size=args.batch_size, progress=not args.quiet and sys.stderr.isatty(), precision=precision
+        bundle,
+        batch_size=args.batch_size,
+        progress=not args.quiet and sys.stderr.isatty(),
+        precision=precision,
+        method=method,
     )
     fresh = certificate(bundle, folder, result)
     problems = compare_results(cert, fresh)

@@ -61,6 +61,7 @@ def _verify_one(args, folder: Path, bundle, out: str | None) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         precision=args.precision,
         max_failures=args.max_failures,
+        method=args.enclosure,
     )
     cert = certificate(bundle, folder, result)
     text = summary(cert)
@@ -132,6 +133,14 @@ def add_parser(sub, help: str) -> None:
         default="float64",
         help="the evaluation the proof covers: float64 (default; solve and eval run a certified model in it) or "
         "float32 (a far larger rounding radius: few models clear it)",
+    )
+    v.add_argument(
+        "--enclosure",
+        choices=("ball", "mean-value"),
+        default="ball",
+        help="how each case's rounding radius is bounded: ball (default; ball arithmetic operation by operation, "
+        "fast) or mean-value (mean-value forms per layer: radii that follow the model's real sensitivity, for "
+        "deeper models and float32; slower). docs/verification.md, 'Mean-value forms'",
     )
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")

@@ -17,7 +17,7 @@ import torch
 
 from numerate.checkpoint import sha256
 from numerate.verify import enclosure
-from numerate.verify.prove import VerifyResult
+from numerate.verify.prove import METHODS, VerifyResult
 
 FORMAT_VERSION = 1
 
@@ -93,7 +93,8 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
             "model": enclosure.ROUNDING_MODEL,
             "environment": environment(),
             "bounded_cases": sum(c.bounded for c in result.classes),
-            "scope": "every case of every class, each lead's radius computed by ball arithmetic (enclosure.py)",
+            "method": result.method,
+            "scope": f"every case of every class, each lead's radius computed by {METHODS[result.method]}",
             "max_bound": result.max_bound,
             "min_lead_minus_bound": result.min_slack,
             "required": "on every case, every lead of the right token above its radius",

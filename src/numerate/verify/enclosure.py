@@ -187,6 +187,12 @@ class Enclosure:
         return self.linear(self.gelu(self.linear(x, mlp[0])), mlp[2])
 
     def layer_norm(self, x: Ball, ln) -> Ball:
+        y, rad, _ = self.layer_norm_parts(x, ln)
+        return Ball(y, self.up(rad))
+
+    def layer_norm_parts(self, x: Ball, ln):
+        """(midpoint, radius before `up`, parts): `parts` splits the radius into the exact layer norm's move over
+        the ball and one evaluation's error at a point of it (mean-value forms need them apart)."""
         U, gamma = self.U, self.gamma
         n = x.mid.shape[-1]
         g, beta = ln.weight.detach().double(), ln.bias.detach().double()
@@ -229,7 +235,11 @@ class Enclosure:
         rel_s = torch.where(t <= 0.5, rel_s, torch.full_like(rel_s, math.inf))
         e = (e_c * (1 + rel_s) / s_lo + zb * rel_s) * (1 + U) + U * zb
         rad = ga * (moved + e) + 2 * U * (1 + U) * (ga * (zb + e) + ba)
-        return Ball(y, self.up(rad))
+        parts = dict(
+            moved=moved, e=e, zb=zb, ga=ga, ba=ba, z=c / var.add(eps).sqrt(), sigma0=sigma0, sigma_lo=sigma_lo,
+            w2=w2, e_var64=e_var64, a=1 / var.add(eps).sqrt(),
+        )  # fmt: skip
+        return y, rad, parts
 
     def attention(self, q: Ball, ks: Ball, vs: Ball, bias: torch.Tensor, n_head: int) -> Ball:
         """q (N, C), ks and vs (N, K, C), bias (H, K) finite: one query over its K visible keys."""

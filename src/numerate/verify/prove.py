@@ -66,6 +66,7 @@ class VerifyResult:
     min_margin: float
     worst_problem: tuple | None
     precision: str = PRECISION
+    method: str = "ball"  # the enclosure every case was bounded with (METHODS)
     counterexamples: list[dict] = field(default_factory=list)
     failing_cases: int = 0
     seconds: float = 0.0
@@ -188,6 +189,23 @@ class _Seen:
         self.rows[key] = (rows, results)
 
 
+METHODS = {
+    "ball": "ball arithmetic, operation by operation (verify/enclosure.py)",
+    "mean-value": "mean-value forms per layer, ball arithmetic inside each layer (verify/meanvalue.py)",
+}
+
+
+def make_enclosure(precision: str, method: str = "ball"):
+    """The arithmetic a proof bounds every case with: `method` is a key of METHODS."""
+    if method not in METHODS:
+        raise UsageError(f"the enclosure method must be one of {sorted(METHODS)}, got {method!r}")
+    if method == "ball":
+        return enclosure.Enclosure(precision)
+    from numerate.verify.meanvalue import MeanValue
+
+    return MeanValue(precision)
+
+
 def case_bounds(model, enc, x: torch.Tensor, pos: torch.Tensor, truth: torch.Tensor, states=None) -> torch.Tensor:
     """(N, 3) float64 per case: the right token's smallest lead at the midpoint, the smallest lower end of a lead
     (lead - radius), and the largest radius of a lead."""
@@ -299,6 +317,7 @@ def verify(
     only_classes: list[int] | None = None,
     shard: tuple[int, int] | None = None,
     precision: str = PRECISION,
+    method: str = "ball",
 ) -> VerifyResult:
     """Bound every case; with `max_failures`, stop once that many cases have failed (a refutation needs one).
 
@@ -314,7 +333,7 @@ def verify(
     if page.is_page(bundle):
         if only_classes is not None or shard is not None:
             raise UsageError("a page proof checks every field shape at once: no class selection or shards")
-        return verify_page(bundle, batch_size, max_failures, progress, precision)
+        return verify_page(bundle, batch_size, max_failures, progress, precision, method=method)
     window, depth = check_provable(bundle)
     classes, extent, widest = structure_classes(bundle, window, depth)
     plans = [cases_mod.plan(bundle, c) for c in classes]
@@ -334,7 +353,7 @@ def verify(
             f"about {total:.3g} cases, more than --max-cases {max_cases:.3g}; {hint}"
         )
     bundle.model.eval()
-    enc = enclosure.Enclosure(precision)
+    enc = make_enclosure(precision, method)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
@@ -348,7 +367,7 @@ def verify(
     bar.close()
     partial = only_classes is not None or shard is not None
     geometry = dict(extent=extent, widest=widest, depth=depth, window=tuple(window))
-    return _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start)
+    return _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start, method)
 
 
 def _name_real_pages(bundle, undecided: list[dict]) -> None:
@@ -367,7 +386,9 @@ def _name_real_pages(bundle, undecided: list[dict]) -> None:
         )
 
 
-def _result(bundle, results, worst, failing, undecided, precision, partial, geometry, start) -> VerifyResult:
+def _result(
+    bundle, results, worst, failing, undecided, precision, partial, geometry, start, method="ball"
+) -> VerifyResult:
     """The VerifyResult of checked classes, with failing cases decoded as `solve` would decode them."""
     out = VerifyResult(
         verdict=_verdict(results, partial=partial),
@@ -376,6 +397,7 @@ def _result(bundle, results, worst, failing, undecided, precision, partial, geom
         min_margin=min(r.min_margin for r in results),
         worst_problem=worst[1].operands if worst[1] else None,
         precision=precision,
+        method=method,
         failing_cases=sum(r.failures for r in results),
         undecided=[
             {"problem": u.get("shown") or _expression(bundle, u["problem"]), "lead_minus_bound": u["lead_minus_bound"]}
@@ -435,7 +457,7 @@ def decode_counterexamples(bundle, problems, precision: str = PRECISION) -> list
 
 
 @torch.no_grad()
-def verify_page(bundle, batch_size, max_failures, progress, precision, small: int | None = None):
+def verify_page(bundle, batch_size, max_failures, progress, precision, small: int | None = None, method="ball"):
     """Every case of every field shape of a page model (verify/page.py enumerates them): a VerifyResult as for
     any other proof."""
     from tqdm.auto import tqdm
@@ -447,7 +469,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     if precision not in enclosure.PRECISIONS:
         raise UsageError(f"precision must be one of {sorted(enclosure.PRECISIONS)}, got {precision!r}")
     if bundle.task.proof_contract().page_procedure == "page program":
-        return verify_page_program(bundle, batch_size, max_failures, progress, precision)
+        return verify_page_program(bundle, batch_size, max_failures, progress, precision, method)
     small = small or SMALL
     window, row_window, depth = check_page(bundle)
     bundle.model.eval()
@@ -460,7 +482,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
     else:
         shapes = page_cases(bundle, small, progress)
     total = sum(len(v[0]) for v in shapes.values())
-    enc = enclosure.Enclosure(precision)
+    enc = make_enclosure(precision, method)
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
     results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
     vocab = bundle.tok.vocab
@@ -491,7 +513,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
         from numerate.verify.witness import witness_pages
 
         failing = witness_pages(in_precision(bundle, precision), limit=10) or failing
-    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
+    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start, method)
     out.row_window = tuple(row_window)
     if grid:
         out.enumerated = page_grid.ENUMERATED
@@ -500,7 +522,7 @@ def verify_page(bundle, batch_size, max_failures, progress, precision, small: in
 
 
 @torch.no_grad()
-def verify_page_program(bundle, batch_size: int, max_failures, progress: bool, precision: str):
+def verify_page_program(bundle, batch_size: int, max_failures, progress: bool, precision: str, method="ball"):
     """Every case of every field shape of a page-program model: a VerifyResult as for any other proof."""
     from tqdm.auto import tqdm
 
@@ -520,7 +542,7 @@ def verify_page_program(bundle, batch_size: int, max_failures, progress: bool, p
     width = bundle.task.program.form_width
     shapes = form_cases(bundle, progress)
     total = sum(len(v[0]) for v in shapes.values())
-    enc = enclosure.Enclosure(precision)
+    enc = make_enclosure(precision, method)
     bar = tqdm(total=total, disable=not progress, unit="case", desc="verify", dynamic_ncols=True)
     results, failing, undecided, worst, seen = [], [], [], (float("inf"), None), _Seen()
     vocab = bundle.tok.vocab
@@ -563,7 +585,7 @@ def verify_page_program(bundle, batch_size: int, max_failures, progress: bool, p
         failing = list(dict.fromkeys(pages + list(found.values())))[:10]
     worst = (worst[0], None)  # the lowest margin's case is a field, not a problem
     geometry = dict(extent=depth * window[1], widest=width, depth=depth, window=tuple(window))
-    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start)
+    out = _result(bundle, results, worst, failing, undecided, precision, False, geometry, start, method)
     out.row_window = tuple(row_window)
     out.failing_fields = unreached
     out.enumerated = ENUMERATED.format(width=width)

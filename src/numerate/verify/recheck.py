@@ -88,7 +88,8 @@ def recheck_folder(bundle, folder: Path) -> ProofStatus:
     problems = differences(cert, bundle, folder)
     if not problems:
         precision = cert.get("binds", {}).get("precision", "float64")
-        fresh = certificate(bundle, folder, verify(bundle, progress=False, precision=precision))
+        method = cert.get("rounding", {}).get("method", "ball")
+        fresh = certificate(bundle, folder, verify(bundle, progress=False, precision=precision, method=method))
         problems = compare_results(cert, fresh)
         if not problems and fresh["proven"]:
             return ProofStatus(

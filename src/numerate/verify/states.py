@@ -154,13 +154,19 @@ def propagate(plan: FieldPlan, ops, states: list[int] | None = None):
         if hasattr(ops, "step"):
             ops.step(t, depth)
         inputs: dict[int, tuple] = {}  # slot -> (its block input z, q, k, v) per distinct state after t - 1
+        block_inputs: dict[int, object] = {}
+
+        def block_input(j: int):
+            if j not in block_inputs:
+                z = tables[j].values
+                if (i == 0 and r > 0) or (i > 0 and cfg.input_injection):  # h + x, or input injection
+                    z = ops.add(z, ops.take(embedding(j), plan.unique(plan.reach[t - 1][j])[0]))
+                block_inputs[j] = z
+            return block_inputs[j]
 
         def prepare(j: int):
             if j not in inputs:
-                tab = tables[j]
-                z = tab.values
-                if (i == 0 and r > 0) or (i > 0 and cfg.input_injection):  # h + x, or input injection
-                    z = ops.add(z, ops.take(embedding(j), plan.unique(plan.reach[t - 1][j])[0]))
+                z = block_input(j)
                 qkv = ops.linear(ops.layer_norm(z, block.ln1), block.attn.qkv)
                 inputs[j] = (z, *ops.split(qkv, cfg.n_embd))
             return inputs[j]
@@ -170,6 +176,12 @@ def propagate(plan: FieldPlan, ops, states: list[int] | None = None):
             if plan.hops[k] > depth - t:
                 continue
             first, inverse = plan.unique(plan.reach[t][k])
+            if hasattr(ops, "layer"):  # the arithmetic bounds a whole layer at once (verify/meanvalue.py)
+                keys = plan.keys[k]
+                xs = ops.stack([ops.take(block_input(j), tables[j].inverse[first]) for j in keys])
+                out = ops.layer(block, xs, keys.index(k), plan.bias[:, k, keys], cfg.n_head, t == depth)
+                new[k] = _Table(out, inverse)
+                continue
             rows = tables[k].inverse[first]
             z = ops.take(prepare(k)[0], rows)
             q = ops.take(prepare(k)[1], rows)
