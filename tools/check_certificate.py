@@ -1593,6 +1593,12 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
     if len(problems) > found:  # the folder runs another computation: the certificate says nothing about it
         return problems
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
+    method = cert.get("rounding", {}).get("method", "ball") if isinstance(cert.get("rounding"), dict) else "ball"
+    if method != "ball":  # its radii come from another argument: agreeing here would say nothing about them
+        raise Unusable(
+            f"the certificate's radii come from {method!r}; this checker restates ball arithmetic only "
+            "(numerate verify --check re-derives the others)"
+        )
     if task == "addition-page":
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task == "multiplication-page":
