@@ -22,9 +22,11 @@ the balls (each operation's Jacobian evaluated in interval arithmetic over its i
 rounding of the adjoint itself). The balls enter only through Δg, a second-order term, so their looseness no
 longer compounds from layer to layer: each layer's output radius is computed afresh from its input radii.
 
-The last layer of a field is bounded the same way with the leads as outputs: the adjoint of logit_right -
-logit_j, for every token j, through ln_f and the head. Every bound holds for any summation order and blocking,
-as in enclosure.py; the rounding model (enclosure.ROUNDING_MODEL) is the same.
+Inside a layer two values are bounded this way, the residual stream after attention and the output, so the
+MLP's balls start from a tight radius. The last layer of a field is bounded by ball arithmetic from its output
+first (one state per case: cheap), and where that leaves a case open, the same way with the leads as outputs: the
+adjoint of logit_right - logit_j, for every token j, through ln_f and the head. Every bound holds for any
+summation order and blocking, as in enclosure.py; the rounding model (enclosure.ROUNDING_MODEL) is the same.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import math
 
 import torch
 
-from numerate.verify.enclosure import TRANSCENDENTAL_ULPS, U64, Ball, Enclosure
+from numerate.verify.enclosure import TRANSCENDENTAL_ULPS, U64, Ball, Enclosure, certified_leads
 
 GELU_CURVATURE = 0.79789  # max |d²/dx² x Φ(x)| = max |φ(x) (2 - x²)| = 2 φ(0) = 0.7978845...
 CHUNK = 2**22  # adjoint entries (cotangents x rows x widest value) computed at once
@@ -83,14 +85,8 @@ def _gather(v, rows, key: str | None = None):
 class MeanValue(Enclosure):
     """Ball arithmetic inside a layer, mean-value forms between layers (the module docstring)."""
 
-    def __init__(self, precision: str = "float32", last: str = "adjoint"):
-        """`last`: how the last layer (one state per case) is bounded: "adjoint" (mean-value forms through the
-        leads: tightest, about V backward passes a case) or "ball" (ball arithmetic from the mean-value radii of
-        the layers below: cheap, and tight enough where one layer's ball growth fits the margins, as in float64)."""
+    def __init__(self, precision: str = "float32"):
         super().__init__(precision)
-        if last not in ("adjoint", "ball"):
-            raise ValueError(f"last must be 'adjoint' or 'ball', got {last!r}")
-        self.last = last
         self.U_mid = 2 * U64  # the float64 midpoint's own rounding (softmax weights)
 
     def step(self, t: int, depth: int) -> None:
@@ -197,9 +193,7 @@ class MeanValue(Enclosure):
         t["f"] = f
         out.rad = torch.minimum(out.rad, self._components(t, self._layer_bound))
         t["out"] = out
-        if final:
-            return out if self.last == "ball" else Pending(t)
-        return out
+        return Pending(t) if final else out
 
     def _components(self, t: dict, bound) -> torch.Tensor:
         """(N, C): the mean-value radius of each component of a C-wide value (bound: _attn_bound for z,
@@ -342,9 +336,19 @@ class MeanValue(Enclosure):
     # ------------------------------------------------------------------ the answer
 
     def lead_bounds(self, model, h, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(float64 leads (N, V), their radii (N, V)), as Enclosure.lead_bounds, through the last layer's adjoint."""
+        """(float64 leads (N, V), their radii (N, V)), as Enclosure.lead_bounds: first by ball arithmetic from the
+        last layer's output (cheap), then, for the cases that leaves open, through the last layer's adjoint. Both
+        enclose every evaluation, so each lead keeps the smaller radius."""
         if isinstance(h, Ball):
             return super().lead_bounds(model, h, truth)
+        leads, rad = super().lead_bounds(model, h.tape["out"], truth)
+        open_ = torch.nonzero(certified_leads(leads, rad, truth) <= 0).flatten()
+        if len(open_):
+            _, tight = self._adjoint_leads(model, h[open_], truth[open_])
+            rad[open_] = torch.minimum(rad[open_], tight)
+        return leads, rad
+
+    def _adjoint_leads(self, model, h: Pending, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = h.tape
         out = t["out"]
         y, y_e, ln_b = self._layer_norm(out, model.ln_f)
