@@ -51,6 +51,24 @@ def test_layer_norm_adjoint_is_autograd_and_covers_the_ball():
             assert ((want - gx[:, row]).abs() <= dgx[:, row]).all()
 
 
+def test_norm_then_linear_radius_covers_the_ball():
+    """lin(layer_norm(x)) at points of x's ball stays within the mean-value radius of every output component."""
+    gen = torch.Generator().manual_seed(3)
+    ln, lin = torch.nn.LayerNorm(16).double(), torch.nn.Linear(16, 24).double()
+    with torch.no_grad():
+        ln.weight.copy_(torch.randn(16, generator=gen, dtype=torch.float64))
+        lin.weight.copy_(torch.randn(24, 16, generator=gen, dtype=torch.float64))
+    mv = MeanValue("float32")
+    x = _ball(torch.randn(2, 3, 16, generator=gen, dtype=torch.float64) * 0.2 + 0.5, 2e-3)
+    a, a_e, back = mv._layer_norm(x, ln)
+    y, y_e = mv._linear(a, lin)
+    tight = mv._norm_linear(x, back, a_e, lin, y_e)
+    assert (tight <= y.rad).all() and tight.max() < y.rad.max() / 2  # tighter than the ball, on this map
+    with torch.no_grad():
+        for xi in _points(x, 64, gen):
+            assert ((lin(ln(xi)) - y.mid).abs() <= tight).all()
+
+
 def test_gelu_adjoint_covers_the_ball():
     gen = torch.Generator().manual_seed(1)
     mv = MeanValue("float32")

@@ -177,6 +177,7 @@ class MeanValue(Enclosure):
         t: dict = {"xs": xs, "K": K, "kq": kq, "block": block, "n_head": n_head}
         a, t["a_e"], t["ln1"] = self._layer_norm(xs, block.ln1)
         qkv, t["qkv_e"] = self._linear(a, block.attn.qkv)
+        qkv.rad = torch.minimum(qkv.rad, self._norm_linear(xs, t["ln1"], t["a_e"], block.attn.qkv, t["qkv_e"]))
         q = Ball(qkv.mid[:, kq, :C], qkv.rad[:, kq, :C], qkv.top[:, kq, :C])
         k = Ball(qkv.mid[..., C : 2 * C], qkv.rad[..., C : 2 * C], qkv.top[..., C : 2 * C])
         v = Ball(qkv.mid[..., 2 * C :], qkv.rad[..., 2 * C :], qkv.top[..., 2 * C :])
@@ -187,6 +188,7 @@ class MeanValue(Enclosure):
         z.rad = torch.minimum(z.rad, self._components(t, self._attn_bound))  # both enclose every evaluation
         l2, t["l2_e"], t["ln2"] = self._layer_norm(z, block.ln2)
         f, t["f_e"] = self._linear(l2, block.mlp[0])
+        f.rad = torch.minimum(f.rad, self._norm_linear(z, t["ln2"], t["l2_e"], block.mlp[0], t["f_e"]))
         gl, t["gl_e"] = self._gelu(f)
         m2, t["m2_e"] = self._linear(gl, block.mlp[2])
         out, t["out_e"] = self._add(z, m2)
@@ -194,6 +196,24 @@ class MeanValue(Enclosure):
         out.rad = torch.minimum(out.rad, self._components(t, self._layer_bound))
         t["out"] = out
         return Pending(t) if final else out
+
+    def _norm_linear(self, x: Ball, ln_back: dict, ln_e, lin, lin_e) -> torch.Tensor:
+        """The mean-value radius of lin(layer_norm(x)), each output component its own functional (a per-token
+        map: the rows of x (N, ..., C) are independent): <|J^T e_s| + its move, r_x> + |W_s| ln_e + lin_e."""
+        w, wa, _, _ = self._w(lin)
+        S, C = w.shape
+        per_row = max(1, math.prod(x.mid.shape[1:-1]) * S * C)
+        rows_at_once = max(1, CHUNK // per_row)
+        parts = []
+        for lo in range(0, len(x.mid), rows_at_once):
+            rows = torch.arange(lo, min(len(x.mid), lo + rows_at_once))
+            shape = (S, *x.mid[rows].shape)
+            g = w.view(S, *([1] * (len(shape) - 2)), C).expand(shape)
+            g_x, dg_x = self._ln_back(g, torch.zeros(shape, dtype=torch.float64), _gather(ln_back, rows))
+            through_w = wa.view(S, *([1] * (len(shape) - 2)), C) * ln_e[rows]  # the norm's own error, through W
+            part = ((g_x.abs() + dg_x) * x.rad[rows]).sum(-1) + through_w.sum(-1)
+            parts.append(part.movedim(0, -1))
+        return self.up(torch.cat(parts) + lin_e)
 
     def _components(self, t: dict, bound) -> torch.Tensor:
         """(N, C): the mean-value radius of each component of a C-wide value (bound: _attn_bound for z,
