@@ -118,6 +118,11 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     }
 
 
+def _method_words(rounding: dict) -> str:
+    method = rounding.get("method", "ball")
+    return "" if method == "ball" else f", {method} radii"
+
+
 def _argument(result: VerifyResult) -> dict:
     row_window = result.row_window
     arg = {
@@ -181,7 +186,8 @@ def summary(cert: dict) -> str:
     ]
     if r.get("bounded_cases") is not None and "precision" in r:
         lines.append(
-            f"rounding ({r['precision']}, any summation order): every case bounded ({r['bounded_cases']}, "
+            f"rounding ({r['precision']}, any summation order{_method_words(r)}): every case bounded "
+            f"({r['bounded_cases']}, "
             f"{reused} of them met in an earlier class of the same shape); largest radius of a lead "
             f"{r['max_bound']:.2e}; smallest lead minus its radius {r['min_lead_minus_bound']:.3f}"
         )

@@ -67,7 +67,7 @@ class Pending:
         return len(self.mid)
 
 
-CONSTANTS = {"g", "n", "scale", "H", "D", "K", "kq", "block", "n_head"}  # per layer, not per row
+CONSTANTS = {"g", "n", "scale", "H", "D", "K", "kq", "block", "n_head", "bias"}  # per layer, not per row
 
 
 def _gather(v, rows, key: str | None = None):
@@ -168,16 +168,23 @@ class MeanValue(Enclosure):
 
     def layer(self, block, xs: Ball, kq: int, bias: torch.Tensor, n_head: int, final: bool):
         """The layer's output for each row, from the block inputs xs (N, K, C) of its K visible tokens (the
-        query's own at index kq): a Ball with mean-value radii, or, for the last layer, a Pending for lead_bounds.
+        query's own at index kq): a Ball with mean-value radii, or, for the last layer (one state per case), a
+        Pending with plain balls, which lead_bounds tightens only for the cases those leave open."""
+        t = self._forward(block, xs, kq, bias, n_head, tight=not final)
+        return Pending(t) if final else t["out"]
 
-        Two values are bounded by mean-value forms, each from the layer's inputs: the residual stream after
-        attention (z), then the output. Every operation's ball after z starts from z's tight radius, so ball
-        arithmetic's growth (the adjoint's move over the balls) is confined to one sub-block."""
+    def _forward(self, block, xs: Ball, kq: int, bias: torch.Tensor, n_head: int, tight: bool) -> dict:
+        """The layer's balls, local errors and what the adjoint needs. With `tight`, four values get mean-value
+        radii from the layer's inputs (each the tighter of two enclosures that both hold): qkv per key and the
+        MLP's first layer (norm-then-linear maps), the residual stream after attention (z) and the output. Every
+        operation's ball after one of them starts from its tight radius, so ball arithmetic's growth (which
+        reaches the bound only through the adjoint's move) is confined to a short stretch."""
         n, K, C = xs.mid.shape
-        t: dict = {"xs": xs, "K": K, "kq": kq, "block": block, "n_head": n_head}
+        t: dict = {"xs": xs, "K": K, "kq": kq, "block": block, "n_head": n_head, "bias": bias}
         a, t["a_e"], t["ln1"] = self._layer_norm(xs, block.ln1)
         qkv, t["qkv_e"] = self._linear(a, block.attn.qkv)
-        qkv.rad = torch.minimum(qkv.rad, self._norm_linear(xs, t["ln1"], t["a_e"], block.attn.qkv, t["qkv_e"]))
+        if tight:
+            qkv.rad = torch.minimum(qkv.rad, self._norm_linear(xs, t["ln1"], t["a_e"], block.attn.qkv, t["qkv_e"]))
         q = Ball(qkv.mid[:, kq, :C], qkv.rad[:, kq, :C], qkv.top[:, kq, :C])
         k = Ball(qkv.mid[..., C : 2 * C], qkv.rad[..., C : 2 * C], qkv.top[..., C : 2 * C])
         v = Ball(qkv.mid[..., 2 * C :], qkv.rad[..., 2 * C :], qkv.top[..., 2 * C :])
@@ -185,23 +192,38 @@ class MeanValue(Enclosure):
         o, t["o_e"] = self._linear(att, block.attn.proj)
         xq = Ball(xs.mid[:, kq], xs.rad[:, kq], xs.top[:, kq])
         z, t["z_e"] = self._add(xq, o)
-        z.rad = torch.minimum(z.rad, self._components(t, self._attn_bound))  # both enclose every evaluation
+        if tight:
+            z.rad = torch.minimum(z.rad, self._components(t, self._attn_bound))
         l2, t["l2_e"], t["ln2"] = self._layer_norm(z, block.ln2)
         f, t["f_e"] = self._linear(l2, block.mlp[0])
-        f.rad = torch.minimum(f.rad, self._norm_linear(z, t["ln2"], t["l2_e"], block.mlp[0], t["f_e"]))
+        if tight:
+            f.rad = torch.minimum(f.rad, self._norm_linear(z, t["ln2"], t["l2_e"], block.mlp[0], t["f_e"]))
         gl, t["gl_e"] = self._gelu(f)
         m2, t["m2_e"] = self._linear(gl, block.mlp[2])
         out, t["out_e"] = self._add(z, m2)
         t["f"] = f
-        out.rad = torch.minimum(out.rad, self._components(t, self._layer_bound))
+        if tight:
+            out.rad = torch.minimum(out.rad, self._components(t, self._layer_bound))
         t["out"] = out
-        return Pending(t) if final else out
+        return t
 
     def _norm_linear(self, x: Ball, ln_back: dict, ln_e, lin, lin_e) -> torch.Tensor:
         """The mean-value radius of lin(layer_norm(x)), each output component its own functional (a per-token
         map: the rows of x (N, ..., C) are independent): <|J^T e_s| + its move, r_x> + |W_s| ln_e + lin_e."""
         w, wa, _, _ = self._w(lin)
         S, C = w.shape
+        lead = x.mid.shape[:-1]
+        if x.mid.dim() > 2:  # one row per token state: keys repeat across the rows of a batch, bound each once
+            flat = torch.cat([x.mid.reshape(-1, C), x.rad.reshape(-1, C)], dim=1)
+            uniq, inverse = torch.unique(flat, dim=0, return_inverse=True)
+            first = torch.full((len(uniq),), len(flat), dtype=torch.long).scatter_reduce(
+                0, inverse, torch.arange(len(flat)), reduce="amin"
+            )
+            x2 = Ball(x.mid.reshape(-1, C)[first], x.rad.reshape(-1, C)[first], x.top.reshape(-1, C)[first])
+            back2 = {k: (v if k in CONSTANTS else v.reshape(-1, v.shape[-1])[first]) for k, v in ln_back.items()}
+            e2 = ln_e.reshape(-1, C)[first]
+            le2 = lin_e.reshape(-1, S)[first]
+            return self._norm_linear(x2, back2, e2, lin, le2)[inverse].reshape(*lead, S)
         per_row = max(1, math.prod(x.mid.shape[1:-1]) * S * C)
         rows_at_once = max(1, CHUNK // per_row)
         parts = []
@@ -363,9 +385,16 @@ class MeanValue(Enclosure):
             return super().lead_bounds(model, h, truth)
         leads, rad = super().lead_bounds(model, h.tape["out"], truth)
         open_ = torch.nonzero(certified_leads(leads, rad, truth) <= 0).flatten()
-        if len(open_):
-            _, tight = self._adjoint_leads(model, h[open_], truth[open_])
+        if len(open_):  # the layer again with mean-value radii inside, then balls from its output
+            t = h[open_].tape
+            t = self._forward(t["block"], t["xs"], t["kq"], t["bias"], t["n_head"], tight=True)
+            _, tight = super().lead_bounds(model, t["out"], truth[open_])
             rad[open_] = torch.minimum(rad[open_], tight)
+            still = torch.nonzero(certified_leads(leads[open_], rad[open_], truth[open_]) <= 0).flatten()
+            if len(still):  # and the leads' own adjoints through the last layer
+                _, tight = self._adjoint_leads(model, Pending(_gather(t, still)), truth[open_][still])
+                rows = open_[still]
+                rad[rows] = torch.minimum(rad[rows], tight)
         return leads, rad
 
     def _adjoint_leads(self, model, h: Pending, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
