@@ -200,6 +200,7 @@ def test_add_tiny_is_proven_for_float32_and_its_certificate_says_how(tmp_path, c
 NEAR_TIE_CLASS = 4
 
 
+@pytest.mark.slow
 def test_a_near_tie_inside_the_float32_radius_is_undecided_not_proven():
     bundle = checkpoint.load_model(MODELS / "add-proof")
     mutant = near_tie(bundle, gap=1e-6, classes=[NEAR_TIE_CLASS])
@@ -209,6 +210,7 @@ def test_a_near_tie_inside_the_float32_radius_is_undecided_not_proven():
     assert cls.min_slack <= 0 and cls.undecided >= 1 and not result.proven
 
 
+@pytest.mark.slow
 def test_a_near_tie_below_zero_is_refuted_by_mean_value_forms():
     bundle = checkpoint.load_model(MODELS / "add-proof")
     mutant = near_tie(bundle, gap=-3e-4, classes=[NEAR_TIE_CLASS])
