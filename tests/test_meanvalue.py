@@ -189,7 +189,9 @@ def test_add_tiny_is_proven_for_float32_and_its_certificate_says_how(tmp_path, c
 
     checker = Path(__file__).parent.parent / "tools" / "check_certificate.py"
     run = subprocess.run(
-        [sys.executable, str(checker), str(out), "--model-dir", str(MODELS / "add-tiny")], capture_output=True, text=True
+        [sys.executable, str(checker), str(out), "--model-dir", str(MODELS / "add-tiny")],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 2 and "ball arithmetic only" in run.stderr  # refused, never AGREES
     # the ball arithmetic of the same question leaves most cases open

@@ -158,7 +158,9 @@ class MeanValue(Enclosure):
         vmag = vm.abs() + vr
         g_err = es + ES + rel  # |log(computed weight / exact weight at the computed scores)|
         local = ((p_hi * (torch.expm1(g_err) + gamma(K + 1) * torch.exp(g_err)))[..., None] * vmag).sum(2)
-        moved = (dp[..., None] * vmag).sum(2) + (p[..., None] * vr).sum(2) + gamma64(K + 1) * (p[..., None] * vmag).sum(2)
+        moved = (
+            (dp[..., None] * vmag).sum(2) + (p[..., None] * vr).sum(2) + gamma64(K + 1) * (p[..., None] * vmag).sum(2)
+        )
         local = self.up(local).reshape(n, C)
         out = Ball(y.reshape(n, C), self.up(moved.reshape(n, C) + local))
         back = dict(p=p, dp=dp, qm=qm[:, :, 0], qr=qr[:, :, 0], km=km, kr=kr, vm=vm, vr=vr, scale=scale, H=H, D=D)
