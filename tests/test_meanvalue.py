@@ -127,6 +127,8 @@ def _enclose(bundle, x, pos, truth, enc):
         ("add-tiny", "float32", "parallel"),
         ("add-proof", "float32", "windowed"),
         ("add-proof", "float32", "parallel"),
+        ("iter-sum-proof", "float64", "windowed"),  # looped: depth 4, the input added before each pass
+        ("iter-sum-proof", "float64", "plain"),
     ],
 )
 def test_decoders_stay_inside_the_mean_value_radii(model, precision, mode):
