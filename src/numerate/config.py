@@ -195,6 +195,25 @@ class TrainConfig(Section):
     weight_decay: float = opt(0.1, "AdamW weight decay on matrices (not on norms, biases, embeddings)", lo=0.0, hi=1e3)
     grad_clip: float = opt(1.0, "clip the gradient norm to this (0 = off)", lo=0.0, hi=1e12)
     bucket: bool = opt(False, "one operand-length pair per batch: no padding, but slower learning per step")
+    aux_loss: str = opt(
+        "none",
+        "a loss beside next-token cross-entropy (see `numerate list`): 'running-sum' regresses each answer digit's "
+        "running sum from every attention head of layer aux_layer (train/auxiliary.py); 'none' = plain training",
+    )
+    aux_weight: float = opt(1.0, "weight of the auxiliary loss against cross-entropy", lo=0.0, hi=1e6)
+    aux_layer: int = opt(-1, "layer whose attention heads the auxiliary probes read (-1 = the last)", lo=-256, hi=255)
+    internalize: int = opt(
+        0,
+        "stepwise internalization (train/internalize.py): chain-of-thought tokens removed from the left of every "
+        "target per stage, until the model answers directly (format.name=chain); 0 = off",
+        lo=0,
+        hi=1 << 20,
+    )
+    internalize_steps: int = opt(500, "internalization: optimizer steps per stage", lo=1, hi=1 << 40)
+    internalize_smoothing: float = opt(
+        4.0, "internalization: removal smoothing, P(o extra tokens removed) ~ exp(-lambda o); 0 = none", lo=0.0, hi=1e3
+    )
+    internalize_reset: bool = opt(True, "internalization: reset the optimizer's moments at every new stage")
     eval_every: int = opt(500, "steps between evaluations logged to metrics.jsonl", lo=1, hi=1 << 40)
     eval_samples: int = opt(200, "problems per split in those evaluations", lo=1, hi=1 << 24)
     ckpt_every: int = opt(500, "steps between checkpoints", lo=1, hi=1 << 40)

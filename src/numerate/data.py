@@ -15,12 +15,18 @@ from numerate.tasks.base import Problem
 IGNORE = -100  # cross_entropy's ignore_index: prompt and padding positions
 
 
-def encode_examples(problems: list[Problem], task, fmt, tok) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs (B, T) and targets (B, T); targets are IGNORE outside the answer and end token."""
+def encode_examples(problems: list[Problem], task, fmt, tok, drops=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (B, T) and targets (B, T); targets are IGNORE outside the answer and end token. `drops` (one per
+    problem) removes that many tokens from the left of each target's chain of thought (train/internalize.py)."""
     rows, targets = [], []
-    for p in problems:
+    for i, p in enumerate(problems):
         prompt = tok.encode(fmt.prompt(p))
-        answer = tok.encode(fmt.target(p, task.answer(p))) + [tok.eos_id]
+        if drops is None:
+            text = fmt.target(p, task.answer(p))
+        else:
+            chain, rest = fmt.split_target(p, task.answer(p))
+            text = chain[drops[i] :] + rest  # one character is one token
+        answer = tok.encode(text) + [tok.eos_id]
         seq = prompt + answer
         rows.append(seq[:-1])
         targets.append([IGNORE] * (len(prompt) - 1) + answer)

@@ -1,5 +1,5 @@
-"""`numerate list`: the registered tasks, formats, positional schemes, proposers, procedures, representations and
-presets."""
+"""`numerate list`: the registered tasks, formats, positional schemes, auxiliary losses, proposers, procedures,
+representations and presets."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def command(args) -> int:
     from numerate.procedures import load_all
     from numerate.procedures.base import PROCEDURES
     from numerate.tasks import TASKS
+    from numerate.train.auxiliary import AUX_LOSSES
 
     load_all()
     registries = (
@@ -26,6 +27,7 @@ def command(args) -> int:
         ("formats", FORMATS),
         ("positional schemes", SCHEMES),
         ("memories (model.memory; 'none' = attention only)", MEMORIES),
+        ("auxiliary losses (train.aux_loss; 'none' = next-token cross-entropy alone)", AUX_LOSSES),
         ("proposers (numerate iterate --proposer)", PROPOSERS),
         ("procedures over proven step models (procedure.yaml; models/gcd, ...)", PROCEDURES),
         ("representations for language models (numerate probe --representation)", REPRESENTATIONS),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from numerate.bigint import to_str
 from numerate.tasks.base import TASKS, Problem, Task, random_number
 
 
@@ -42,6 +43,32 @@ class Multiplication(Task):
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
         return Problem((random_number(rng, rng.randint(lo, hi)), random_number(rng, rng.randint(lo, hi))))
+
+    def running_sums(self, problem: Problem, digits: int) -> list[int]:
+        """ĉ_k = Σ_{i+j=k} a_i b_j + ĉ_{k-1} // 10 for the answer's `digits` places, least significant first:
+        answer digit k is ĉ_k mod 10 and the carry into place k + 1 is ĉ_k // 10 (Bai et al. 2025's running sum,
+        the target of the running-sum auxiliary loss, train/auxiliary.py)."""
+        a, b = (to_str(x)[::-1] for x in problem.operands)
+        out, carry = [], 0
+        for k in range(digits):
+            column = sum(int(a[i]) * int(b[k - i]) for i in range(max(0, k - len(b) + 1), min(k + 1, len(a))))
+            out.append(column + carry)
+            carry = out[-1] // 10
+        return out
+
+
+def chain_of_thought(a: int, b: int, width: int) -> list[tuple[str, int, int]]:
+    """The long-multiplication chain of thought as Deng et al.'s ICoT data writes it: for each digit b_j of b
+    (least significant first) the shifted partial product a * b_j * 10^j, and after every partial product but the
+    first and the last, in parentheses, the running sum a * (b mod 10^(j+1)). Items are (opening mark, value,
+    digits): partial product j and running sum j take width + 1 + j digits, width being a's padded width."""
+    b_digits = to_str(b)[::-1]
+    items = []
+    for j, d in enumerate(b_digits):
+        items.append(("" if j == 0 else "+", a * int(d) * 10**j, width + 1 + j))
+        if 0 < j < len(b_digits) - 1:
+            items.append(("(", a * (b % 10 ** (j + 1)), width + 1 + j))
+    return items
 
 
 def _sparse(rng: random.Random, n: int) -> int:

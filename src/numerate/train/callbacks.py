@@ -30,6 +30,8 @@ class TrainContext:
     stop_reason: str = ""  # set by request_stop(); the loop stops after this step's callbacks
     tokens: int = 0
     session_start: float = field(default_factory=time.perf_counter)
+    aux: object = None  # the auxiliary loss's module (train/auxiliary.py), if train.aux_loss names one
+    internalize: object = None  # the internalization schedule (train/internalize.py), if train.internalize > 0
 
     @property
     def step(self) -> int:

@@ -64,6 +64,18 @@ def any_rank(flag: bool, info: DistInfo) -> bool:
     return bool(t.item())
 
 
+def average_gradients(parameters, info: DistInfo) -> None:
+    """Average the gradients of parameters that DistributedDataParallel does not wrap (auxiliary probes)."""
+    if info.world_size == 1:
+        return
+    import torch.distributed as dist
+
+    for p in parameters:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= info.world_size
+
+
 def teardown(info: DistInfo) -> None:
     if info.world_size > 1:
         import torch.distributed as dist

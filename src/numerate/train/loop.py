@@ -23,7 +23,9 @@ from numerate.devices import free_cpus
 from numerate.data import IGNORE, encode_examples, form_examples, pad_rows, training_problems
 from numerate.errors import Interrupted, TrainingDiverged
 from numerate.train import distributed
+from numerate.train.auxiliary import build_aux_loss
 from numerate.train.callbacks import Checkpoint, Evaluate, ProgressBar, TrainContext, progress_mode
+from numerate.train.internalize import Internalize
 from numerate.train.memory import check_fits
 from numerate.train.run_folder import RunFolder
 from numerate.train.schedule import get_lr, make_optimizer
@@ -80,15 +82,23 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
     model = bundle.model.to(dist.device)
     check_trainable(bundle)
     check_fits(bundle, tc.batch_size, dist.device)
-    optimizer = make_optimizer(model, tc)
+    aux = build_aux_loss(cfg, model, bundle.task, bundle.fmt)
+    if aux is not None:
+        aux.to(dist.device)
+    optimizer = make_optimizer(model, tc, aux)
     state = {"step": 0, "elapsed": 0.0, "loss_sum": 0.0, "loss_n": 0, "threads": threads}
+    if aux is not None:  # the probes are saved with the training state, not in the model folder
+        state["aux"] = aux.state_dict()
     ctx = TrainContext(cfg, bundle, optimizer, folder, dist, state)
+    ctx.aux, ctx.internalize = aux, Internalize.from_config(cfg, bundle.fmt)
 
     if saved is not None:
         model.load_state_dict({k: v.to(dist.device) for k, v in saved["model"].items()})
+        if aux is not None:
+            aux.load_state_dict({k: v.to(dist.device) for k, v in saved["aux"].items()})
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["torch_rng"])
-        state.update({k: saved[k] for k in state if k in saved})
+        state.update({k: saved[k] for k in state if k in saved and k != "aux"})
         ctx.last_row = saved.get("meta", {}).get("metrics", {})
         if dist.is_main:
             folder.restore_export(bundle, saved)
@@ -129,6 +139,9 @@ def _train(cfg, folder: RunFolder, saved: dict | None, dist, quiet: bool, extra_
         except BaseException:
             progress.on_end(ctx)  # close the bar; nothing is saved after a failed step
             raise
+        finally:
+            if aux is not None:
+                aux.close()
     # The run ended normally or by a stop request: checkpoint the step reached, close the bar and the rest.
     for cb in callbacks:
         cb.on_end(ctx)
@@ -145,6 +158,9 @@ def _step(cfg, bundle, train_model, optimizer, ctx, last_finite) -> float:
     """One optimizer step; refuses to apply a non-finite loss or gradient (the weights stay as they were)."""
     tc, dist, step = cfg.train, ctx.dist, ctx.step
     model = checkpoint.unwrap(train_model)
+    schedule = ctx.internalize
+    if schedule is not None and schedule.reset and schedule.new_stage(step):
+        optimizer.state.clear()  # a new stage starts from fresh moments, as the paper resets its optimizer
     forms = round(tc.batch_size * cfg.task.form_fraction)
     problems = training_problems(
         bundle.task, tuple(cfg.task.train_lengths), tc.batch_size - forms, tc.seed, step, dist.rank, tc.bucket
@@ -156,7 +172,8 @@ def _step(cfg, bundle, train_model, optimizer, ctx, last_finite) -> float:
             rows, targets = x.tolist() + rows, y.tolist() + targets
         x, y = pad_rows(rows, targets, bundle.tok.pad_id)
     else:
-        x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok)
+        drops = None if schedule is None else schedule.drops(step, len(problems), tc.seed, dist.rank)
+        x, y = encode_examples(problems, bundle.task, bundle.fmt, bundle.tok, drops)
     x, y = x.to(dist.device), y.to(dist.device)
     gen = torch.Generator().manual_seed(hash((tc.seed, step, dist.rank)) & 0x7FFFFFFF)
     n_rec, n_grad = loop_depth(cfg, step)
@@ -166,9 +183,14 @@ def _step(cfg, bundle, train_model, optimizer, ctx, last_finite) -> float:
     loss = F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1), ignore_index=IGNORE)
     if model.aux_loss is not None:  # e.g. the halting rule's own loss (model/halting.py)
         loss = loss + model.aux_loss
+    if ctx.aux is not None:  # train.aux_loss (train/auxiliary.py), on the rows of real problems
+        loss = loss + ctx.aux.loss(problems, y[len(y) - len(problems) :], bundle.tok.eos_id)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip or math.inf)
+    params = list(model.parameters()) + ([] if ctx.aux is None else list(ctx.aux.parameters()))
+    if ctx.aux is not None and dist.world_size > 1:  # DDP averages the model's gradients, not the probes'
+        distributed.average_gradients(ctx.aux.parameters(), dist)
+    norm = torch.nn.utils.clip_grad_norm_(params, tc.grad_clip or math.inf)
     value, norm = loss.item(), float(norm)
     if not (math.isfinite(value) and math.isfinite(norm)):
         what = f"loss {value}" if not math.isfinite(value) else f"gradient norm {norm} (loss {value:.4g})"

@@ -10,13 +10,15 @@ def get_lr(step: int, cfg) -> float:
     return floor + 0.5 * (cfg.lr - floor) * (1 + math.cos(math.pi * progress))
 
 
-def make_optimizer(model, cfg):
+def make_optimizer(model, cfg, extra=None):
     """AdamW; weight decay on the matrices of linear layers only (not on embeddings, norms or biases). A matrix
-    shared by two modules (a head tied to the embedding) is an embedding: it is placed once, where first met."""
+    shared by two modules (a head tied to the embedding) is an embedding: it is placed once, where first met.
+    `extra` (auxiliary probes, train/auxiliary.py) is trained beside the model, without weight decay."""
     import torch
 
     decay, no_decay, seen = [], [], set()
-    for module in model.modules():
+    modules = list(model.modules()) + ([] if extra is None else list(extra.modules()))
+    for module in modules:
         for name, p in module.named_parameters(recurse=False):
             if id(p) in seen:
                 continue
