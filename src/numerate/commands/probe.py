@@ -92,6 +92,8 @@ def run_probe_command(args) -> int:
     if text_task is not None and args.representation not in ("plain", "spaced"):
         raise UsageError(f"--task {args.task} is written plain or spaced, not {args.representation!r}")
     lengths = parse_lengths(args.lengths)
+    if args.harness_tasks:
+        return write_harness_tasks(args, settings, text_task, lengths)
     lm = open_lm(args)
     try:
         progress = not args.quiet and sys.stderr.isatty()
@@ -155,6 +157,27 @@ def run_probe_command(args) -> int:
     return 0
 
 
+def write_harness_tasks(args, settings, text_task, lengths) -> int:
+    """`probe --harness-tasks DIR`: the cells' questions as lm-evaluation-harness tasks, no model asked."""
+    from numerate.lm.harness import grid_documents, write_grid_tasks
+
+    if args.grid and text_task is not None:
+        raise UsageError(f"--grid: --task {args.task} has one dimension (its length)")
+    if text_task is not None:
+        task, cells = text_task, [(n,) for n in lengths]
+        docs = grid_documents(task, cells, settings, text_task=True, spaced_out=args.representation == "spaced")
+    else:
+        task = get_task(args.task or "addition")
+        docs = grid_documents(task, make_cells(lengths, args.grid, args.carry, task=task), settings, text_task=False)
+    prefix = f"numerate_{task.name}".replace("-", "_")
+    names = write_grid_tasks(args.harness_tasks, prefix, docs)
+    count = sum(len(d) for d in docs.values())
+    print(f"{len(names)} harness tasks ({count} questions, {settings.shots}-shot written into each context) and group")
+    print(f"{prefix} in {args.harness_tasks}; run them with")
+    print(f"  lm_eval --model hf --model_args pretrained=PATH --include_path {args.harness_tasks} --tasks {prefix}")
+    return 0
+
+
 def resolve_task(args, lm):
     own = getattr(lm, "task", None)  # a numerate model knows its task
     if own is not None:
@@ -212,6 +235,13 @@ def add_parser(sub, help: str) -> None:
         choices=("paper", "harness"),
         default="paper",
         help="with --suite: the file's text as it is (paper, default), or rewritten as lm-evaluation-harness asks it",
+    )
+    pr.add_argument(
+        "--harness-tasks",
+        metavar="DIR",
+        help="ask no model: write these cells' questions (prompts with their worked examples, right answers) as "
+        "lm-evaluation-harness tasks in DIR, one per cell, and a group numerate_TASK over them, to run with "
+        "`lm_eval --include_path DIR --tasks numerate_TASK` (greedy check of the answer and its newline, metric acc)",
     )
     pr.add_argument("--samples", type=positive_int, default=20, help="problems per cell (default 20)")
     pr.add_argument("--seed", type=int, default=1234, help="seed of the test problems (default 1234, as eval)")

@@ -53,6 +53,89 @@ metric_list:
     return name
 
 
+GRID_YAML = """task: {name}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    validation: {data}
+output_type: loglikelihood
+validation_split: validation
+test_split: null
+doc_to_text: "{{{{context}}}}"
+doc_to_target: "{{{{completion}}}}"
+target_delimiter: ""
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  numerate_cell: "{cell}"
+"""
+
+
+def grid_documents(task, cells, settings, text_task: bool, spaced_out: bool = False) -> dict[str, list[dict]]:
+    """Per cell, the documents of numerate's own questions: the context is the prompt `numerate probe` sends (its
+    worked examples written in, so the harness runs it 0-shot) and the completion the right answer followed by a
+    newline, so the harness's greedy check (acc) asks what the probe's strict reading asks: exactly the number on
+    the first line."""
+    import random as random_mod
+
+    from numerate.eval.evaluate import cell_problems
+    from numerate.lm.lowprob import problems as text_problems
+    from numerate.lm.lowprob import prompt as text_prompt
+    from numerate.lm.prompts import answer_text, build_prompt, shot_problems
+    from numerate.lm.representations import REPRESENTATIONS
+
+    out: dict[str, list[dict]] = {}
+    if text_task:
+        for (n,) in cells:
+            qs = text_problems(task, n, settings.samples, settings.seed)
+            at = task.shot_length(n)
+            shots = [
+                task.sample(random_mod.Random(f"text-shots/{settings.seed}/{task.name}/{n}/{i}"), at)
+                for i in range(settings.shots)
+            ]
+            out[f"uniform-{n}"] = [
+                {
+                    "context": text_prompt(task, p, shots, spaced_out, False),
+                    "completion": " " + task.reply_form(p, spaced_out) + "\n",
+                }
+                for p in qs
+            ]
+        return out
+    rep = REPRESENTATIONS.get(settings.representation)
+    for sampler, cell in cells:
+        problems = cell_problems(task, sampler, cell, settings.samples, settings.seed)
+        shots = shot_problems(task, sampler, cell, settings.shots, settings.seed) if settings.shots else []
+        space = rep.operator_spacing
+        out[f"{sampler}-{'x'.join(map(str, cell))}"] = [
+            {
+                "context": build_prompt(task, p, rep, shots, False),
+                "completion": space + answer_text(task, p, rep) + "\n",
+            }
+            for p in problems
+        ]
+    return out
+
+
+def write_grid_tasks(folder: str | Path, prefix: str, documents: dict[str, list[dict]]) -> list[str]:
+    """One data file and task YAML per cell in `folder`, and a group `prefix` over them; returns the tasks'
+    names (a harness user runs `lm_eval --include_path FOLDER --tasks PREFIX`)."""
+    folder = Path(folder)
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    names = []
+    for cell, docs in documents.items():
+        name = f"{prefix}_{cell}".replace("-", "_")
+        data = (folder / "data" / f"{name}.jsonl").resolve()
+        data.write_text("".join(json.dumps(d) + "\n" for d in docs))
+        (folder / f"{name}.yaml").write_text(GRID_YAML.format(name=name, data=data, cell=cell))
+        names.append(name)
+    group = f"group: {prefix}\ntask:\n" + "".join(f"  - {n}\n" for n in names)
+    group += "aggregate_metric_list:\n  - metric: acc\n    aggregation: mean\n    weight_by_size: true\n"
+    (folder / f"{prefix}.yaml").write_text(group)
+    return names
+
+
 def run_harness(model_args: str, task_folder: Path, task: str, limit: int, shots: int, out: Path) -> dict[int, dict]:
     """`lm_eval --model hf` on one task, offline, samples logged; returns its samples by document index."""
     cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", model_args]
