@@ -17,7 +17,8 @@ from numerate.tasks.base import Problem
 from numerate.verify.binding import certificate_status, differences
 from numerate.verify.enclosure import Enclosure, certified_leads
 from numerate.fieldview import depth_of, layout
-from numerate.verify.prove import ClassResult, _verdict, verify
+from numerate.verify.bounding import ClassResult
+from numerate.verify.prove import _verdict, verify
 from numerate.verify.states import FieldPlan, propagate
 
 MODELS = Path(__file__).parent.parent / "models"

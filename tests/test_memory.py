@@ -135,7 +135,8 @@ def test_halting_needs_a_looped_model():
 
 @pytest.mark.parametrize("switch", ["memory", "halting"])
 def test_the_proof_refuses_persistent_state(switch):
-    from numerate.verify.prove import NotProvable, check_provable
+    from numerate.verify.gate import check_provable
+    from numerate.verify.prove import NotProvable
 
     base = ["model.pos=coupling-2d", "model.col_window=[0, 1]", "format.reverse=true", "format.pad=true"]
     check_provable(build(*base))  # the same model without the switch is in the argument's reach

@@ -11,7 +11,8 @@ def recheck(args) -> int:
     from numerate.devices import pick_device
     from numerate.verify.binding import differences
     from numerate.verify.certificate import certificate
-    from numerate.verify.prove import METHODS, verify
+    from numerate.verify.bounding import METHODS
+    from numerate.verify.prove import verify
     from numerate.verify.recheck import compare_results, read_certificate
 
     path = Path(args.check)

@@ -17,7 +17,8 @@ import torch
 
 from numerate.checkpoint import sha256
 from numerate.verify import enclosure
-from numerate.verify.prove import METHODS, VerifyResult
+from numerate.verify.bounding import METHODS
+from numerate.verify.prove import VerifyResult
 
 FORMAT_VERSION = 1
 

@@ -16,7 +16,8 @@ from numerate.checkpoint import atomic_write
 from numerate.eval.evaluate import split_accuracy
 from numerate.train.callbacks import EVAL_SEED, Callback
 from numerate.verify.certificate import certificate, summary
-from numerate.verify.prove import MAX_CASES, NotProvable, check_provable, verify
+from numerate.verify.gate import check_provable
+from numerate.verify.prove import MAX_CASES, NotProvable, verify
 
 
 def refuse_unprovable(bundle, max_cases: int = MAX_CASES) -> None:
