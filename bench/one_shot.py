@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import train_seeds, write_results  # noqa: E402
+from common import run_sweep, write_results  # noqa: E402
 
 from numerate.commands.args import add_engine_args, engine_from_args  # noqa: E402
 
@@ -88,6 +89,21 @@ def render(title: str, table: dict, n: int, have_icot: bool) -> str:
     return "\n".join(lines)
 
 
+PAGES = [
+    Path(__file__).resolve().parent.parent / "docs" / "techniques" / f
+    for f in ("running-sum-loss.md", "internalization.md")
+]
+MARK = re.compile(r"<!-- one-shot:start -->.*?<!-- one-shot:end -->", re.S)
+
+
+def fill_pages(table: str, command: str) -> None:
+    """Write the table into the "measured" block of the two technique pages (only when all three variants ran)."""
+    block = f"<!-- one-shot:start -->\n`{command}`\n\n```\n{table}\n```\n<!-- one-shot:end -->"
+    for page in PAGES:
+        if page.is_file():
+            page.write_text(MARK.sub(lambda _: block, page.read_text()))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=4, help="N: train and test on N x N products (default 4)")
@@ -104,11 +120,19 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     n = args.size
     engine = engine_from_args(args)
+    from numerate.comparison import training_units
+
+    runs = {v: {s: Path("runs/one-shot") / f"{v}-{n}x{n}-s{s}" for s in seeds} for v in variants}
+    # every run in one sweep, the longest (internalization writes the whole chain at first) first
+    units = [
+        u
+        for v in sorted(variants, key=lambda v: v != "icot")
+        for u in training_units(PRESETS[v], runs[v], size_overrides(n) + args.set)
+    ]
+    run_sweep(units, engine)
     table = {}
     for variant in variants:
-        runs = {s: Path("runs/one-shot") / f"{variant}-{n}x{n}-s{s}" for s in seeds}
-        train_seeds(PRESETS[variant], runs, size_overrides(n) + args.set, engine)
-        table[variant] = {s: evaluate_run(folder, n, args.samples) for s, folder in runs.items()}
+        table[variant] = {s: evaluate_run(folder, n, args.samples) for s, folder in runs[variant].items()}
         for s, row in table[variant].items():
             print(f"{variant} s{s}: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in row.items() if isinstance(v, tuple)))
     have_icot = all("icot" in r for rows in table.values() for r in rows.values())
@@ -120,7 +144,10 @@ def main() -> None:
     )
     data = {"title": title, "size": n, "seeds": seeds, "presets": {v: PRESETS[v] for v in variants}}
     data["rows"] = {v: {s: r for s, r in rows.items()} for v, rows in table.items()}
-    write_results(f"one-shot-{n}x{n}", render(title, table, n, have_icot), data)
+    text = render(title, table, n, have_icot)
+    write_results(f"one-shot-{n}x{n}", text, data)
+    if n == 4 and set(variants) == set(PRESETS) and len(seeds) >= 3 and not args.set:
+        fill_pages(text, "python " + " ".join(sys.argv))
 
 
 if __name__ == "__main__":

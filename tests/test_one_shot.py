@@ -136,10 +136,10 @@ def test_the_auxiliary_loss_is_refused_where_it_has_no_running_sum():
 
 
 def test_internalization_removes_the_chain_a_stage_at_a_time():
-    schedule = Internalize(per_stage=8, stage_steps=100, smoothing=0.0, reset=True)
-    assert [schedule.removed(s) for s in (0, 99, 100, 250)] == [0, 0, 8, 16]
-    assert [schedule.new_stage(s) for s in (0, 100, 101, 200)] == [False, True, False, True]
-    smooth = Internalize(per_stage=8, stage_steps=100, smoothing=1.0, reset=True)
+    schedule = Internalize(per_stage=8, start=300, stage_steps=100, smoothing=0.0, reset=True)
+    assert [schedule.removed(s) for s in (0, 299, 300, 399, 400, 550)] == [0, 0, 8, 8, 16, 24]
+    assert [schedule.new_stage(s) for s in (0, 100, 300, 301, 400)] == [False, False, True, False, True]
+    smooth = Internalize(per_stage=8, start=100, stage_steps=100, smoothing=1.0, reset=True)
     drops = smooth.drops(150, 4000, seed=0, rank=0)
     assert drops == smooth.drops(150, 4000, seed=0, rank=0)  # a pure function of (seed, step, rank)
     extra = [d - 8 for d in drops]
@@ -174,7 +174,11 @@ def test_the_optimizer_is_reset_at_each_new_stage(tmp_path, monkeypatch):
 
     monkeypatch.setattr(loop, "_step", spy)
     cfg = tiny_config(
-        "task.name=multiplication", "format.name=chain", "train.internalize=4", "train.internalize_steps=5"
+        "task.name=multiplication",
+        "format.name=chain",
+        "train.internalize=4",
+        "train.internalize_steps=5",
+        "train.internalize_start=5",
     )
     train(cfg, tmp_path / "run", quiet=True)
     assert seen[:12] == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2]
@@ -184,7 +188,7 @@ def test_the_optimizer_is_reset_at_each_new_stage(tmp_path, monkeypatch):
     "extra",
     [
         ["train.aux_loss=running-sum"],
-        ["format.name=chain", "train.internalize=6", "train.internalize_steps=40"],
+        ["format.name=chain", "train.internalize=6", "train.internalize_steps=40", "train.internalize_start=40"],
     ],
 )
 def test_loss_falls_on_a_tiny_budget(tmp_path, extra):

@@ -38,8 +38,14 @@ def test_schedule_warms_up_then_decays():
         ["model.memory=titans"],  # the memory's weights and rates
         ["model.recurrences=2", "model.halting=true"],  # the halting head and its loss in the logged loss
         ["task.name=multiplication", "train.aux_loss=running-sum"],  # the probes live in the training state
-        # stages of 7 steps: the resumed stretch crosses a stage and its optimizer reset
-        ["task.name=multiplication", "format.name=chain", "train.internalize=4", "train.internalize_steps=7"],
+        # a first removal at step 4, then every 7 steps: the resumed stretch crosses a stage and its optimizer reset
+        [
+            "task.name=multiplication",
+            "format.name=chain",
+            "train.internalize=4",
+            "train.internalize_steps=7",
+            "train.internalize_start=4",
+        ],
     ],
 )
 def test_resume_reaches_the_same_weights_and_metrics(tmp_path, monkeypatch, extra):

@@ -209,6 +209,9 @@ class TrainConfig(Section):
         lo=0,
         hi=1 << 20,
     )
+    internalize_start: int = opt(
+        500, "internalization: steps trained on the whole chain before the first removal", lo=0, hi=1 << 40
+    )
     internalize_steps: int = opt(500, "internalization: optimizer steps per stage", lo=1, hi=1 << 40)
     internalize_smoothing: float = opt(
         4.0, "internalization: removal smoothing, P(o extra tokens removed) ~ exp(-lambda o); 0 = none", lo=0.0, hi=1e3

@@ -1,6 +1,7 @@
 """Stepwise internalization of a chain of thought (Deng, Choi & Shieber 2024, arXiv 2405.14838).
 
-Training starts on whole chains of thought (format.name=chain) and, every `train.internalize_steps` steps, removes
+Training starts on whole chains of thought (format.name=chain) for `train.internalize_start` steps (the paper
+starts from a model trained on the explicit chain); then every `train.internalize_steps` steps removes
 `train.internalize` more of the chain's tokens from its left end, until nothing of it is left and the model writes
 the answer straight after the question: the chain is taken away a little at a time, so what it computed moves into
 the model's layers instead of being learnt from nothing. Two details of the paper are kept:
@@ -26,6 +27,7 @@ from numerate.errors import UsageError
 @dataclass(frozen=True)
 class Internalize:
     per_stage: int  # chain tokens removed per stage
+    start: int  # steps on the whole chain before the first removal
     stage_steps: int
     smoothing: float  # lambda; 0 = none
     reset: bool
@@ -40,10 +42,13 @@ class Internalize:
                 f"train.internalize removes a chain of thought: it needs a format that writes one "
                 f"(format.name=chain), not {cfg.format.name}"
             )
-        return cls(tc.internalize, tc.internalize_steps, tc.internalize_smoothing, tc.internalize_reset)
+        return cls(
+            tc.internalize, tc.internalize_start, tc.internalize_steps, tc.internalize_smoothing, tc.internalize_reset
+        )
 
     def stage(self, step: int) -> int:
-        return step // self.stage_steps
+        """0 on the whole chain, then 1, 2, ... as removals grow."""
+        return 0 if step < self.start else 1 + (step - self.start) // self.stage_steps
 
     def removed(self, step: int) -> int:
         """Chain tokens every target loses at this step, before smoothing."""
@@ -66,4 +71,4 @@ class Internalize:
 
     def new_stage(self, step: int) -> bool:
         """This step starts a stage after the first (the optimizer is reset before it when `reset`)."""
-        return step > 0 and step % self.stage_steps == 0
+        return step > 0 and step >= self.start and (step - self.start) % self.stage_steps == 0
