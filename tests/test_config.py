@@ -1,10 +1,12 @@
+from pathlib import Path
+
 import pytest
 
 from numerate import config
-from numerate.config import PRESETS_DIR
+from numerate.config import presets
 from numerate.errors import UsageError
 
-PRESETS = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+PRESETS = sorted(presets())
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -47,3 +49,19 @@ def test_bad_config_is_named(override, message):
 def test_resolved_config_round_trips():
     cfg = config.load("demo")
     assert config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_the_model_presets_are_the_shipped_models_recipes():
+    """configs/models/ holds exactly the recipes of folders in models/ (a step model may sit inside a procedure's
+    folder); everything else is an experiment."""
+    from numerate.config import preset_kind
+
+    root = Path(__file__).parent.parent / "models"
+    shipped = {p.parent.name for p in root.glob("**/config.json")}
+    for name, path in presets().items():
+        if preset_kind(path) == "models":
+            assert name in shipped, f"preset {name} is filed as a shipped model's recipe, but models/ has no {name}"
+            cards = [c for c in root.glob(f"**/{name}/README.md")]
+            assert any(
+                f"configs/models/{name}.yaml" in c.read_text() or f"train {name}" in c.read_text() for c in cards
+            )

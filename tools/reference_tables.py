@@ -33,10 +33,10 @@ def command_table() -> str:
 
 
 def preset_table() -> str:
-    from numerate.config import PRESETS_DIR
+    from numerate.config import preset_kind, presets
 
-    rows = ["| preset | what it trains |", "|---|---|"]
-    for path in sorted(PRESETS_DIR.glob("*.yaml")):
+    rows = ["| preset | kind | what it trains |", "|---|---|---|"]
+    for name, path in presets().items():
         comment = []
         for line in path.read_text().splitlines():
             if not line.startswith("#"):
@@ -44,7 +44,7 @@ def preset_table() -> str:
             comment.append(line.lstrip("# ").strip())
         first = re.split(r"(?<=\.)\s+(?=[A-Z(`])", " ".join(comment), maxsplit=1)[0]  # its first sentence
         first = first.replace("|", PIPE)
-        rows.append(f"| `{path.stem}` | {first} |")
+        rows.append(f"| `{name}` | {preset_kind(path)} | {first} |")
     return "\n".join(rows)
 
 

@@ -157,9 +157,9 @@ def presets() -> list[str]:
     >>> "add-proof" in numerate.presets()
     True
     """
-    from numerate.config import PRESETS_DIR
+    from numerate.config import presets as shipped
 
-    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+    return sorted(shipped())
 
 
 def tasks() -> list[str]:

@@ -346,16 +346,31 @@ def _deep_merge(base: dict, top: dict) -> dict:
     return out
 
 
+PRESET_KINDS = {
+    "models": "the recipes of the models shipped in models/; each model card says how it was trained",
+    "experiments": "baselines, comparisons and models in progress",
+}
+
+
+def presets() -> dict[str, Path]:
+    """Every preset shipped with the package, by name: configs/models/ and configs/experiments/."""
+    return {p.stem: p for kind in PRESET_KINDS for p in sorted((PRESETS_DIR / kind).glob("*.yaml"))}
+
+
+def preset_kind(path: Path) -> str:
+    return path.parent.name
+
+
 def resolve_path(name_or_path: str) -> Path:
-    """A YAML path, or the name of a preset shipped with the package (`numerate list`)."""
+    """A YAML path, or the name of a preset shipped with the package (`numerate list`), with or without .yaml."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    preset = PRESETS_DIR / f"{name_or_path}.yaml"
-    if preset.is_file():
-        return preset
-    known = [p.stem for p in PRESETS_DIR.glob("*.yaml")]
-    raise UsageError(f"config '{name_or_path}' is neither a file nor a preset{did_you_mean(name_or_path, known)}")
+    known = presets()
+    name = name_or_path.removesuffix(".yaml")
+    if name in known:
+        return known[name]
+    raise UsageError(f"config '{name_or_path}' is neither a file nor a preset{did_you_mean(name, known)}")
 
 
 def read_yaml(path: Path, seen: tuple = ()) -> dict:

@@ -10,7 +10,7 @@ def add_parser(sub, help: str) -> None:
 
 
 def command(args) -> int:
-    from numerate.config import PRESETS_DIR
+    from numerate.config import PRESET_KINDS, preset_kind, presets
     from numerate.formats import FORMATS
     from numerate.model.memory import MEMORIES
     from numerate.model.posenc import SCHEMES
@@ -72,8 +72,11 @@ def command(args) -> int:
         helps = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}
         for key in keys:
             print(f"  {section + '.' + key:<24} {helps[key]}")
-    print("config presets:")
-    for path in sorted(PRESETS_DIR.glob("*.yaml")):
-        first = path.read_text().splitlines()[0].lstrip("# ").strip()
-        print(f"  {path.stem:<18} {first}")
+    found = presets()
+    for kind, what in PRESET_KINDS.items():
+        print(f"config presets, {kind} ({what}):")
+        for name, path in found.items():
+            if preset_kind(path) == kind:
+                first = path.read_text().splitlines()[0].lstrip("# ").strip()
+                print(f"  {name:<18} {first}")
     return 0
