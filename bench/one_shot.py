@@ -2,7 +2,7 @@
 training beside the running-sum auxiliary loss (Bai et al. 2025) and stepwise internalization (Deng et al. 2024).
 
     python bench/one_shot.py [--size 4] [--variants plain,aux,icot] [--seeds 0,1,2] [--jobs 2]
-                             [--samples 1000] [--set KEY=VALUE ...]
+                             [--samples 1000] [--mixed] [--set KEY=VALUE ...]
 
 Each variant is a preset (mul-4x4, mul-4x4-aux, mul-4x4-icot) trained at every seed into
 runs/one-shot/<variant>-<N>x<N>-s<seed> (finished runs are skipped, unfinished ones resumed, so the benchmark can be
@@ -10,6 +10,9 @@ spread over several sittings; `--jobs` trains that many at once, one thread each
 exact match on ICoT's own N x N test file (../shared/data/icot/, skipped with a note when absent), on numerate's
 samplers at N x N (uniform, and sparse operands), and at 2N x 2N (beyond the training length). Wall time is the
 run's own training time. Spread: median [min-max] over seeds, and a Wilson 95% interval per seed on the ICoT file.
+
+With --mixed, the models are trained on every operand length from 1 to N (runs/one-shot/<variant>-1-<N>-s<seed>),
+the setting in which 2N x 2N is beyond the training length in both operands.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ PUBLISHED = {  # one-shot exact match the papers report on these files (in distr
 }
 
 
-def size_overrides(n: int) -> list[str]:
-    return [] if n == 4 else [f"task.train_lengths=[{n},{n}]", f"task.ood_lengths=[{n + 1},{n + 1}]"]
+def size_overrides(n: int, mixed: bool) -> list[str]:
+    lo = 1 if mixed else n
+    return [] if (n, lo) == (4, 4) else [f"task.train_lengths=[{lo},{n}]", f"task.ood_lengths=[{n + 1},{n + 1}]"]
 
 
 def score(bundle, problems) -> tuple[int, int]:
@@ -110,6 +114,7 @@ def main() -> None:
     p.add_argument("--variants", default="plain,aux,icot", help=f"any of {', '.join(PRESETS)}")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--samples", type=int, default=1000, help="problems per sampler cell (default 1000)")
+    p.add_argument("--mixed", action="store_true", help="train on every length 1..N instead of N x N alone")
     p.add_argument("--set", nargs="*", default=[], help="extra config overrides for every run")
     add_engine_args(p)
     args = p.parse_args()
@@ -122,12 +127,13 @@ def main() -> None:
     engine = engine_from_args(args)
     from numerate.comparison import training_units
 
-    runs = {v: {s: Path("runs/one-shot") / f"{v}-{n}x{n}-s{s}" for s in seeds} for v in variants}
+    trained = f"1-{n}" if args.mixed else f"{n}x{n}"
+    runs = {v: {s: Path("runs/one-shot") / f"{v}-{trained}-s{s}" for s in seeds} for v in variants}
     # every run in one sweep, the longest (internalization writes the whole chain at first) first
     units = [
         u
         for v in sorted(variants, key=lambda v: v != "icot")
-        for u in training_units(PRESETS[v], runs[v], size_overrides(n) + args.set)
+        for u in training_units(PRESETS[v], runs[v], size_overrides(n, args.mixed) + args.set)
     ]
     run_sweep(units, engine)
     table = {}
@@ -139,14 +145,15 @@ def main() -> None:
     if not have_icot:
         print(f"note: ICoT's test files are not in {ICOT}: scored on numerate's samplers only", file=sys.stderr)
     title = (
-        f"one-shot {n}x{n} multiplication, seeds {seeds}, {args.samples} problems per sampler cell "
+        f"one-shot {n}x{n} multiplication, trained on {f'1..{n} digits' if args.mixed else f'{n}x{n}'}, "
+        f"seeds {seeds}, {args.samples} problems per sampler cell "
         f"{' '.join(args.set)}; exact match %: median [min-max] over seeds; per seed with a Wilson 95% interval"
     )
     data = {"title": title, "size": n, "seeds": seeds, "presets": {v: PRESETS[v] for v in variants}}
     data["rows"] = {v: {s: r for s, r in rows.items()} for v, rows in table.items()}
     text = render(title, table, n, have_icot)
-    write_results(f"one-shot-{n}x{n}", text, data)
-    if n == 4 and set(variants) == set(PRESETS) and len(seeds) >= 3 and not args.set:
+    write_results(f"one-shot-{trained}", text, data)
+    if n == 4 and set(variants) == set(PRESETS) and len(seeds) >= 3 and not args.set and not args.mixed:
         fill_pages(text, "python " + " ".join(sys.argv))
 
 
