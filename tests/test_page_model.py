@@ -82,7 +82,7 @@ def test_show_work_prints_the_page():
     out, _ = _solve(PAGE, "12+345+9\n", show_work=True)
     lines = out.splitlines()
     assert lines[-1] == "366"
-    assert [line.split()[0] for line in lines if "line" in line] == ["12", "357", "366"]
+    assert [line.split()[0] for line in lines if "total after operand" in line] == ["12", "357", "366"]
 
 
 def _mutant(tmp_path, edit):

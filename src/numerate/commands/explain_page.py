@@ -24,15 +24,34 @@ def example(bundle, operands: tuple[int, ...] | None) -> Problem:
     return Problem(tuple(operands)[: bundle.task.n_operands])
 
 
-def line_name(bundle, problem: Problem, row: int) -> str:
-    """What a row of the page holds: the question's numbers, and the kind of each line of work."""
-    if page.grid(bundle):
-        return f"step {row // 7}: {page_grid.NAMES[row % 7]}"
-    if row % 2:  # the scheme puts operand k on row 2k - 1 and the total after it on row 2k (posenc/page.py)
-        return f"operand {row // 2 + 1}"
-    if row == 0:
-        return "prompt"
-    return f"total after operand {row // 2}" if row // 2 <= len(problem.operands) else "end of the page"
+def row_names(bundle, problem: Problem, lay) -> dict[int, str]:
+    """What each row of the page holds, read off the page's own text and the rows the scheme put its tokens in:
+    the question's numbers (closed by the task's symbol), then the lines of work (each opened by the prompt's mark
+    or the format's opening mark), named by the task (`line_names`, as `solve --show-work` names them). A row
+    holding no digit or blank is the prompt's mark or the end of the page."""
+    vocab, fmt, task = bundle.tok.vocab, bundle.fmt, bundle.task
+    n = len(problem.operands)
+    segment, owner = ("operand", 0), {}
+    for k, token in enumerate(vocab[t] for t in lay.ids):
+        if segment[0] == "operand" and token == task.symbol:
+            segment = ("operand", segment[1] + 1)
+        elif token == problem.mark or token == fmt.OPEN:
+            segment = ("line", segment[1] + 1 if segment[0] == "line" else 0)
+        elif token.isdigit() or token == getattr(fmt, "FILL", None):
+            owner.setdefault(lay.rows[k], segment)
+    lines = 1 + max((i for kind, i in owner.values() if kind == "line"), default=-1)
+    work = task.line_names(n, lines)
+    names = {}
+    for row in set(lay.rows):
+        kind, i = owner.get(row, ("", 0))
+        if kind == "operand":
+            names[row] = f"operand {i + 1}"
+        elif kind == "line":
+            names[row] = work[i]
+        else:
+            marks = {vocab[lay.ids[k]] for k in range(len(lay.ids)) if lay.rows[k] == row}
+            names[row] = "prompt" if problem.mark in marks else "end of the page"
+    return names
 
 
 def chosen_query(lay) -> int:
@@ -69,7 +88,7 @@ def run(bundle, model: str, operands, out: Path, pictures: bool) -> int:
     lay = layout(bundle, problem)
     vocab = bundle.tok.vocab
     drawn = symbols(vocab)
-    names = {r: line_name(bundle, problem, r) for r in set(lay.rows)}
+    names = row_names(bundle, problem, lay)
     window, row_window, depth = page.check_page(bundle)
     fields = {q: (field, rel) for q, field, rel in page.query_fields(bundle, lay)}
     q = chosen_query(lay)

@@ -36,7 +36,7 @@ class AdditionPage(AdditionMany):
 
     def line_names(self, first: int, count: int) -> list[str]:
         """Names for the page's lines of work, as `solve --show-work` prints them (`first`: the question's rows)."""
-        return [f"line {i + 1}" for i in range(count)]
+        return [f"total after operand {i + 1}" for i in range(count)]
 
     def answer_shape(self, problem: Problem, width: int) -> tuple[int, int]:
         return len(problem.operands), len(to_str(len(problem.operands) * (10**width - 1)))
