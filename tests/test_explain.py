@@ -143,9 +143,8 @@ def test_a_page_model_is_drawn_with_the_bounded_field_of_one_query(tmp_path, cap
 
 
 def test_explain_names_a_malformed_page_problem(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["explain", str(MODELS / "page-add"), "--problem", "12+x"])
-    assert exc.value.code == 2 and "is not A*B or A+B+..." in capsys.readouterr().err
+    assert main(["explain", str(MODELS / "page-add"), "--problem", "12+x"]) == 2
+    assert "12+x" in capsys.readouterr().err
 
 
 def test_the_automaton_picture_keeps_every_label_inside_it(tmp_path, monkeypatch):

@@ -297,8 +297,25 @@ def test_the_checker_refuses_division_certificates_that_lie(tmp_path):
     assert done.returncode == 1 and "sha256" in done.stdout
 
 
-def test_explain_refuses_a_page_program_cleanly(capsys):
+@pytest.mark.slow
+def test_explain_draws_a_decision_and_what_it_reads(tmp_path, capsys):
+    import json
+
     from numerate.cli import main
 
-    assert main(["explain", str(PAGE_DIV), "--quiet"]) == 2
-    assert "page program" in capsys.readouterr().err
+    assert main(["explain", str(PAGE_DIV), "--problem", "947/23", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "a decision the model makes" in out and "opened by '='" in out
+    saved = json.loads((tmp_path / "page.json").read_text())
+    tokens, q, field = saved["tokens"], saved["query"], saved["field"]
+    assert saved["problem"] == [947, 23]
+    assert tokens[q + 1]["token"] in "<->" and tokens[q + 1]["column"] > 0  # a block's last line closed by a choice
+    # every later line of work opens with the mark chosen, as the model wrote it
+    after = [t for t in tokens[q + 2 :] if t["column"] == 0 and t["token"] in "<->"]
+    assert after and all(t["token"] == tokens[q + 1]["token"] for t in after[:5])
+    lo, hi = saved["window"]
+    rlo, rhi = saved["row_window"]
+    assert q in field and 1 < len(field) <= 8
+    for k in field:
+        assert lo <= tokens[k]["column"] - tokens[q]["column"] <= hi
+        assert rlo <= tokens[k]["row"] - tokens[q]["row"] <= rhi

@@ -23,13 +23,7 @@ def run_explain(args) -> int:
     pictures = plots.pictures_or_warn("explain")
     solver = open_folder(args.model)
     bundle = solver.one_model("explain")
-    if getattr(bundle.task, "program", None) is not None:  # checked before the proof: it would not be used
-        from numerate.errors import UsageError
-
-        raise UsageError(
-            f"{args.model} writes a page program ({bundle.task.name}): explain draws sum and multiplication pages "
-            "only; `numerate solve --show-work` shows its page and `numerate verify` its proof"
-        )
+    operands = None if args.problem is None else solver.parse(args.problem).operands  # the folder's own syntax
     result = verify(bundle, progress=False, batch_size=EXPLAIN_BATCH)
     if not result.proven:
         print(
@@ -37,10 +31,14 @@ def run_explain(args) -> int:
             "automaton is claimed for it. `numerate verify` shows why."
         )
         return 1
+    if getattr(bundle.task, "program", None) is not None:  # a page on which the model decides
+        from numerate.commands import explain_program
+
+        return explain_program.run(bundle, args.model, operands, Path(args.out), pictures)
     if solver.kind == "page":
         from numerate.commands import explain_page
 
-        return explain_page.run(bundle, args.model, args.problem, Path(args.out), pictures)
+        return explain_page.run(bundle, args.model, operands, Path(args.out), pictures)
     try:
         found = explain(bundle, bundle.task.name)
     except NotATransducer as exc:
@@ -122,7 +120,8 @@ def add_parser(sub, help: str) -> None:
         "transitions the digit written for each next column. It is compared with the textbook carry (borrow) "
         "automaton, and the mean attention of the query's heads over its field is drawn. A page model "
         "(models/page-add, models/page-mul) has no such automaton: explain draws one page in its (row, column) "
-        "layout, names each line, and outlines the field of view one query reads. docs/explain.md.",
+        "layout, names each line, and outlines the field of view one query reads; on a page where the model "
+        "decides (models/page-div, page-gcd) that query is a decision. docs/explain.md.",
         epilog="exit codes: 0 equivalent to the textbook automaton (a page model: proven and drawn), 1 not proven "
         "(no automaton is claimed) or a different automaton (the first difference is printed), 2 bad input",
     )
@@ -130,21 +129,12 @@ def add_parser(sub, help: str) -> None:
     x.add_argument("--out", metavar="DIR", help="where the pictures and JSON go (default runs/explain/<model>)")
     x.add_argument(
         "--problem",
-        metavar="A*B|A+B+...",
-        type=_operands,
-        help="page models: the problem whose page is drawn (default: a fixed one with carries in every line)",
+        metavar="LINE",
+        help="page models: the problem whose page is drawn, written as `numerate solve` reads it for this folder "
+        "(12*34, 1+2+3, 947/23, 1071,462; default: a fixed one with carries or decisions in every line)",
     )
     x.add_argument("--quiet", action="store_true", help="print only where the pictures and JSON were written")
     x.set_defaults(func=command)
-
-
-def _operands(text: str) -> tuple[int, ...]:
-    import argparse
-    import re
-
-    if not re.fullmatch(r"\d+([*+]\d+)+", text.replace(" ", "")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not A*B or A+B+... with non-negative decimal integers")
-    return tuple(int(x) for x in re.split(r"[*+]", text.replace(" ", "")))
 
 
 def command(args) -> int:
