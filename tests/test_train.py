@@ -129,7 +129,22 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_ddp_on_two_cpu_processes(tmp_path):
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        # the probes' gradients averaged by hand (DDP wraps the model only), stages and resets on both ranks
+        [
+            "task.name=multiplication",
+            "format.name=chain",
+            "train.aux_loss=running-sum",
+            "train.internalize=4",
+            "train.internalize_start=4",
+            "train.internalize_steps=3",
+        ],
+    ],
+)
+def test_ddp_on_two_cpu_processes(tmp_path, extra):
     """The same entry point under torchrun: 2 gloo processes, metrics and checkpoints from rank 0 only."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [
@@ -147,6 +162,7 @@ def test_ddp_on_two_cpu_processes(tmp_path):
         "--quiet",
         "--set",
         "train.max_steps=12",
+        *extra,
     ]
     cmd[cmd.index("--master_port=29517")] = f"--master_port={free_port()}"  # parallel test runs must not collide
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
