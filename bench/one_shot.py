@@ -49,6 +49,23 @@ def score(bundle, problems) -> tuple[int, int]:
     return sum(a.correct for a in answers), len(answers)
 
 
+def digit_accuracy(bundle, problems) -> list[float]:
+    """Per answer place, least significant first: the share of answers whose digit there is right (what the
+    model wrote after its chain, if any, against the format's own writing of the product)."""
+    from numerate.eval.answer import answer_problems
+
+    fmt = bundle.fmt
+    places = None
+    for a in answer_problems(bundle, problems, batch_size=250):
+        want = fmt.target(a.problem, a.truth).rsplit("#", 1)[-1]
+        got = a.text.rsplit("#", 1)[-1]
+        if places is None:
+            places = [0] * len(want)
+        for i, ch in enumerate(want):
+            places[i] += i < len(got) and got[i] == ch
+    return [p / len(problems) for p in places]
+
+
 def evaluate_run(folder: Path, n: int, samples: int) -> dict:
     import random
 
@@ -60,6 +77,7 @@ def evaluate_run(folder: Path, n: int, samples: int) -> dict:
     icot_file = ICOT / f"{n}_by_{n}_mult_test_bigbench.txt"
     if icot_file.is_file():
         row["icot"] = score(bundle, read_icot(icot_file))
+        row["digits"] = digit_accuracy(bundle, read_icot(icot_file))
     rng = random.Random(f"one-shot/{n}")
     for name, sampler, size in (("uniform", "uniform", n), ("sparse", "sparse", n), ("2N", "uniform", 2 * n)):
         problems = [bundle.task.sample(rng, sampler, (size, size)) for _ in range(samples)]
@@ -88,6 +106,11 @@ def render(title: str, table: dict, n: int, have_icot: bool) -> str:
             for s, r in rows.items()
         )
         lines.append(f"{variant:<8} " + " ".join(f"{c:>22}" for c in cells) + f" {minutes:8.1f}  {per_seed}")
+    if all("digits" in r for rows in table.values() for r in rows.values()):
+        lines.append("digits right by answer place on the ICoT file, least significant first (mean over seeds, %):")
+        for variant, rows in table.items():
+            places = zip(*(r["digits"] for r in rows.values()))
+            lines.append(f"  {variant:<8} " + " ".join(f"{100 * statistics.mean(p):5.1f}" for p in places))
     if n in PUBLISHED:
         lines.append(f"published, in distribution: {PUBLISHED[n]}")
     return "\n".join(lines)
