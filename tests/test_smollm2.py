@@ -77,3 +77,26 @@ def test_a_gguf_of_an_unsupported_kind_is_refused_with_a_reason(tmp_path):
     (tmp_path / "odd.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
     with pytest.raises(UsageError, match="cannot load"):
         HuggingFaceLM(str(tmp_path / "odd.gguf"), device="cpu")
+
+
+def test_replies_are_cached_so_a_stopped_run_resumes(smollm2, tmp_path, monkeypatch):
+    """The second ask of the same prompts generates nothing: each reply comes from the cache, as it was."""
+    from numerate.lm.cache import ResponseCache
+
+    cached = HuggingFaceLM("smollm2", chat=True, max_tokens=24, batch_size=10, device="cpu")
+    cached.cache = ResponseCache(tmp_path / "replies.sqlite")
+    asks = [Request(Problem((a, 7)), f"What is {a} plus 7?") for a in (12, 345)]
+    first = cached.complete(asks)
+    assert [c.cached for c in first] == [False, False] and len(cached.cache) == 2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("generated again: the cache was not read")
+
+    monkeypatch.setattr(cached.model, "generate", refuse)
+    again = cached.complete(asks)
+    assert [c.cached for c in again] == [True, True]
+    assert [c.text for c in again] == [c.text for c in first]
+    other = HuggingFaceLM("smollm2", chat=True, max_tokens=25, batch_size=10, device="cpu")
+    other.cache = cached.cache
+    assert other._key("x", 25) != cached._key("x", 24)  # another budget is another request
+    cached.close()

@@ -45,7 +45,8 @@ def add_lm_arguments(p, with_numerate: bool = True) -> None:
         "--cache",
         default=str(DEFAULT_CACHE),
         metavar="FILE",
-        help=f"SQLite file of earlier responses: a rerun sends nothing (default {DEFAULT_CACHE})",
+        help=f"SQLite file of earlier replies (--openai-base-url and --hf): a rerun asks nothing twice, so a stopped "
+        f"run resumes (default {DEFAULT_CACHE})",
     )
     g.add_argument("--no-cache", dest="no_response_cache", action="store_true", help="send every request again")
     g.add_argument("--max-tokens", type=int, help="reply budget (default: enough for the right answer + 8)")
@@ -68,10 +69,6 @@ def open_lm(args):
         )
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError(f"--max-tokens must be >= 1, got {args.max_tokens}")
-    if args.hf:
-        from numerate.lm.hf import HuggingFaceLM
-
-        return HuggingFaceLM(args.hf, chat=args.chat, max_tokens=args.max_tokens or 64, device=args.device)
     if getattr(args, "numerate", None):
         from numerate.lm.numerate_model import NumerateModel
 
@@ -79,7 +76,6 @@ def open_lm(args):
             raise UsageError("--chat does not apply to a numerate model")
         return NumerateModel(args.numerate, device=args.device)
     from numerate.lm.cache import ResponseCache
-    from numerate.lm.openai_api import OpenAICompatible
 
     cache = None
     if not args.no_response_cache:
@@ -87,6 +83,12 @@ def open_lm(args):
             cache = ResponseCache(args.cache)
         except Exception as exc:  # sqlite3.Error, OSError: an unusable cache path is bad input, not a crash
             raise UsageError(f"--cache {args.cache}: cannot open it as a response cache ({exc})") from None
+    if args.hf:
+        from numerate.lm.hf import HuggingFaceLM
+
+        return HuggingFaceLM(args.hf, chat=args.chat, max_tokens=args.max_tokens or 64, device=args.device, cache=cache)
+    from numerate.lm.openai_api import OpenAICompatible
+
     return OpenAICompatible(
         args.openai_base_url,
         args.model,

@@ -85,8 +85,16 @@ def _load_pretrained(folder: str, gguf: str | None, device: str):
     return tokenizer, model
 
 
+def _weights_stamp(path: Path) -> str:
+    """Size and modification time of the weights (a file, or a folder's files): a changed model misses the cache."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return ",".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in files)
+
+
 class HuggingFaceLM(LanguageModel):
-    def __init__(self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto"):
+    def __init__(
+        self, path, chat: bool = False, max_tokens: int = 64, batch_size: int = 16, device: str = "auto", cache=None
+    ):
         try:
             import transformers  # noqa: F401  (here for the message: the loader imports it again)
         except ImportError:
@@ -112,9 +120,21 @@ class HuggingFaceLM(LanguageModel):
         self.name = zoo.MODELS[path].title if path in zoo.MODELS else Path(gguf or folder).name
         self.path, self.chat = str(Path(folder) / gguf) if gguf else str(path), chat
         self.max_tokens, self.batch_size = max_tokens, batch_size
+        self.cache = cache  # lm/cache.py: replies already computed are read back, so a stopped run resumes
+        weights = Path(folder) / gguf if gguf else Path(folder)
+        self.identity = f"hf:{weights.resolve()}:{_weights_stamp(weights)}"
 
     def describe(self) -> dict:
         return {"adapter": "hf", "path": self.path, "chat": self.chat, "max_tokens": self.max_tokens}
+
+    def _key(self, text: str, budget: int) -> str:
+        from numerate.lm.cache import request_key
+
+        return request_key(self.identity, {"text": text, "max_tokens": budget, "chat": self.chat, "greedy": True})
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
     def text_of(self, prompt) -> str:
         if self.chat:
@@ -156,6 +176,13 @@ class HuggingFaceLM(LanguageModel):
             need = n + (requests[i].max_tokens or self.max_tokens)
             if context and need > context:
                 out[i] = Completion(None, error=f"needs {need} positions; the model has {context}")
+        keys = [self._key(texts[i], requests[i].max_tokens or self.max_tokens) for i in range(len(texts))]
+        if self.cache is not None:
+            for i in range(len(texts)):
+                if out[i] is None and (text := self.cache.get(keys[i])) is not None:
+                    out[i] = Completion(text, cached=True, attempts=0)
+            if progress:
+                progress(sum(1 for c in out if c is not None and c.cached))
         todo = [i for i in range(len(texts)) if out[i] is None]
         order = sorted(todo, key=lambda i: lengths[i])  # similar lengths share a batch
         for start in range(0, len(order), self.batch_size):
@@ -178,6 +205,8 @@ class HuggingFaceLM(LanguageModel):
             for i, row in zip(idx, new):
                 text = self.tokenizer.decode(row, skip_special_tokens=True)
                 out[i] = Completion(text.split("\n", 1)[0] if not self.chat else text, seconds=seconds)
+                if self.cache is not None:
+                    self.cache.put(keys[i], out[i].text)
             if progress:
                 progress(len(idx))
         return out
