@@ -27,12 +27,10 @@ def process_docs(dataset):
 '''
 
 
-def write_suite_task(folder: str | Path, name: str, data_file: str | Path) -> str:
-    """Write `name`.yaml (and the small module it calls) into `folder`; returns the task's name."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{DOCS_MODULE}.py").write_text(DOCS_CODE)
-    yaml = f"""task: {name}
+def task_yaml(name: str, data_file: str | Path, extra: str = "") -> str:
+    """A harness task over a JSON-lines file of {context, completion}: the context asked as it is, the completion
+    scored by whether it is the greedy continuation (loglikelihood, metric acc). `extra`: more YAML lines."""
+    return f"""task: {name}
 dataset_path: json
 dataset_kwargs:
   data_files:
@@ -40,7 +38,6 @@ dataset_kwargs:
 output_type: loglikelihood
 validation_split: validation
 test_split: null
-process_docs: !function {DOCS_MODULE}.process_docs
 doc_to_text: "{{{{context}}}}"
 doc_to_target: "{{{{completion}}}}"
 target_delimiter: ""
@@ -48,29 +45,17 @@ metric_list:
   - metric: acc
     aggregation: mean
     higher_is_better: true
-"""
-    (folder / f"{name}.yaml").write_text(yaml)
+{extra}"""
+
+
+def write_suite_task(folder: str | Path, name: str, data_file: str | Path) -> str:
+    """Write `name`.yaml (and the small module it calls) into `folder`; returns the task's name."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{DOCS_MODULE}.py").write_text(DOCS_CODE)
+    extra = f"process_docs: !function {DOCS_MODULE}.process_docs\n"
+    (folder / f"{name}.yaml").write_text(task_yaml(name, data_file, extra))
     return name
-
-
-GRID_YAML = """task: {name}
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    validation: {data}
-output_type: loglikelihood
-validation_split: validation
-test_split: null
-doc_to_text: "{{{{context}}}}"
-doc_to_target: "{{{{completion}}}}"
-target_delimiter: ""
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-metadata:
-  numerate_cell: "{cell}"
-"""
 
 
 def grid_documents(task, cells, settings, text_task: bool, spaced_out: bool = False) -> dict[str, list[dict]]:
@@ -128,7 +113,7 @@ def write_grid_tasks(folder: str | Path, prefix: str, documents: dict[str, list[
         name = f"{prefix}_{cell}".replace("-", "_")
         data = (folder / "data" / f"{name}.jsonl").resolve()
         data.write_text("".join(json.dumps(d) + "\n" for d in docs))
-        (folder / f"{name}.yaml").write_text(GRID_YAML.format(name=name, data=data, cell=cell))
+        (folder / f"{name}.yaml").write_text(task_yaml(name, data, f'metadata:\n  numerate_cell: "{cell}"\n'))
         names.append(name)
     group = f"group: {prefix}\ntask:\n" + "".join(f"  - {n}\n" for n in names)
     group += "aggregate_metric_list:\n  - metric: acc\n    aggregation: mean\n    weight_by_size: true\n"
