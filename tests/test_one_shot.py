@@ -70,6 +70,17 @@ def test_an_answer_is_read_after_the_chain_whatever_is_left_of_it():
     assert fmt.parse("#") is None
 
 
+def test_an_internalized_answer_counts_as_written_exactly():
+    fmt = chain_bundle().fmt
+    p = Problem((2967, 6361))
+    whole = fmt.target(p, 18873087)
+    assert fmt.writes(p, 18873087, whole) and fmt.writes(p, 18873087, "#78037881")
+    assert fmt.writes(p, 18873087, whole[12:])  # a chain cut from the left
+    assert not fmt.writes(p, 18873087, "#780378810")  # an extra digit
+    assert not fmt.writes(p, 18873087, "7#78037881")  # not an end of the chain (it ends in 1)
+    assert not fmt.writes(p, 18873087, "#78037882")
+
+
 def test_the_chain_format_refuses_what_it_cannot_write():
     with pytest.raises(UsageError, match="task multiplication"):
         build(tiny_config("format.name=chain"))

@@ -30,7 +30,7 @@ class Answer:
 def written_exactly(fmt, a: Answer) -> bool:
     """The answer is the format's own writing of its value followed by <eos>: what a proof certifies. A value can
     be read back from a text that is not (an extra top zero, a missing end token); this says so."""
-    return a.value is not None and a.ended and a.text == fmt.target(a.problem, a.value)
+    return a.value is not None and a.ended and fmt.writes(a.problem, a.value, a.text)
 
 
 def answer_problems(

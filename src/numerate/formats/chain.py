@@ -60,6 +60,12 @@ class ChainFormat(DigitsFormat):
     def target(self, problem: Problem, answer) -> str:
         return "".join(self.split_target(problem, answer))
 
+    def writes(self, problem: Problem, answer, text: str) -> bool:
+        """The answer written exactly after what is left of the chain: any end of it (internalization removes the
+        chain from its left, all of it in the end), then '#' and the answer's digits."""
+        chain, rest = self.split_target(problem, answer)
+        return text.endswith(rest) and chain.endswith(text[: len(text) - len(rest)])
+
     def max_target_len(self, problem: Problem) -> int:
         return len(self.chain(problem)) + 1 + super().max_target_len(problem)
 

@@ -119,6 +119,10 @@ class DigitsFormat:
             return self.symbol.join(self._write(x, digits, rng) for x in answer)
         return self._write(answer, digits, rng)
 
+    def writes(self, problem: Problem, answer, text: str) -> bool:
+        """Whether `text` is this format's own writing of `answer` (what a proof certifies the model writes)."""
+        return text == self.target(problem, answer)
+
     def max_target_len(self, problem: Problem) -> int:
         """Longest answer the format can call for, for decoding budgets and capacity checks."""
         count, digits = self.answer_shape(problem, self.width(problem))
