@@ -18,9 +18,10 @@ declarations (docs/verification.md, "The certificate format") with code that sha
    carry or borrow into the lowest one, written with the task's own column rule) — a different enumeration from
    the prover's, which writes whole problems — and the count of distinct (field, next token) pairs must match;
 5. every case is run through this file's own ball arithmetic (a float64 midpoint and a rigorous radius per row,
-   in the certificate's precision, under the rounding model of docs/verification.md): every lead of the right
-   token must exceed its radius. Margins must match the certificate's within --tolerance; its rounding section
-   may not state a smaller radius, or a larger lead minus radius, than recomputed here;
+   in the certificate's precision, under the rounding model of docs/verification.md), or, for a certificate
+   whose rounding method is "mean-value", through this file's own mean-value forms per layer (MeanValue): every
+   lead of the right token must exceed its radius. Margins must match the certificate's within --tolerance; its
+   rounding section may not state a smaller radius, or a larger lead minus radius, than recomputed here;
 6. the statement is derived from the task (what it quantifies over) and the precision, and must be the
    certificate's word for word; the verdict must be "proven".
 
@@ -65,6 +66,7 @@ NOT_COMPUTED = {"memory": "none", "halting": False}
 # computation a certificate binds (as numerate binds it), so folders certified before they existed stay certified.
 OFF_BY_DEFAULT = {"tie_embeddings": False, "pos_rows": 16}
 PRECISIONS = {"float64": 2.0**-53, "float32": 2.0**-24}
+METHODS = ("ball", "mean-value")  # how a certificate's radii were bounded: both are restated here
 U64 = 2.0**-53
 ULPS = 4  # exp, erf, rsqrt of the evaluation (docs/verification.md; tests/test_ulps.py measures them)
 ERF_ERROR = 1e-15  # absolute error of this file's erf (tests/test_checker.py measures it against math.erf)
@@ -420,7 +422,8 @@ def erf(x):
 class Balls:
     """Rounding rules of one evaluation precision (unit roundoff u), with the float64 midpoint's folded in."""
 
-    def __init__(self, precision: str):
+    def __init__(self, precision: str, method: str = "ball"):
+        self.mean_value = method == "mean-value"  # radii by mean-value forms (MeanValue), else balls throughout
         self.U = PRECISIONS[precision] + U64
         self.T = ULPS * self.U
         self.tiny = 16 * (2.0**-1022 if precision == "float64" else 2.0**-126)
@@ -454,6 +457,12 @@ class Balls:
     def layer_norm(self, x, rx, w, b, eps=1e-5):
         """Over the ball: centring moves by rho = r + mean r, the norm sigma by at most rms(rho); then the
         evaluation's own rounding at any point of the ball (mean, variance, rsqrt, scale and shift)."""
+        part = self.layer_norm_parts(x, rx, w, b, eps)
+        return part["m"], self.out(part["moved"] + part["local"])
+
+    def layer_norm_parts(self, x, rx, w, b, eps=1e-5) -> dict:
+        """layer_norm's midpoint, how far the exact norm moves over the ball (`moved`), one evaluation's own
+        error at a point of the ball (`local`), and what its adjoint needs (MeanValue.ln_back)."""
         U, g = self.U, self.g
         n = x.shape[-1]
         mu = x.mean(-1, keepdims=True)
@@ -478,7 +487,20 @@ class Balls:
         rel = np.where(t <= 0.5, (1 + t) * (1 + self.T + 2 * U) - 1, np.inf)
         e = (e_c * (1 + rel) / slo + zb * rel) * (1 + U) + U * zb
         wa, ba = np.abs(w), np.abs(b)
-        return m, self.out(wa * (moved + e) + 2 * U * (1 + U) * (wa * (zb + e) + ba))
+        a = 1 / np.sqrt(var + eps)
+        s_hi = np.sqrt(var + e64 + eps) * (1 + 4 * U64) + ds
+        return dict(
+            m=m,
+            moved=wa * moved,
+            local=wa * e + 2 * U * (1 + U) * (wa * (zb + e) + ba),
+            w=w,
+            z=c * a,
+            dz=moved + e,  # the exact normalized value anywhere in the ball, against the float64 midpoint's
+            a=a,
+            da=np.maximum(1 / slo - a, a - 1 / s_hi) + 8 * U64 * a,  # 1/sigma anywhere in the ball, against a
+            a_hi=1 / slo,
+            n=n,
+        )
 
     def attention(self, q, rq, k, rk, v, rv, bias, allowed, scale):
         """q (N, H, Q, D), k and v (N, H, F, D), bias (H, Q, F) with -inf where a key is hidden."""
@@ -507,8 +529,9 @@ class Balls:
 
 
 def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None, prepared=None):
-    """(midpoint (N, C), radius (N, C)) of the query's final state after ln_f, at the last token of fields ids
-    (N, F) with per-slot rows and cols: every admissible evaluation lies within."""
+    """(midpoint (N, C), radius (N, C), tape) of the query's final state after ln_f, at the last token of fields
+    ids (N, F) with per-slot rows and cols: every admissible evaluation lies within. The tape (the last layer's,
+    with mean-value forms; else None) lets `leads` bound the leads themselves where the ball leaves them open."""
     C, H = mcfg["n_embd"], mcfg["n_head"]
     D = C // H
     lo, hi = window
@@ -529,6 +552,8 @@ def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None, pre
         table = W["scheme.table"][:, np.clip(drow, r0, r1) - r0, np.clip(rel, lo, hi) - lo]
         bias = np.where(allowed[None], table, -np.inf)
     rx = balls.out(balls.U * np.abs(x))
+    if balls.mean_value:
+        return mean_value_enclose(W, mcfg, x, rx, bias, allowed, balls)
     n_rec = mcfg["test_recurrences"] or mcfg["recurrences"]
     h, rh = np.zeros_like(x), np.zeros_like(x)
     last = None
@@ -561,11 +586,13 @@ def enclose(W, mcfg, ids, rows, cols, window, balls: Balls, row_window=None, pre
             z, rz = balls.add(z, rz, m, rm)
         h, rh = z, rz
         last = (h[:, -1], rh[:, -1])
-    return balls.layer_norm(last[0], last[1], W["ln_f.weight"], W["ln_f.bias"])
+    return (*balls.layer_norm(last[0], last[1], W["ln_f.weight"], W["ln_f.bias"]), None)
 
 
-def leads(W, y, ry, truth, balls: Balls):
-    """(leads (N, V), radii (N, V)) of the right token over each token: each logit rounded on its own."""
+def leads(W, enclosed, truth, balls: Balls):
+    """(leads (N, V), radii (N, V)) of the right token over each token: each logit rounded on its own; with a
+    tape (mean-value forms), the leads a ball leaves open are bounded again as functionals of the last layer."""
+    y, ry, tape = enclosed
     w = W["head.weight"]
     logits = y @ w.T
     lead = logits[np.arange(len(truth)), truth][:, None] - logits
@@ -575,7 +602,347 @@ def leads(W, y, ry, truth, balls: Balls):
         np.einsum("nc,nvc->nv", ry, diff) + balls.g(w.shape[1]) * (mag[np.arange(len(truth)), truth][:, None] + mag)
     )
     rad[np.arange(len(truth)), truth] = 0.0
+    if tape is not None:
+        gap = np.where(rad > 0, lead - rad, np.inf)
+        rows = np.nonzero(gap.min(-1) <= 0)[0]
+        if len(rows):
+            _, tight = MeanValue(balls).lead_radii(W, _rows(tape, rows), truth[rows])
+            rad[rows] = np.minimum(rad[rows], tight)
     return lead, rad
+
+
+# ---------------------------------------------------------------- mean-value forms (certificates whose rounding
+# method is "mean-value"; docs/verification.md, "Float32")
+#
+# Ball arithmetic bounds each operation on its own, and in float32 no model clears its radii. A certificate made
+# with `--enclosure mean-value` bounds each layer as a whole. For one output component y_c of a layer, write the
+# layer as a function G of its inputs x and of the error d_i each operation i adds to its result. An evaluation is
+# G(x', d) with x' in the input balls, the float64 midpoint G(m, d'); |d_i - d'_i| <= e_i, the operation's local
+# error over its ball (this file's rounding rules, whose unit folds both precisions in). By the mean-value theorem
+#
+#     |y_c(evaluation) - y_c(midpoint)| <= sum_i <|g_i| + dg_i, e_i> + <|g_x| + dg_x, r_x>
+#
+# with g the adjoint of y_c at the midpoint (computed backwards through the layer, signs kept) and dg a bound on
+# how far the adjoint moves over the balls that plain ball arithmetic gives every intermediate value. Four values
+# of each layer get such radii (qkv and the MLP's first map as norm-then-linear maps of one token, the residual
+# stream after attention and the layer's output, each component a functional of its own), so the balls after
+# them start tight; the last layer's leads are bounded the same way, lead_j = (w_right - w_j) . ln_f(output)
+# taken as the functional. Written here from the formulas, not from numerate's code.
+
+GELU_SECOND = 0.79789  # max |gelu''(x)| = max |phi(x) (2 - x^2)| = 2 phi(0) = 0.797884...
+MV_CHUNK = 2**21  # adjoint entries (functionals x rows x widest value) computed at once
+
+
+def g64(n):
+    return n * U64 / (1 - n * U64)
+
+
+def _iv(a, ra, b, rb):
+    """The radius of (a +- ra)(b +- rb) about a b."""
+    return np.abs(a) * rb + ra * (np.abs(b) + rb)
+
+
+def _each(values: dict, fn) -> dict:
+    """A norm's parts with fn applied to its per-row arrays (its weight, 1-D, and its width stay as they are)."""
+    return {k: fn(v) if isinstance(v, np.ndarray) and v.ndim >= 2 else v for k, v in values.items()}
+
+
+def _dot(g, dg, e, lead: int):
+    """sum over all but the first `lead` axes of (|g| + dg) e."""
+    x = (np.abs(g) + dg) * e
+    return x.reshape(*x.shape[:lead], -1).sum(-1)
+
+
+class MeanValue:
+    """One layer's balls, local errors and adjoints (the section's comment), under a Balls' rounding rules."""
+
+    def __init__(self, balls: Balls):
+        self.b = balls
+
+    # -------------------------------------------------------------- forward: balls with their local errors
+
+    def linear(self, x, rx, w, bias=None):
+        b = self.b
+        wa = np.abs(w)
+        m = x @ w.T
+        mag = (np.abs(x) + rx) @ wa.T
+        if bias is not None:
+            m = m + bias
+            mag = mag + np.abs(bias)
+        local = b.out(b.g(w.shape[1] + 1) * mag)
+        return m, b.out(rx @ wa.T + local), local
+
+    def add(self, a, ra, c, rc):
+        b = self.b
+        m = a + c
+        local = b.out(b.U * (np.abs(m) + ra + rc))
+        return m, b.out(ra + rc + local), local
+
+    def gelu(self, x, rx):
+        b = self.b
+        m = 0.5 * x * (1 + erf(x / math.sqrt(2)))
+        local = b.out((b.T + 6 * b.U) * (np.abs(x) + rx) + 0.5 * np.abs(x) * ERF_ERROR)
+        return m, b.out(1.1290 * rx + local), local
+
+    def layer_norm(self, x, rx, w, bias):
+        part = self.b.layer_norm_parts(x, rx, w, bias)
+        part["local"] = self.b.out(part["local"])
+        return part["m"], self.b.out(part["moved"] + part["local"]), part
+
+    def attention(self, q, rq, k, rk, v, rv, bias, allowed, scale):
+        """q (N, H, Q, D), k and v (N, H, F, D), bias (H, Q, F) with -inf where a key is hidden: the output's
+        midpoint and ball, one evaluation's local error, and what the adjoint needs. The exact weights anywhere
+        in the ball: |log(p / p_midpoint)| <= ms_j + max ms + the midpoint's own rounding (ms: the scores' move)."""
+        b = self.b
+        U, g, T = b.U, b.g, b.T
+        D = q.shape[-1]
+        hidden = ~allowed[None, None]
+        s = q @ k.transpose(0, 1, 3, 2) * scale + bias[None]
+        qa, ka = np.abs(q), np.abs(k)
+        ms = (qa @ rk.transpose(0, 1, 3, 2) + rq @ (ka + rk).transpose(0, 1, 3, 2)) * scale
+        mag = (qa + rq) @ (ka + rk).transpose(0, 1, 3, 2) * scale
+        es = g(D + 4) * mag + 2 * U * (mag + np.abs(np.where(allowed, bias, 0.0))[None])
+        ms, es = np.where(hidden, 0.0, ms), np.where(hidden, 0.0, es)
+        K = allowed.sum(-1)[None, None, :, None].astype(np.float64)
+        top = s.max(-1, keepdims=True)
+        p = np.exp(s - top)
+        p = p / p.sum(-1, keepdims=True)
+        MS, ES = ms.max(-1, keepdims=True), es.max(-1, keepdims=True)
+        spread = top - np.where(hidden, top, s).min(-1, keepdims=True) + 2 * (MS + ES)
+        rel = 2 * T + 2 * K * (T + 2 * U) + 8 * U + g(K) + 4 * U * spread
+        t64 = ULPS * U64
+        rel_mid = 2 * t64 + 2 * K * (t64 + 2 * U64) + 8 * U64 + g64(K) + 4 * U64 * spread
+        dp = np.where(hidden, 0.0, p * np.expm1(ms + MS + rel_mid))
+        vmag = np.abs(v) + rv
+        err = es + ES + rel  # |log(computed weight / exact weight at the same inputs)|
+        local = b.out(((p + dp) * (np.expm1(err) + g(K + 1) * np.exp(err))) @ vmag)
+        moved = dp @ vmag + p @ rv + g64(K + 1) * (p @ vmag)
+        back = dict(p=p, dp=dp, q=q, rq=rq, k=k, rk=rk, v=v, rv=rv, scale=scale)
+        return p @ v, b.out(moved + local), local, back
+
+    # -------------------------------------------------------------- adjoints g +- dg over the balls
+
+    def lin_back(self, G, dG, w):
+        wa = np.abs(w)
+        return G @ w, dG @ wa + g64(w.shape[0] + 1) * (np.abs(G) @ wa)
+
+    def gelu_back(self, G, dG, f, rf):
+        d = 0.5 * (1 + erf(f / math.sqrt(2))) + f * np.exp(-0.5 * f * f) / math.sqrt(2 * math.pi)
+        dd = GELU_SECOND * rf + ERF_ERROR + 32 * U64 * (1 + np.abs(f))  # gelu' over the ball; its rounding here
+        gx = G * d
+        return gx, (np.abs(d) + dd) * dG + dd * np.abs(G) + 2 * U64 * np.abs(gx)
+
+    def ln_back(self, G, dG, p: dict):
+        """J^T G with J = diag(w) (1/sigma) (I - 1 1^T / n - z z^T / n): (1/sigma) (h - mean h - z mean(h z)),
+        h = w G, each factor an interval over the ball (z +- dz, 1/sigma = a +- da)."""
+        z, dz, a, da, a_hi = p["z"], p["dz"], p["a"], p["da"], p["a_hi"]
+        h, dh = G * p["w"], dG * np.abs(p["w"])
+        hz = h * z
+        s, ds = hz.mean(-1, keepdims=True), _iv(h, dh, z, dz).mean(-1, keepdims=True)
+        t = h - h.mean(-1, keepdims=True) - z * s
+        dt = dh + dh.mean(-1, keepdims=True) + _iv(z, dz, s, ds)
+        absval = np.abs(h) + np.abs(h).mean(-1, keepdims=True) + np.abs(z) * np.abs(hz).mean(-1, keepdims=True)
+        return a * t, a_hi * dt + da * np.abs(t) + g64(2 * p["n"] + 8) * a_hi * absval
+
+    def attn_back(self, G, dG, bk: dict, H: int):
+        """Adjoints of q (S, n, Q, C), k and v (S, n, Q, F, C) from the output's (S, n, Q, C), over the ball:
+        g_v_j = p_j G, g_s_j = p_j (v_j . G - sum_l p_l v_l . G), g_q = scale sum_j g_s_j k_j, g_k_j = scale g_s_j q."""
+        S, n, Q, C = G.shape
+        D = C // H
+        p, dp, q, rq, k, rk, v, rv, scale = (bk[x] for x in ("p", "dp", "q", "rq", "k", "rk", "v", "rv", "scale"))
+        F = p.shape[-1]
+        Gh = G.reshape(S, n, Q, H, D).transpose(0, 1, 3, 2, 4)[..., None, :]  # (S, n, H, Q, 1, D)
+        dGh = dG.reshape(S, n, Q, H, D).transpose(0, 1, 3, 2, 4)[..., None, :]
+        P, dP = p[..., None], dp[..., None]  # (n, H, Q, F, 1)
+        vk, rvk, kk, rkk = (x[:, :, None] for x in (v, rv, k, rk))  # (n, H, 1, F, D)
+        g_v, dg_v = P * Gh, _iv(P, dP, Gh, dGh)
+        w, dw = (vk * Gh).sum(-1), _iv(vk, rvk, Gh, dGh).sum(-1)  # (S, n, H, Q, F)
+        wbar, dwbar = (p * w).sum(-1, keepdims=True), _iv(p, dp, w, dw).sum(-1, keepdims=True)
+        d, dd = w - wbar, dw + dwbar
+        gs, dgs = p * d, _iv(p, dp, d, dd)
+        g_q = scale * (gs[..., None] * kk).sum(-2)  # (S, n, H, Q, D)
+        dg_q = scale * _iv(gs[..., None], dgs[..., None], kk, rkk).sum(-2)
+        qq, rqq = q[..., None, :], rq[..., None, :]  # (n, H, Q, 1, D)
+        g_k = scale * gs[..., None] * qq
+        dg_k = scale * _iv(gs[..., None], dgs[..., None], qq, rqq)
+        slack = g64(2 * (F + D) + 8)  # this file's float64 rounding of these sums and products
+        aw = (np.abs(vk) * np.abs(Gh)).sum(-1)
+        ags = p * (aw + (p * aw).sum(-1, keepdims=True))
+        dg_v = dg_v + slack * P * np.abs(Gh)
+        dg_q = dg_q + slack * scale * (ags[..., None] * np.abs(kk)).sum(-2)
+        dg_k = dg_k + slack * scale * ags[..., None] * np.abs(qq)
+
+        def query(x):  # (S, n, H, Q, D) -> (S, n, Q, C)
+            return x.transpose(0, 1, 3, 2, 4).reshape(S, n, Q, C)
+
+        def keys(x):  # (S, n, H, Q, F, D) -> (S, n, Q, F, C)
+            return x.transpose(0, 1, 3, 4, 2, 5).reshape(S, n, Q, F, C)
+
+        return (query(g_q), query(dg_q)), (keys(g_k), keys(dg_k)), (keys(g_v), keys(dg_v))
+
+    # -------------------------------------------------------------- one layer
+
+    def layer(self, W, prefix, x, rx, bias, allowed, qs, H):
+        """The layer at the query rows qs of fields x (N, F, C) +- rx: (output, its radius, the tape)."""
+        C = x.shape[-1]
+        D = C // H
+        N, F = x.shape[:2]
+        t = dict(x=x, rx=rx, qs=qs, H=H, W=W, prefix=prefix)
+        a, ra, t["ln1"] = self.layer_norm(x, rx, W[prefix + "ln1.weight"], W[prefix + "ln1.bias"])
+        qkv, rqkv, t["e_qkv"] = self.linear(a, ra, W[prefix + "attn.qkv.weight"], W[prefix + "attn.qkv.bias"])
+        rqkv = np.minimum(rqkv, self.norm_linear(x, rx, t["ln1"], W[prefix + "attn.qkv.weight"], t["e_qkv"]))
+
+        def heads(u, j, rows=slice(None)):
+            return u[:, rows, j * C : (j + 1) * C].reshape(N, -1, H, D).transpose(0, 2, 1, 3)
+
+        q, rq = heads(qkv, 0, qs), heads(rqkv, 0, qs)
+        k, rk, v, rv = heads(qkv, 1), heads(rqkv, 1), heads(qkv, 2), heads(rqkv, 2)
+        y, ry, e_att, t["attn"] = self.attention(q, rq, k, rk, v, rv, bias[:, qs], allowed[qs], 1 / math.sqrt(D))
+
+        def merge(u):
+            return u.transpose(0, 2, 1, 3).reshape(N, -1, C)
+
+        y, ry, t["e_att"] = merge(y), merge(ry), merge(e_att)
+        o, ro, t["e_o"] = self.linear(y, ry, W[prefix + "attn.proj.weight"], W[prefix + "attn.proj.bias"])
+        z, rz, t["e_z"] = self.add(x[:, qs], rx[:, qs], o, ro)
+        rz = np.minimum(rz, self.components(t, C, self.attn_bound))
+        t["z"], t["rz"] = z, rz
+        l2, rl2, t["ln2"] = self.layer_norm(z, rz, W[prefix + "ln2.weight"], W[prefix + "ln2.bias"])
+        f, rf, t["e_f"] = self.linear(l2, rl2, W[prefix + "mlp.0.weight"], W[prefix + "mlp.0.bias"])
+        rf = np.minimum(rf, self.norm_linear(z, rz, t["ln2"], W[prefix + "mlp.0.weight"], t["e_f"]))
+        t["f"], t["rf"] = f, rf
+        gl, rgl, t["e_gl"] = self.gelu(f, rf)
+        m2, rm2, t["e_m2"] = self.linear(gl, rgl, W[prefix + "mlp.2.weight"], W[prefix + "mlp.2.bias"])
+        out, rout, t["e_out"] = self.add(z, rz, m2, rm2)
+        rout = np.minimum(rout, self.components(t, C, self.layer_bound))
+        t["out"], t["rout"] = out, rout
+        return out, rout, t
+
+    def norm_linear(self, x, rx, ln: dict, w, e_lin):
+        """The mean-value radius of each component s of w . layer_norm(x), one token at a time:
+        <|J^T w_s| + its move, r_x> + <|w_s|, the norm's local error> + the map's own."""
+        S, C = w.shape
+        flat = x.reshape(-1, C)
+        part = _each(ln, lambda v: v.reshape(-1, v.shape[-1]))
+        rows_at_once = max(1, MV_CHUNK // (S * C))
+        out = np.empty((len(flat), S))
+        for lo in range(0, len(flat), rows_at_once):
+            rows = slice(lo, lo + rows_at_once)
+            sub = _each(part, lambda v: v[rows])
+            G = np.broadcast_to(w[:, None, :], (S, len(flat[rows]), C))
+            gx, dgx = self.ln_back(G, np.zeros_like(G), sub)
+            out[rows] = (_dot(gx, dgx, rx.reshape(-1, C)[rows], 2) + np.abs(w) @ sub["local"].T).T
+        return self.b.out(out.reshape(*x.shape[:-1], S) + e_lin)
+
+    def components(self, t, C, bound):
+        """(N, Q, C): the mean-value radius of each component of a value at the query rows (bound: attn_bound
+        for the residual stream after attention, layer_bound for the output)."""
+        N, F = t["x"].shape[:2]
+        Q = len(range(F)[t["qs"]])
+        eye = np.eye(C)[:, None, None, :]
+        rows_at_once = max(1, MV_CHUNK // (C * Q * F * 3 * C))
+        out = np.empty((N, Q, C))
+        for lo in range(0, N, rows_at_once):
+            rows = slice(lo, min(N, lo + rows_at_once))
+            n = rows.stop - rows.start
+            G = np.broadcast_to(eye, (C, n, Q, C))
+            out[rows] = bound(_rows(t, rows), G, np.zeros_like(G)).transpose(1, 2, 0)
+        return self.b.out(out)
+
+    def layer_bound(self, t, G, dG):
+        """sum over the layer's operations of <|adjoint| + its move, local error> and the same over the inputs'
+        radii, for functionals G +- dG (S, n, Q, C) of the output: (S, n, Q)."""
+        W, p = t["W"], t["prefix"]
+        total = _dot(G, dG, t["e_out"], 3) + _dot(G, dG, t["e_m2"], 3)  # out = z + mlp.2(gelu(f))
+        g, dg = self.lin_back(G, dG, W[p + "mlp.2.weight"])
+        total = total + _dot(g, dg, t["e_gl"], 3)
+        g, dg = self.gelu_back(g, dg, t["f"], t["rf"])
+        total = total + _dot(g, dg, t["e_f"], 3)
+        g, dg = self.lin_back(g, dg, W[p + "mlp.0.weight"])  # f = mlp.0(ln2(z))
+        total = total + _dot(g, dg, t["ln2"]["local"], 3)
+        g, dg = self.ln_back(g, dg, t["ln2"])
+        return total + self.attn_bound(t, g + G, dg + dG)
+
+    def attn_bound(self, t, G, dG):
+        """The same for functionals of z = x + proj(attention(ln1(x))) at the query rows."""
+        W, p, qs, H = t["W"], t["prefix"], t["qs"], t["H"]
+        S, n, Q, C = G.shape
+        F = t["x"].shape[1]
+        total = _dot(G, dG, t["e_z"], 3) + _dot(G, dG, t["e_o"], 3)
+        g, dg = self.lin_back(G, dG, W[p + "attn.proj.weight"])
+        total = total + _dot(g, dg, t["e_att"], 3)
+        (gq, dgq), (gk, dgk), (gv, dgv) = self.attn_back(g, dg, t["attn"], H)
+        g_qkv = np.concatenate([np.zeros_like(gk), gk, gv], axis=-1)  # (S, n, Q, F, 3C)
+        dg_qkv = np.concatenate([np.zeros_like(dgk), dgk, dgv], axis=-1)
+        own = np.arange(F)[qs]  # each query row's own token, where its q was computed
+        g_qkv[:, :, np.arange(Q), own, :C] = gq
+        dg_qkv[:, :, np.arange(Q), own, :C] = dgq
+        total = total + _dot(g_qkv, dg_qkv, t["e_qkv"][:, None], 3)
+        g, dg = self.lin_back(g_qkv, dg_qkv, W[p + "attn.qkv.weight"])
+        ln1 = _each(t["ln1"], lambda v: v[:, None])  # each query row sees every key's norm
+        total = total + _dot(g, dg, ln1["local"], 3)
+        g, dg = self.ln_back(g, dg, ln1)
+        g[:, :, np.arange(Q), own] += G  # the residual stream: z = x + ...
+        dg[:, :, np.arange(Q), own] += dG
+        return total + _dot(g, dg, t["rx"][:, None], 3)
+
+    def lead_radii(self, W, t, truth):
+        """(leads (N, V), radii (N, V)) of the right token at the last query row, lead_j = (w_right - w_j) .
+        ln_f(output) a functional of the layer's inputs and every operation's error."""
+        b = self.b
+        out, rout = t["out"][:, -1], t["rout"][:, -1]
+        y, ry, lnf = self.layer_norm(out, rout, W["ln_f.weight"], W["ln_f.bias"])
+        w = W["head.weight"]
+        V, C = w.shape
+        logits = y @ w.T
+        idx = np.arange(len(truth))
+        lead = logits[idx, truth][:, None] - logits
+        logit_e = b.g(C) * ((np.abs(y) + ry) @ np.abs(w).T)  # each logit's own rounding
+        F = t["x"].shape[1]
+        rows_at_once = max(1, MV_CHUNK // (V * F * 3 * C))
+        rad = np.empty_like(lead)
+        for lo in range(0, len(truth), rows_at_once):
+            rows = slice(lo, min(len(truth), lo + rows_at_once))
+            G = w[truth[rows]][None, :, :] - w[:, None, :]  # (V, n, C)
+            dG = U64 * np.abs(G)
+            part = _each(lnf, lambda v: v[rows])
+            through_lnf = _dot(G, dG, part["local"], 2)
+            g, dg = self.ln_back(G, dG, part)
+            tape = _rows(t, rows)
+            rad[rows] = (self.layer_bound(tape, g[:, :, None], dg[:, :, None])[:, :, 0] + through_lnf).T
+        rad = b.out(rad + logit_e + logit_e[idx, truth][:, None] + U64 * np.abs(lead))
+        rad[idx, truth] = 0.0
+        return lead, rad
+
+
+def _rows(t: dict, rows: slice) -> dict:
+    """The tape of a layer restricted to the fields `rows` (arrays with a row axis first)."""
+    out = {}
+    for key, val in t.items():
+        if key in ("W", "qs", "H", "prefix"):
+            out[key] = val
+        elif isinstance(val, dict):
+            out[key] = (
+                _rows(val, rows) if key != "attn" else {k: (v if k == "scale" else v[rows]) for k, v in val.items()}
+            )
+        elif isinstance(val, np.ndarray) and val.ndim >= 2:
+            out[key] = val[rows]
+        else:
+            out[key] = val
+    return out
+
+
+def mean_value_enclose(W, mcfg, x, rx, bias, allowed, balls: Balls):
+    """enclose() with mean-value radii at every layer: (ln_f's output, its radius, the last layer's tape)."""
+    if (mcfg["test_recurrences"] or mcfg["recurrences"]) != 1 or mcfg["input_injection"]:
+        raise Unusable("this checker restates mean-value forms for models without recurrence only")
+    mv = MeanValue(balls)
+    F = x.shape[1]
+    for i in range(mcfg["n_layer"]):
+        qs = slice(F - 1, F) if i == mcfg["n_layer"] - 1 else slice(None)  # the last layer: the query's row
+        x, rx, tape = mv.layer(W, f"blocks.{i}.", x, rx, bias, allowed, qs, mcfg["n_head"])
+    y, ry = balls.layer_norm(x[:, -1], rx[:, -1], W["ln_f.weight"], W["ln_f.bias"])
+    return y, ry, tape
 
 
 # ---------------------------------------------------------------- pages (format page, scheme page-2d)
@@ -731,12 +1098,12 @@ def _bound_classes(
             for start in range(0, len(ids), 1024):
                 t = truth[start : start + 1024]
                 if bound is not None:  # a scheme of its own (division pages): its shape says what it needs
-                    y, ry = bound(shape, ids[start : start + 1024])
+                    enclosed = bound(shape, ids[start : start + 1024])
                 elif grid:
-                    y, ry = grid_enclose(W, mcfg, ids[start : start + 1024], rws, cols, balls)
+                    enclosed = grid_enclose(W, mcfg, ids[start : start + 1024], rws, cols, balls)
                 else:
-                    y, ry = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
-                lead, rad = leads(W, y, ry, t, balls)
+                    enclosed = enclose(W, mcfg, ids[start : start + 1024], rws, cols, window, balls, ROW_WINDOW)
+                lead, rad = leads(W, enclosed, t, balls)
                 wrong = np.ones_like(lead, dtype=bool)
                 wrong[np.arange(len(t)), t] = False
                 low = min(low, float(np.where(wrong, lead, np.inf).min()))
@@ -1594,11 +1961,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         return problems
     task, fmt, mcfg = cfg["task"]["name"], cfg["format"], cfg["model"]
     method = cert.get("rounding", {}).get("method", "ball") if isinstance(cert.get("rounding"), dict) else "ball"
-    if method != "ball":  # its radii come from another argument: agreeing here would say nothing about them
-        raise Unusable(
-            f"the certificate's radii come from {method!r}; this checker restates ball arithmetic only "
-            "(numerate verify --check re-derives the others)"
-        )
+    if method not in METHODS:  # its radii come from another argument: agreeing here would say nothing about them
+        raise Unusable(f"the certificate's radii come from {method!r}; this checker restates {sorted(METHODS)}")
     if task == "addition-page":
         return _check_page_certificate(cert, cfg, vocab, weights, problems, tolerance)
     if task == "multiplication-page":
@@ -1621,7 +1985,7 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         problems.append(f"rounding: precision {rounding.get('precision')!r}, but the certificate binds {precision!r}")
     if cert.get("verdict") != "proven" or cert.get("proven") is not True:  # nothing claimed: nothing to check
         return problems + [f"the certificate does not claim a proof (verdict {cert.get('verdict')!r})"]
-    balls = Balls(precision)
+    balls = Balls(precision, method)
     window = tuple(mcfg["col_window"])
     depth = mcfg["n_layer"] * (mcfg["test_recurrences"] or mcfg["recurrences"])
     arg = cert["argument"]
@@ -1652,8 +2016,8 @@ def check(cert_path: Path, model_dir: Path | None, only: list[int] | None, toler
         low, radius, slack = math.inf, 0.0, math.inf
         for start in range(0, len(ids), 1024):
             t = truth[start : start + 1024]
-            y, ry = enclose(W, mcfg, ids[start : start + 1024], rows, cols, window, balls)
-            lead, rad = leads(W, y, ry, t, balls)
+            enclosed = enclose(W, mcfg, ids[start : start + 1024], rows, cols, window, balls)
+            lead, rad = leads(W, enclosed, t, balls)
             wrong = np.ones_like(lead, dtype=bool)
             wrong[np.arange(len(t)), t] = False
             low = min(low, float(np.where(wrong, lead, np.inf).min()))
@@ -1759,7 +2123,7 @@ def _check_any_page(cert, mcfg, vocab, weights, problems, tolerance, check_cases
     refused = computed_here(mcfg, W)
     if refused:
         return problems + refused
-    check_cases(cert, W, mcfg, vocab, Balls(precision), problems, tolerance)
+    check_cases(cert, W, mcfg, vocab, Balls(precision, cert["rounding"].get("method", "ball")), problems, tolerance)
     want = (
         f"For every {claim}, of any length, greedy decoding of this model evaluated in {precision} (any "
         "summation order and blocking, under the rounding model below) writes exactly the format's answer to "
