@@ -130,14 +130,14 @@ def _coarse(bits: int):
     return rnd
 
 
-def _evaluate(W, mcfg, ids, rows, cols, window, rnd=lambda t: t) -> np.ndarray:
-    """The last token's logits of every field, computed by torch in float32 with `rnd` applied to the result of
+def _evaluate(W, mcfg, ids, rows, cols, window, rnd=lambda t: t, dtype=torch.float32) -> np.ndarray:
+    """The last token's logits of every field, computed by torch in `dtype` with `rnd` applied to the result of
     every operation: the coupling-2d model as the checker reads it, written with torch's own layers."""
     F = ids.shape[1]
     lo, hi = window
     rel = cols[None, :] - cols[:, None]
     allowed = np.tril(np.ones((F, F), dtype=bool)) & (rel >= lo) & (rel <= hi)
-    T = {k: torch.tensor(v) for k, v in W.items()}
+    T = {k: torch.tensor(v).to(dtype) for k, v in W.items()}
     table = T["scheme.rows.weight"]
     x = rnd(T["wte.weight"][torch.tensor(ids)] + table[torch.tensor(np.minimum(rows, len(table) - 1))][None])
     bias = T["scheme.table"][:, torch.tensor(np.clip(rel, lo, hi) - lo)]
@@ -152,30 +152,43 @@ def _evaluate(W, mcfg, ids, rows, cols, window, rnd=lambda t: t) -> np.ndarray:
     def lin(t, name):
         return rnd(torch.nn.functional.linear(t, T[name + ".weight"], T[name + ".bias"]))
 
-    for i in range(mcfg["n_layer"]):
-        p = f"blocks.{i}."
-        qkv = lin(ln(x, p + "ln1"), p + "attn.qkv")
-        q, k, v = (qkv[..., j * C : (j + 1) * C].reshape(N, F, H, D).transpose(1, 2) for j in range(3))
-        s = rnd(rnd(rnd(q @ k.transpose(-1, -2)) * (1 / math.sqrt(D))) + bias[None])
-        y = rnd(rnd(torch.softmax(s, -1)) @ v).transpose(1, 2).reshape(N, F, C)
-        x = rnd(x + lin(y, p + "attn.proj"))
-        x = rnd(x + lin(rnd(torch.nn.functional.gelu(lin(ln(x, p + "ln2"), p + "mlp.0"))), p + "mlp.2"))
-    h = ln(x[:, -1], "ln_f")
+    h = x
+    for r in range(mcfg["test_recurrences"] or mcfg["recurrences"]):  # a looped model adds its input each pass
+        z = x if r == 0 else rnd(h + x)
+        for i in range(mcfg["n_layer"]):
+            p = f"blocks.{i}."
+            qkv = lin(ln(z, p + "ln1"), p + "attn.qkv")
+            q, k, v = (qkv[..., j * C : (j + 1) * C].reshape(N, F, H, D).transpose(1, 2) for j in range(3))
+            s = rnd(rnd(rnd(q @ k.transpose(-1, -2)) * (1 / math.sqrt(D))) + bias[None])
+            y = rnd(rnd(torch.softmax(s, -1)) @ v).transpose(1, 2).reshape(N, F, C)
+            z = rnd(z + lin(y, p + "attn.proj"))
+            z = rnd(z + lin(rnd(torch.nn.functional.gelu(lin(ln(z, p + "ln2"), p + "mlp.0"))), p + "mlp.2"))
+        h = z
+    h = ln(h[:, -1], "ln_f")
     return rnd(h @ T["head.weight"].T).double().numpy()
 
 
-@pytest.mark.parametrize("model, index, bits", [("add-tiny", 7, 18), ("add-tiny", 0, 18), ("add-proof", 4, 25)])
-def test_radii_cover_an_evaluation_with_coarse_rounding(model, index, bits):
+@pytest.mark.parametrize(
+    "model, index, bits, dtype",
+    [
+        ("add-tiny", 7, 18, torch.float32),
+        ("add-tiny", 0, 18, torch.float32),
+        ("add-proof", 4, 25, torch.float32),
+        ("iter-sum-proof", 4, 40, torch.float64),  # looped: depth 4
+    ],
+)
+def test_radii_cover_an_evaluation_with_coarse_rounding(model, index, bits, dtype):
     """With every operation's result rounded to `bits` bits, always upward, the leads really move; each must
     stay inside the checker's mean-value radius for that unit roundoff, a finite one."""
     W, mcfg, ids, rows, cols, window, truth = _field(model, index, 64)
-    checker["PRECISIONS"]["coarse"] = 2.0 ** (1 - bits) + 2.0**-24  # the rounding, and float32's own beneath it
+    beneath = 2.0**-24 if dtype == torch.float32 else 2.0**-53  # the evaluation's own rounding beneath it
+    checker["PRECISIONS"]["coarse"] = 2.0 ** (1 - bits) + beneath
     try:
         balls = Balls("coarse", "mean-value")
         lead, rad = checker["leads"](W, checker["enclose"](W, mcfg, ids, rows, cols, window, balls), truth, balls)
     finally:
         del checker["PRECISIONS"]["coarse"]
-    logits = _evaluate(W, mcfg, ids, rows, cols, window, _coarse(bits))
+    logits = _evaluate(W, mcfg, ids, rows, cols, window, _coarse(bits), dtype)
     idx = np.arange(len(truth))
     moved = np.abs(logits[idx, truth][:, None] - logits - lead)
     assert (moved <= rad).all()

@@ -723,8 +723,7 @@ class MeanValue:
     # -------------------------------------------------------------- adjoints g +- dg over the balls
 
     def lin_back(self, G, dG, w):
-        wa = np.abs(w)
-        return G @ w, dG @ wa + g64(w.shape[0] + 1) * (np.abs(G) @ wa)
+        return G @ w, (dG + g64(w.shape[0] + 1) * np.abs(G)) @ np.abs(w)  # the move, and this file's rounding
 
     def gelu_back(self, G, dG, f, rf):
         d = 0.5 * (1 + erf(f / math.sqrt(2))) + f * np.exp(-0.5 * f * f) / math.sqrt(2 * math.pi)
@@ -820,19 +819,21 @@ class MeanValue:
 
     def norm_linear(self, x, rx, ln: dict, w, e_lin):
         """The mean-value radius of each component s of w . layer_norm(x), one token at a time:
-        <|J^T w_s| + its move, r_x> + <|w_s|, the norm's local error> + the map's own."""
+        <|J^T w_s| + its move, r_x> + <|w_s|, the norm's local error> + the map's own. A token state that
+        recurs (the same midpoint and radius: keys shared by many fields) is bounded once."""
         S, C = w.shape
-        flat = x.reshape(-1, C)
-        part = _each(ln, lambda v: v.reshape(-1, v.shape[-1]))
+        flat, rflat = x.reshape(-1, C), rx.reshape(-1, C)
+        _, first, inverse = np.unique(np.concatenate([flat, rflat], 1), axis=0, return_index=True, return_inverse=True)
+        part = _each(ln, lambda v: v.reshape(-1, v.shape[-1])[first])
         rows_at_once = max(1, MV_CHUNK // (S * C))
-        out = np.empty((len(flat), S))
-        for lo in range(0, len(flat), rows_at_once):
+        out = np.empty((len(first), S))
+        for lo in range(0, len(first), rows_at_once):
             rows = slice(lo, lo + rows_at_once)
             sub = _each(part, lambda v: v[rows])
-            G = np.broadcast_to(w[:, None, :], (S, len(flat[rows]), C))
+            G = np.broadcast_to(w[:, None, :], (S, len(sub["z"]), C))
             gx, dgx = self.ln_back(G, np.zeros_like(G), sub)
-            out[rows] = (_dot(gx, dgx, rx.reshape(-1, C)[rows], 2) + np.abs(w) @ sub["local"].T).T
-        return self.b.out(out.reshape(*x.shape[:-1], S) + e_lin)
+            out[rows] = (_dot(gx, dgx, rflat[first][rows], 2) + np.abs(w) @ sub["local"].T).T
+        return self.b.out(out[inverse.reshape(-1)].reshape(*x.shape[:-1], S) + e_lin)
 
     def components(self, t, C, bound):
         """(N, Q, C): the mean-value radius of each component of a value at the query rows (bound: attn_bound
@@ -933,15 +934,22 @@ def _rows(t: dict, rows: slice) -> dict:
 
 
 def mean_value_enclose(W, mcfg, x, rx, bias, allowed, balls: Balls):
-    """enclose() with mean-value radii at every layer: (ln_f's output, its radius, the last layer's tape)."""
-    if (mcfg["test_recurrences"] or mcfg["recurrences"]) != 1 or mcfg["input_injection"]:
-        raise Unusable("this checker restates mean-value forms for models without recurrence only")
+    """enclose() with mean-value radii at every layer: (ln_f's output, its radius, the last layer's tape). A
+    looped model adds its input to the stream before each pass (and, with input injection, before each layer):
+    plain ball additions between layers, each layer's own radius then computed afresh from its input's."""
     mv = MeanValue(balls)
-    F = x.shape[1]
-    for i in range(mcfg["n_layer"]):
-        qs = slice(F - 1, F) if i == mcfg["n_layer"] - 1 else slice(None)  # the last layer: the query's row
-        x, rx, tape = mv.layer(W, f"blocks.{i}.", x, rx, bias, allowed, qs, mcfg["n_head"])
-    y, ry = balls.layer_norm(x[:, -1], rx[:, -1], W["ln_f.weight"], W["ln_f.bias"])
+    F, L = x.shape[1], mcfg["n_layer"]
+    n_rec = mcfg["test_recurrences"] or mcfg["recurrences"]
+    h, rh = x, rx
+    for r in range(n_rec):
+        z, rz = (x, rx) if r == 0 else balls.add(h, rh, x, rx)
+        for i in range(L):
+            if i and mcfg["input_injection"]:
+                z, rz = balls.add(z, rz, x, rx)
+            qs = slice(F - 1, F) if r == n_rec - 1 and i == L - 1 else slice(None)  # the last layer: the query
+            z, rz, tape = mv.layer(W, f"blocks.{i}.", z, rz, bias, allowed, qs, mcfg["n_head"])
+        h, rh = z, rz
+    y, ry = balls.layer_norm(h[:, -1], rh[:, -1], W["ln_f.weight"], W["ln_f.bias"])
     return y, ry, tape
 
 
