@@ -933,6 +933,23 @@ def _rows(t: dict, rows: slice) -> dict:
     return out
 
 
+def _every_row(mv: MeanValue, W, prefix, x, rx, bias, allowed, H):
+    """A layer's output at every row of fields x (N, F, C) +- rx. Row t reads only the rows it sees, and many
+    fields share what row t sees (the same tokens, hence the same states and radii): each distinct one is
+    bounded once."""
+    out, rout = np.empty_like(x), np.empty_like(rx)
+    for t in range(x.shape[1]):
+        keys = np.nonzero(allowed[t])[0]  # causal: t itself is the last
+        seen = np.concatenate([x[:, keys].reshape(len(x), -1), rx[:, keys].reshape(len(x), -1)], 1)
+        _, first, inverse = np.unique(seen, axis=0, return_index=True, return_inverse=True)
+        sub = np.ix_(first, keys)
+        o, ro, _ = mv.layer(
+            W, prefix, x[sub], rx[sub], bias[:, keys][:, :, keys], allowed[np.ix_(keys, keys)], slice(-1, None), H
+        )
+        out[:, t], rout[:, t] = o[inverse.reshape(-1), 0], ro[inverse.reshape(-1), 0]
+    return out, rout
+
+
 def mean_value_enclose(W, mcfg, x, rx, bias, allowed, balls: Balls):
     """enclose() with mean-value radii at every layer: (ln_f's output, its radius, the last layer's tape). A
     looped model adds its input to the stream before each pass (and, with input injection, before each layer):
@@ -946,8 +963,10 @@ def mean_value_enclose(W, mcfg, x, rx, bias, allowed, balls: Balls):
         for i in range(L):
             if i and mcfg["input_injection"]:
                 z, rz = balls.add(z, rz, x, rx)
-            qs = slice(F - 1, F) if r == n_rec - 1 and i == L - 1 else slice(None)  # the last layer: the query
-            z, rz, tape = mv.layer(W, f"blocks.{i}.", z, rz, bias, allowed, qs, mcfg["n_head"])
+            if r == n_rec - 1 and i == L - 1:  # the last layer: the query's row
+                z, rz, tape = mv.layer(W, f"blocks.{i}.", z, rz, bias, allowed, slice(F - 1, F), mcfg["n_head"])
+            else:
+                z, rz = _every_row(mv, W, f"blocks.{i}.", z, rz, bias, allowed, mcfg["n_head"])
         h, rh = z, rz
     y, ry = balls.layer_norm(h[:, -1], rh[:, -1], W["ln_f.weight"], W["ln_f.bias"])
     return y, ry, tape
