@@ -28,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
+from numerate.certificate_json import Certificate  # noqa: E402
+
 # (p's fewest bits, p's most bits, operands' bits), tiers 1-10
 TIERS = [
     (1, 3, 32),
@@ -147,8 +149,8 @@ def main() -> None:
             f"{r['seconds_per_problem']:>11} {r['slowest_s']:>9} {r['tokens_per_problem']:>16,} {r['threads']:>7}"
         )
     lines.append("")
-    cert = Path(args.model) / "certificate.json"
-    verdict = json.loads(cert.read_text()).get("verdict") if cert.is_file() else "none"
+    cert = Certificate.of_folder(args.model)
+    verdict = cert.verdict if cert else "none"
     lines.append(f"{args.model}: certificate verdict {verdict!r} (proven covers every page: every digit and decision)")
     lines.append(PUBLISHED)
     if args.model == MODEL:

@@ -26,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
+from numerate.certificate_json import Certificate  # noqa: E402
+
 
 def parse(config: str) -> tuple[int, int, int, bool, int]:
     """WIDTHxHEADSxMLP, then `t` for a head tied to the embedding and `rN` for a row table of N rows."""
@@ -68,7 +70,8 @@ def run_one(config: str, seed: int, args) -> dict:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     cert_path = out / "certificate.json"
-    cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
+    found = Certificate.read(cert_path)
+    cert = found.data if found else None
     side = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
     row = {
         "config": config,

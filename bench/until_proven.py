@@ -26,6 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, write_results  # noqa: E402
 
+from numerate.certificate_json import Certificate  # noqa: E402
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -54,7 +56,7 @@ def main() -> None:
         cmd += ["--resume"] if resume else []
         cert_path = out / "certificate.json"
         t0, returncode, stdout = time.perf_counter(), 0, ""
-        ended = resume and spent.exists() and cert_path.exists() and json.loads(cert_path.read_text())["proven"]
+        ended = resume and spent.exists() and cert_path.exists() and Certificate.load(cert_path).proven
         if not ended:  # (a run that ended proven but was not kept is only tabled)
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             out.mkdir(parents=True, exist_ok=True)
@@ -64,7 +66,8 @@ def main() -> None:
                 spent.write_text(f"{before + time.perf_counter() - t0:.1f}")
             returncode = proc.returncode
         seconds = before + time.perf_counter() - t0
-        cert = json.loads(cert_path.read_text()) if cert_path.exists() else None
+        found = Certificate.read(cert_path)
+        cert = found.data if found else None
         margin = cert and (cert["margin"].get("min_float32") or cert["margin"].get("min_midpoint"))
         row = {
             "seed": seed,

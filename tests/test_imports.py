@@ -92,7 +92,8 @@ def test_library_never_imports_the_application_and_helpers_import_only_helpers()
 # root package `numerate` (its version) may be read by any.
 PACKAGE_ORDER = [
     "version", "errors", "registry", "bigint", "lengths", "devices", "procs", "malloc", "sweep", "plots",
-    "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "checkpoint", "fieldview",
+    "config", "tasks", "tokenizer", "formats", "model", "capacity", "data", "certificate_json", "checkpoint",
+    "fieldview",
     "eval", "train", "lm", "procedures", "iterate", "verify", "solver", "report", "comparison", "api",
     "commands", "cli", "__main__",
 ]  # fmt: skip

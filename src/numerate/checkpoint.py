@@ -196,10 +196,7 @@ def load_certified(folder, device: str = "cpu"):
 def certified_precision(folder: Path) -> str | None:
     """The precision a folder's certificate says its proof covers (None without a readable one). Commands run
     a certified model in it; whether the certificate holds is `certificate_status`'s question."""
-    path = Path(folder) / "certificate.json"
-    try:
-        cert = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    precision = cert.get("binds", {}).get("precision") if isinstance(cert, dict) else None
-    return precision if precision in ("float32", "float64") else None
+    from numerate.certificate_json import Certificate
+
+    cert = Certificate.of_folder(folder)
+    return cert.precision if cert else None

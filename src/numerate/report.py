@@ -170,12 +170,12 @@ def _eval_section(path: Path, settings) -> str:
 
 
 def _certificate_section(path: Path) -> str:
-    from numerate.verify.certificate import summary
+    from numerate.certificate_json import Certificate
 
-    cert = _read_json(path)
-    verdict = cert.get("verdict", "proven" if cert.get("proven") else "refuted")
-    cls = "ok" if cert.get("proven") else "bad"
-    arg = cert.get("argument", {})
+    value = Certificate.load(path)
+    cert, verdict = value.data, value.verdict
+    cls = "ok" if value.proven else "bad"
+    arg = cert["argument"]
     out = [
         "<h2>Certificate</h2>",
         f'<p class="verdict {cls}">{html.escape(verdict.upper())}: {html.escape(cert.get("statement", ""))}</p>',
@@ -188,7 +188,7 @@ def _certificate_section(path: Path) -> str:
         cols = ["field", "width", "cases", "min_margin", "max_bound", "failures"]
         out.append(_table(classes, [c for c in cols if c in classes[0]]))
     try:
-        out.append(f"<pre>{html.escape(summary(cert))}</pre>")
+        out.append(f"<pre>{html.escape(value.summary())}</pre>")
     except (KeyError, TypeError):
         pass  # an older or partial certificate: the table above is what it has
     return "\n".join(out)

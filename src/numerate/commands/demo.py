@@ -133,7 +133,8 @@ def prove_and_add_long(out: Path, quick: bool) -> dict:
     from numerate.bigint import to_str
     from numerate.eval.answer import answer_problems
     from numerate.tasks.base import Problem
-    from numerate.verify.certificate import certificate, summary
+    from numerate.certificate_json import summary
+    from numerate.verify.certificate import certificate
     from numerate.verify.prove import NotProvable, verify
 
     torch.set_num_threads(os.cpu_count() or 1)  # training pinned one thread; the baseline has finished

@@ -51,7 +51,8 @@ def run_verify(args) -> int:
 
 
 def _verify_one(args, folder: Path, bundle, out: str | None) -> int:
-    from numerate.verify.certificate import certificate, summary
+    from numerate.certificate_json import summary
+    from numerate.verify.certificate import certificate
     from numerate.verify.prove import verify
 
     result = verify(

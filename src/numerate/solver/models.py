@@ -164,7 +164,8 @@ class Model(Solver):
         >>> numerate.load("models/add-tiny").verify().proven
         True
         """
-        from numerate.verify.certificate import Certificate, certificate
+        from numerate.certificate_json import Certificate
+        from numerate.verify.certificate import certificate
         from numerate.verify.prove import verify
 
         result = verify(self.bundle, progress=progress, precision=precision)

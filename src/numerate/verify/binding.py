@@ -14,8 +14,10 @@ from pathlib import Path
 
 import torch
 
-from numerate.verify.status import NO_CERTIFICATE, ProofStatus
+from numerate.certificate_json import FILE, Certificate
 from numerate.checkpoint import sha256
+from numerate.errors import UsageError
+from numerate.verify.status import NO_CERTIFICATE, ProofStatus
 
 # Task settings that choose training data only: they do not change what the model computes or what is right.
 _DATA_ONLY = ("train_lengths", "ood_lengths", "form_fraction")  # how training data is drawn, not what runs
@@ -98,18 +100,19 @@ def certificate_status(bundle, folder: Path) -> ProofStatus:
 
     Only hashes are compared here (the weights and the computation the certificate binds, and how the model is
     about to run); the certificate's verdict is not re-derived, so the text says so and how to re-check it."""
-    path = Path(folder) / "certificate.json"
+    path = Path(folder) / FILE
     if not path.is_file():
         return NO_CERTIFICATE
     try:
-        cert = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return ProofStatus("unreadable", f"certificate: {path} is not valid JSON; no proof applies")
-    if not isinstance(cert, dict) or not cert.get("proven"):
-        verdict = cert.get("verdict", "not proven") if isinstance(cert, dict) else "not a certificate"
-        return ProofStatus("not proven", f"certificate: {path} does not prove this model ({verdict})")
-    precision = cert.get("binds", {}).get("precision", "float32")
-    problems = differences(cert, bundle, folder) + run_conditions(bundle.model, precision)
+        cert = Certificate.load(path)
+    except UsageError as exc:
+        return ProofStatus("unreadable", f"certificate: {exc}; no proof applies")
+    if not cert.proven:
+        return ProofStatus("not proven", f"certificate: {path} does not prove this model ({cert.verdict})")
+    precision = cert.precision
+    if precision is None:
+        return ProofStatus("does not apply", f"certificate does NOT apply to this run: {path} binds no precision")
+    problems = differences(cert.data, bundle, folder) + run_conditions(bundle.model, precision)
     if problems:
         return ProofStatus("does not apply", "certificate does NOT apply to this run: " + "; ".join(problems))
     device = next(bundle.model.parameters()).device

@@ -1,26 +1,18 @@
-"""A proof certificate: built from a proof's result (`certificate`), summarized (`summary`), read back as a value
-(`Certificate`); this module is where numerate writes and reads certificate JSON.
-
-The certificate's JSON is documented in docs/verification.md ("The certificate format"); tools/check_certificate.py
-reads it with its own code. `format_version` says which layout a file has; files written before it existed are
-version 1, which is the layout this numerate writes.
-"""
+"""A proof certificate built from a proof's result (`certificate`): the JSON values that
+numerate/certificate_json.py reads back as a typed `Certificate` (docs/verification.md, "The certificate format")."""
 
 from __future__ import annotations
 
-import json
 import platform
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from numerate.certificate_json import FORMAT_VERSION
 from numerate.checkpoint import sha256
 from numerate.verify import enclosure
 from numerate.verify.bounding import METHODS
 from numerate.verify.prove import VerifyResult
-
-FORMAT_VERSION = 1
 
 
 def _certified_config(bundle) -> dict:
@@ -29,14 +21,6 @@ def _certified_config(bundle) -> dict:
 
     cfg = bundle.cfg.to_dict()
     return {**cfg, "model": model_computation(cfg["model"])}
-
-
-VERDICT_WORDS = {
-    "proven": "PROVEN",
-    "refuted": "NOT PROVEN (counterexamples)",
-    "undecided": "NOT PROVEN (undecided by rounding)",
-    "partial": "PARTIAL CHECK (not a proof)",
-}
 
 
 def statement(claim: str, task: str, precision: str) -> str:
@@ -119,11 +103,6 @@ def certificate(bundle, model_dir: Path, result: VerifyResult) -> dict:
     }
 
 
-def _method_words(rounding: dict) -> str:
-    method = rounding.get("method", "ball")
-    return "" if method == "ball" else f", {method} radii"
-
-
 def _argument(result: VerifyResult) -> dict:
     row_window = result.row_window
     arg = {
@@ -146,109 +125,3 @@ def _argument(result: VerifyResult) -> dict:
             "column, its field is one of the checked cases",
         )
     return arg
-
-
-def _cost_lines(classes: list[dict]) -> list[str]:
-    """The cost model: token states computed per layer (each distinct state once) against feeding every case's
-    field whole, and the seconds the checks took. Certificates made before it was recorded have none."""
-    if not classes or "states" not in classes[0]:
-        return []
-    layers = max(len(c["states"]) for c in classes)
-    per_layer = [sum(c["states"][t] for c in classes if t < len(c["states"])) for t in range(layers)]
-    whole = sum(c["cases"] * len(c["field"].split()) for c in classes)
-    shown = ", ".join(f"{n:,}" for n in per_layer)
-    return [
-        f"cost: token states computed per layer (embeddings first) {shown}, against {whole:,} per layer for every "
-        f"case's field fed whole; the enclosure passes took {sum(c['seconds'] for c in classes):.1f} s"
-    ]
-
-
-def summary(cert: dict) -> str:
-    arg, m, r = cert["argument"], cert["margin"], cert.get("rounding", {})
-    verdict = cert.get("verdict", "proven" if cert["proven"] else "refuted")
-    lines = [
-        VERDICT_WORDS.get(verdict, verdict.upper()) + ": " + cert["statement"],
-        f"model {cert['model']} (weights sha256 {cert['weights_sha256'][:16]}...)",
-        f"window {arg['window']}, {arg['depth']} layers: a field reaches {arg['field_extent_columns']} columns; "
-        f"{len(arg['classes'])} field classes from widths {arg['widths_enumerated']}",
-        "",
-        f"{'field of the query':<46} {'width':>5} {'cases':>8} {'margin':>8} {'radius':>9} {'lead-rad':>8} "
-        f"{'fails':>5}",
-    ]
-    for c in arg["classes"]:
-        lines.append(
-            f"{c['field'][:46]:<46} {c['width']:>5} {c['cases']:>8} {c['min_margin']:>8.3f} "
-            f"{c.get('max_bound', 0.0):>9.2e} {c.get('min_slack', 0.0):>8.3f} {c['failures']:>5}"
-        )
-    reused = sum(c.get("reused", 0) for c in arg["classes"])
-    lines += [
-        "",
-        f"{arg['cases']} cases; minimum lead {m.get('min_midpoint', 0.0):.3f} at the float64 midpoint",
-    ]
-    if r.get("bounded_cases") is not None and "precision" in r:
-        lines.append(
-            f"rounding ({r['precision']}, any summation order{_method_words(r)}): every case bounded "
-            f"({r['bounded_cases']}, "
-            f"{reused} of them met in an earlier class of the same shape); largest radius of a lead "
-            f"{r['max_bound']:.2e}; smallest lead minus its radius {r['min_lead_minus_bound']:.3f}"
-        )
-    lines += _cost_lines(arg["classes"])
-    lines.append(f"wall time {cert['wall_time_s']} s on {cert['device']}")
-    for c in cert["counterexamples"]:
-        lines.append(
-            f"counterexample: {c['problem']} = {c['truth']}, model wrote {c['written']!r} "
-            f"(expected {c['expected_written']!r}, both least significant digit first)"
-        )
-    for f in cert.get("failing_fields", []):
-        lines.append(f"failing field: {f}")
-    for u in r.get("open_cases", []):
-        lines.append(f"undecided by rounding: {u['problem']} (lead minus its radius {u['lead_minus_bound']:.3g})")
-    return "\n".join(lines)
-
-
-@dataclass
-class Certificate:
-    """A proof certificate (`numerate verify`'s JSON) with its verdict and readable summary."""
-
-    data: dict
-
-    @classmethod
-    def read(cls, path: str | Path) -> "Certificate | None":
-        """The certificate at `path`, or None where there is none or it is not readable JSON of a certificate."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-            return None
-        if not isinstance(data, dict) or data.get("format_version", 1) != FORMAT_VERSION:
-            return None
-        return cls(data)
-
-    @property
-    def precision(self) -> str | None:
-        """The evaluation precision the proof covers (what `solve` runs a certified folder in)."""
-        binds = self.data.get("binds")
-        precision = binds.get("precision") if isinstance(binds, dict) else None
-        return precision if precision in ("float32", "float64") else None
-
-    @property
-    def proven(self) -> bool:
-        return bool(self.data.get("proven"))
-
-    @property
-    def verdict(self) -> str:
-        return str(self.data.get("verdict"))
-
-    @property
-    def statement(self) -> str:
-        return str(self.data.get("statement"))
-
-    def summary(self) -> str:
-        """The text `numerate verify` prints."""
-        return summary(self.data)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the certificate (JSON) and its summary (path with .md), as `numerate verify --out` does."""
-        path = Path(path)
-        path.write_text(json.dumps(self.data, indent=2) + "\n")
-        path.with_suffix(".md").write_text("# Certificate\n\n```\n" + self.summary() + "\n```\n")
-        return path

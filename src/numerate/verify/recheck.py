@@ -5,25 +5,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from numerate.certificate_json import FILE, Certificate
 from numerate.errors import UsageError
 from numerate.verify.status import ProofStatus
 
 MARGIN_TOLERANCE = 1e-2  # margins differ slightly between CPUs (float reductions); cases and verdicts may not
 
 
-def read_certificate(path: Path) -> dict:
-    if not path.is_file():
-        raise UsageError(f"{path} does not exist (give a certificate written by `numerate verify --out`)")
-    try:
-        cert = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not valid JSON ({exc})") from None
-    if not isinstance(cert, dict) or not isinstance(cert.get("argument"), dict) or "proven" not in cert:
-        raise UsageError(f"{path} is not a numerate certificate (needs 'proven' and 'argument')")
-    return cert
+def unprovable_terms(cert: Certificate) -> list[str]:
+    """What in a certificate no numerate proof covers (a precision or an enclosure method it does not know)."""
+    from numerate.verify.bounding import METHODS
+
+    out = []
+    if cert.precision is None:
+        out.append(f"precision {(cert.binds or {}).get('precision')!r} is not one numerate proves")
+    if cert.method not in METHODS:
+        out.append(f"enclosure method {cert.method!r} is not one numerate proves with")
+    return out
 
 
 def compare_results(cert: dict, fresh: dict) -> list[str]:
@@ -77,20 +77,20 @@ def recheck_folder(bundle, folder: Path) -> ProofStatus:
     from numerate.verify.certificate import certificate
     from numerate.verify.prove import verify
 
-    path = Path(folder) / "certificate.json"
+    path = Path(folder) / FILE
     if not path.is_file():
         return ProofStatus("none", f"re-check: {folder} has no certificate: not proven")
     started = time.perf_counter()
     try:
-        cert = read_certificate(path)
+        cert = Certificate.load(path)
     except UsageError as exc:
         return ProofStatus("unreadable", f"re-check: {exc}; no proof applies")
-    problems = differences(cert, bundle, folder)
+    problems = differences(cert.data, bundle, folder) or unprovable_terms(cert)
     if not problems:
-        precision = cert.get("binds", {}).get("precision", "float64")
-        method = cert.get("rounding", {}).get("method", "ball")
-        fresh = certificate(bundle, folder, verify(bundle, progress=False, precision=precision, method=method))
-        problems = compare_results(cert, fresh)
+        precision = cert.precision
+        result = verify(bundle, progress=False, precision=precision, method=cert.method)
+        fresh = certificate(bundle, folder, result)
+        problems = compare_results(cert.data, fresh)
         if not problems and fresh["proven"]:
             return ProofStatus(
                 "rechecked",

@@ -15,7 +15,8 @@ import time
 from numerate.checkpoint import atomic_write
 from numerate.eval.evaluate import split_accuracy
 from numerate.train.callbacks import EVAL_SEED, Callback
-from numerate.verify.certificate import certificate, summary
+from numerate.certificate_json import Certificate
+from numerate.verify.certificate import certificate
 from numerate.verify.gate import check_provable
 from numerate.verify.prove import MAX_CASES, NotProvable, verify
 
@@ -86,6 +87,6 @@ class UntilProven(Callback):
         folder = ctx.folder.path
         cert = certificate(ctx.bundle, folder, self.result)
         cert["training"] = {"proven_at_step": self.proven_at, "attempts": self.attempts}
-        text = "# Certificate\n\n```\n" + summary(cert) + "\n```\n"
+        text = "# Certificate\n\n```\n" + Certificate(cert).summary() + "\n```\n"
         atomic_write(folder / "certificate.json", lambda p: p.write_text(json.dumps(cert, indent=2) + "\n"))
         atomic_write(folder / "certificate.md", lambda p: p.write_text(text))
