@@ -723,7 +723,10 @@ class MeanValue:
     # -------------------------------------------------------------- adjoints g +- dg over the balls
 
     def lin_back(self, G, dG, w):
-        return G @ w, (dG + g64(w.shape[0] + 1) * np.abs(G)) @ np.abs(w)  # the move, and this file's rounding
+        def times(a, m):  # one matrix product over every leading axis (a stack of small ones is far slower)
+            return (a.reshape(-1, a.shape[-1]) @ m).reshape(*a.shape[:-1], m.shape[-1])
+
+        return times(G, w), times(dG + g64(w.shape[0] + 1) * np.abs(G), np.abs(w))  # the move, and the rounding
 
     def gelu_back(self, G, dG, f, rf):
         d = 0.5 * (1 + erf(f / math.sqrt(2))) + f * np.exp(-0.5 * f * f) / math.sqrt(2 * math.pi)
