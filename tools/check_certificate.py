@@ -1980,13 +1980,14 @@ REDUCE = ((np.min, math.inf), (np.max, 0.0), (np.min, math.inf))  # each case's 
 class Bounded:
     """Each case's (smallest lead, largest radius, smallest lead minus radius) over the wrong tokens, from
     `bound(rows, cols, ids, truth) -> (leads, radii)`. A case met before (the same field at the same rows and
-    columns, the same next token: wider problems repeat the fields of narrower ones) is taken from then."""
+    column offsets, the same next token: wider problems repeat the fields of narrower ones, shifted) is taken
+    from then; coupling-2d reads a token's row and its column offset from the query, never its column."""
 
     def __init__(self, bound):
         self.bound, self.known = bound, {}
 
     def cases(self, rows, cols, ids, truth) -> np.ndarray:
-        shape = (tuple(rows.tolist()), tuple(cols.tolist()))
+        shape = (tuple(rows.tolist()), tuple((cols - cols[-1]).tolist()))  # the scheme reads column offsets only
         keys = [shape + (r.tobytes(),) for r in np.ascontiguousarray(np.c_[ids, truth])]
         out = np.empty((len(keys), 3))
         todo = [i for i, k in enumerate(keys) if k not in self.known]
