@@ -336,6 +336,7 @@ class ModmulPage(Task):
         "uniform": "a, b and p of exactly the cell's lengths, uniformly random (p > 0)",
         "edges": "a and b from {0, 1, p - 1, p, p + 1, 10^n - 1}: zeros, ones and residues at the modulus's edges",
         "near": "p = a * b or a * b - 1 (or p = a or b where that is too long): remainders 0 and 1",
+        "nines": "a and b with every digit 9 or 0 (9 most often), p uniform: long carry chains in every sum",
     }
 
     def answer(self, problem: Problem) -> str:
@@ -397,6 +398,12 @@ class ModmulPage(Task):
             a, b = max(1, random_number(rng, la)), max(1, random_number(rng, lb))
             p = max(1, a * b - rng.choice((0, 1)))
             return Problem((a, b, p if len(to_str(p)) <= lp else rng.choice((a, b))))
+        if sampler == "nines":
+
+            def nines(n):
+                return int("9" + "".join(rng.choice("9990") for _ in range(n - 1)))
+
+            return Problem((nines(la), nines(lb), p))
         raise self.unknown_sampler(sampler)
 
     def sample_range(self, rng: random.Random, lo: int, hi: int) -> Problem:
