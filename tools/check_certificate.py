@@ -440,13 +440,18 @@ class Balls:
         return m, self.out(r + self.U * (np.abs(m) + r))
 
     def linear(self, x, rx, w, b=None):
+        m, moved, local = self.linear_parts(x, rx, w, b)
+        return m, self.out(moved + local)
+
+    def linear_parts(self, x, rx, w, b=None):
+        """x W^T + b: the midpoint, how far the exact map moves over the ball, one evaluation's own error."""
         wa = np.abs(w)
         m = x @ w.T
         mag = (np.abs(x) + rx) @ wa.T
         if b is not None:
             m = m + b
             mag = mag + np.abs(b)
-        return m, self.out(rx @ wa.T + self.g(w.shape[1] + 1) * mag)
+        return m, rx @ wa.T, self.g(w.shape[1] + 1) * mag
 
     def gelu(self, x, rx):
         m = 0.5 * x * (1 + erf(x / math.sqrt(2)))
@@ -662,15 +667,9 @@ class MeanValue:
     # -------------------------------------------------------------- forward: balls with their local errors
 
     def linear(self, x, rx, w, bias=None):
-        b = self.b
-        wa = np.abs(w)
-        m = x @ w.T
-        mag = (np.abs(x) + rx) @ wa.T
-        if bias is not None:
-            m = m + bias
-            mag = mag + np.abs(bias)
-        local = b.out(b.g(w.shape[1] + 1) * mag)
-        return m, b.out(rx @ wa.T + local), local
+        m, moved, local = self.b.linear_parts(x, rx, w, bias)
+        local = self.b.out(local)
+        return m, self.b.out(moved + local), local
 
     def add(self, a, ra, c, rc):
         b = self.b
